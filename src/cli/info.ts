@@ -1,0 +1,41 @@
+// `charnn info`: what a checkpoint holds.
+import { stat } from 'node:fs/promises';
+import chalk from 'chalk';
+import type { Command } from 'commander';
+import { loadModel } from '../model/store.js';
+import { countParams, paramLayout } from '../model/params.js';
+import { fmt, fmtInt, jsonLine, makeUi } from './ui.js';
+
+export function registerInfo(program: Command): void {
+  program
+    .command('info')
+    .description('show the architecture, size and training record of a checkpoint')
+    .argument('<checkpoint>', '.ckpt file written by charnn train')
+    .option('--json', 'print one JSON object')
+    .addHelpText('after', `
+Example:
+  charnn info checkpoints/shakespeare.ckpt`)
+    .action(async (ckpt: string, f: { json?: boolean }) => {
+      const ui = makeUi(!!f.json);
+      const m = await loadModel(ckpt);
+      const size = (await stat(ckpt)).size;
+      const params = countParams(paramLayout(m.config));
+      const t = m.training;
+      const info = {
+        file: ckpt, bytes: size, ...m.config, params, vocab_size: m.vocab.size, steps: t.step,
+        best_val_loss: t.best_val_loss, val_loss: t.val_loss, val_bpc: t.val_loss === null ? null : t.val_loss / Math.LN2,
+        corpus: t.corpus, backend: t.backend, chars_seen: t.chars_seen, resumable: !!(m.m && m.v),
+      };
+      if (ui.json) return jsonLine(info);
+      const row = (k: string, v: string) => process.stdout.write(`  ${chalk.dim(k.padEnd(18))}${v}\n`);
+      process.stdout.write(`${chalk.bold(ckpt)}\n`);
+      row('architecture', `${m.config.cell}, ${m.config.layers} layer${m.config.layers > 1 ? 's' : ''} × ${m.config.hidden} hidden, embedding ${m.config.embed}`);
+      row('parameters', fmtInt(params));
+      row('vocabulary', `${m.vocab.size} characters`);
+      row('training steps', `${fmtInt(t.step)} (${fmtInt(t.chars_seen)} characters seen, on ${t.backend})`);
+      row('best val estimate', t.best_val_loss === null ? '—' : `${fmt(t.best_val_loss)} nats/char`);
+      row('validation loss', t.val_loss === null ? '—' : `${fmt(t.val_loss)} nats/char (${fmt(t.val_loss / Math.LN2)} bits/char, whole split)`);
+      row('corpus', t.corpus);
+      row('file size', `${fmtInt(size)} bytes`);
+    });
+}

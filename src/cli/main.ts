@@ -1,0 +1,35 @@
+// The charnn command line. User errors become one line on stderr and a non-zero exit code;
+// anything else is a bug and keeps its stack trace.
+import chalk from 'chalk';
+import { Command, CommanderError } from 'commander';
+import { UserError } from '../errors.js';
+import { registerEval } from './eval.js';
+import { registerInfo } from './info.js';
+import { registerSample } from './sample.js';
+import { registerTrain } from './train.js';
+import { registerBench } from './bench.js';
+
+const program = new Command('charnn')
+  .description('train gated recurrent character-level language models, sample from them, measure their perplexity')
+  .version('0.1.0')
+  .exitOverride();
+
+registerTrain(program);
+registerSample(program);
+registerEval(program);
+registerInfo(program);
+registerBench(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    // Commander has already printed its one-line message (or the help/version text).
+    process.exitCode = e.exitCode === 0 ? 0 : 2;
+  } else if (e instanceof UserError) {
+    process.stderr.write(`${chalk.red('error:')} ${e.message}\n`);
+    process.exitCode = 1;
+  } else {
+    throw e;
+  }
+}

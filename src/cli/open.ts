@@ -1,0 +1,19 @@
+// Loading a checkpoint onto a backend, shared by sample, eval and bench.
+import type { Engine } from '../engine/engine.js';
+import { createEngine, type BackendName } from '../engine/select.js';
+import { Weights } from '../model/model.js';
+import { loadModel } from '../model/store.js';
+import type { ModelFile } from '../model/serialize.js';
+import type { Ui } from './ui.js';
+
+export interface OpenModel {
+  file: ModelFile;
+  engine: Engine;
+  weights: Weights;
+}
+
+export async function openModel(ui: Ui, ckpt: string, backend: BackendName, threads?: number): Promise<OpenModel> {
+  const file = await ui.wait(`Loading ${ckpt}`, () => loadModel(ckpt));
+  const { engine } = await ui.wait(`Starting the ${backend} backend`, () => createEngine(backend, { threads }));
+  return { file, engine, weights: new Weights(engine, file.config, file.params) };
+}

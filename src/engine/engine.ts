@@ -1,0 +1,120 @@
+// The compute interface every backend implements (gpu.js modes, the WebAssembly SIMD engine).
+//
+// Why it looks like this:
+// - Tensors are opaque handles owned by the backend: a Float32Array on a CPU backend, a texture or
+//   a device buffer on a GPU backend. Model code never touches their storage, so a GPU backend
+//   never has to copy to the host between operations.
+// - Operations are *enqueued*: they return nothing and may run later. Only `read` and `sync` are
+//   asynchronous. A synchronous backend runs each op at once; an asynchronous one (WebGPU) records
+//   it into a command stream. Model code therefore stays plain synchronous loops, and awaits only
+//   where it really needs numbers on the host (the loss, the gradient norm, sampled logits).
+// - Every operand is a (tensor, offset) pair over contiguous row-major data, so a model keeps one
+//   big buffer per quantity (all timesteps of a chunk) and the large products stay large.
+// - All tensors are float32. Integer data (token ids) travels as exactly represented floats.
+// - An op's output range must not overlap any of its input ranges unless the op says otherwise
+//   (matmul accumulate reads and writes C by definition).
+
+export interface Tensor {
+  readonly size: number;
+}
+
+export interface MatmulArgs {
+  /** C is m×n. */
+  c: Tensor; cOff?: number;
+  /** A is m×k, or k×m when transA. */
+  a: Tensor; aOff?: number;
+  /** B is k×n, or n×k when transB. */
+  b: Tensor; bOff?: number;
+  m: number; n: number; k: number;
+  transA?: boolean;
+  transB?: boolean;
+  /** C += op(A)·op(B) instead of C = op(A)·op(B). */
+  accumulate?: boolean;
+}
+
+export interface LstmForwardArgs {
+  /** Pre-activations, batch×4H, gate order [i | f | g | o] in each row. */
+  pre: Tensor; preOff?: number;
+  /** Out: activated gates, batch×4H, same order: sigmoid(i), sigmoid(f), tanh(g), sigmoid(o). */
+  act: Tensor; actOff?: number;
+  /** Previous cell state, batch×H. */
+  cPrev: Tensor; cPrevOff?: number;
+  /** Out: new cell state c = f·cPrev + i·g, batch×H. */
+  c: Tensor; cOff?: number;
+  /** Out: new hidden state h = o·tanh(c), batch×H. */
+  h: Tensor; hOff?: number;
+  batch: number; hidden: number;
+}
+
+export interface LstmBackwardArgs {
+  act: Tensor; actOff?: number;
+  cPrev: Tensor; cPrevOff?: number;
+  c: Tensor; cOff?: number;
+  /** Gradient of the loss w.r.t. h (from the layer above and from the next timestep), batch×H. */
+  dh: Tensor; dhOff?: number;
+  /** Gradient w.r.t. c flowing back from the next timestep, batch×H. */
+  dcNext: Tensor; dcNextOff?: number;
+  /** Out: gradient w.r.t. the pre-activations, batch×4H. */
+  dPre: Tensor; dPreOff?: number;
+  /** Out: gradient w.r.t. cPrev, batch×H. */
+  dcPrev: Tensor; dcPrevOff?: number;
+  batch: number; hidden: number;
+}
+
+export interface SoftmaxXentArgs {
+  /** rows×vocab logits. */
+  logits: Tensor; logitsOff?: number;
+  /** rows target ids. */
+  targets: Tensor; targetsOff?: number;
+  /** Out: rows per-row losses, −log softmax(logits)[target], in nats. */
+  losses: Tensor; lossesOff?: number;
+  /** Out (optional): (softmax − onehot(target))·scale, rows×vocab. */
+  dLogits?: Tensor; dLogitsOff?: number;
+  rows: number; vocab: number;
+  scale?: number;
+}
+
+export interface AdamWArgs {
+  param: Tensor; grad: Tensor; m: Tensor; v: Tensor;
+  /** The same offset into all four tensors. */
+  off: number; len: number;
+  lr: number; beta1: number; beta2: number; eps: number;
+  weightDecay: number;
+  /** 1-based step count, for bias correction. */
+  step: number;
+  /** Multiplies the gradient first (gradient-norm clipping). */
+  gradScale: number;
+}
+
+export interface Engine {
+  /** Backend name as the user selects it, e.g. "cpu", "webasm", "simd". */
+  readonly name: string;
+  /** A zero-filled tensor of `size` floats. */
+  tensor(size: number): Tensor;
+  /** Copies host data into t at off. */
+  write(t: Tensor, data: Float32Array, off?: number): void;
+  /** Resolves with a host copy of t[off, off+len). */
+  read(t: Tensor, off?: number, len?: number): Promise<Float32Array>;
+  /** Resolves when every enqueued op has finished. */
+  sync(): Promise<void>;
+  /** Releases every tensor and worker. The engine is unusable afterwards. */
+  dispose(): void;
+
+  zero(t: Tensor, off?: number, len?: number): void;
+  copy(dst: Tensor, dstOff: number, src: Tensor, srcOff: number, len: number): void;
+  /** out[r, :] = row[:] for r < rows (bias broadcast before an accumulating matmul). */
+  broadcastRow(out: Tensor, outOff: number, row: Tensor, rowOff: number, rows: number, cols: number): void;
+  /** out[:] (+)= Σ_r x[r, :] (bias gradient). */
+  sumRows(out: Tensor, outOff: number, x: Tensor, xOff: number, rows: number, cols: number, accumulate: boolean): void;
+  matmul(args: MatmulArgs): void;
+  /** out[i, :] = table[ids[i], :] for i < n. */
+  embedding(out: Tensor, outOff: number, table: Tensor, tableOff: number, ids: Tensor, idsOff: number, n: number, dim: number): void;
+  /** dTable[ids[i], :] += dOut[i, :] for i < n (table has `vocab` rows). */
+  embeddingBackward(dTable: Tensor, dTableOff: number, dOut: Tensor, dOutOff: number, ids: Tensor, idsOff: number, n: number, dim: number, vocab: number): void;
+  lstmForward(args: LstmForwardArgs): void;
+  lstmBackward(args: LstmBackwardArgs): void;
+  softmaxXent(args: SoftmaxXentArgs): void;
+  /** out[outOff] = Σ x[xOff + i]² for i < len. */
+  sumSquares(out: Tensor, outOff: number, x: Tensor, xOff: number, len: number): void;
+  adamw(args: AdamWArgs): void;
+}

@@ -1,0 +1,43 @@
+// What the op layer (engine.ts) needs from a storage backend. The same op code runs on host
+// storage (cpu, webasm: Float32Array, kernels run at once) and device storage (textures or
+// buffers, kernels recorded into a serial queue), so arguments are resolved lazily: `get()` is
+// only called when the kernel actually runs.
+import type { Tensor } from '../engine.js';
+import type { KernelSource } from './kernels.js';
+
+export interface GTensor extends Tensor {
+  readonly size: number;
+}
+
+/** An array argument of a kernel: a tensor's storage or another kernel's output. */
+export interface ArrayArg {
+  /** Length of the array the kernel sees; part of the compiled kernel's identity. */
+  readonly size: number;
+  get(): unknown;
+}
+
+export type KernelArg = ArrayArg | number;
+
+export interface Backend {
+  tensor(size: number): GTensor;
+  /** The (array, offset) argument pair through which a kernel reads t[off, off+len). */
+  range(t: Tensor, off: number, len: number): [ArrayArg, number];
+  /** Runs (or records) a kernel with a flat output of outLen floats. */
+  run(k: KernelSource, outLen: number, constants: Record<string, number>, args: KernelArg[]): ArrayArg;
+  /** Stores a kernel output into t[off, off+len); the output must not be used afterwards. */
+  commit(t: Tensor, off: number, out: ArrayArg, len: number): void;
+  /** Releases a kernel output that was never committed. */
+  free(out: ArrayArg): void;
+  write(t: Tensor, data: Float32Array, off: number): void;
+  read(t: Tensor, off: number, len: number): Promise<Float32Array>;
+  zero(t: Tensor, off: number, len: number): void;
+  copy(dst: Tensor, dstOff: number, src: Tensor, srcOff: number, len: number): void;
+  sync(): Promise<void>;
+  dispose(): void;
+}
+
+export function checkRange(t: GTensor, off: number, len: number, what: string): void {
+  if (!Number.isInteger(off) || !Number.isInteger(len) || off < 0 || len < 0 || off + len > t.size) {
+    throw new RangeError(`${what}: range [${off}, ${off + len}) is outside a tensor of ${t.size} floats`);
+  }
+}

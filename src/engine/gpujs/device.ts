@@ -1,0 +1,195 @@
+// Device storage for gpu.js's GPU modes (headlessgl, webgpu): a tensor is a pipeline texture or
+// buffer that never leaves the device between ops. Every kernel is `pipeline` (output stays on
+// the device) and `immutable` (each call gets a fresh output, so a kernel may read its own
+// previous result). Writing a range of a larger tensor is a "splice" kernel producing the new
+// texture; the old one is deleted.
+//
+// WebGPU kernels return Promises even for pipeline outputs, so ops are recorded into one serial
+// queue of async steps: op calls stay synchronous, and execution order is call order. The first
+// failing step poisons the queue; sync() and read() report it.
+import type { GPU, IGPUKernelSettings } from 'gpu.js';
+import type { Tensor } from '../engine.js';
+import { type ArrayArg, type Backend, type GTensor, type KernelArg, checkRange } from './backend.js';
+import { FLOAT32_INDEX_LIMIT, KernelCache, resolveArgs } from './kernel-cache.js';
+import { type KernelSource, fillSource, spliceSource, uploadSource } from './kernels.js';
+
+/**
+ * What gpu.js hands back from a pipeline kernel: a GL Texture or a WebGPU buffer handle. The cpu
+ * mode hands back a plain Float32Array instead; accepting that lets tests drive this whole path
+ * (queue, splices, handle lifetimes) on a machine without a GPU.
+ */
+type Handle = { delete(): void; toArray(): unknown } | Float32Array;
+
+function release(h: Handle | null): void {
+  if (h && !(h instanceof Float32Array)) h.delete();
+}
+
+async function download(h: Handle): Promise<Float32Array> {
+  const v = h instanceof Float32Array ? h : await h.toArray();
+  if (v instanceof Float32Array) return v;
+  if (Array.isArray(v)) return Float32Array.from(v as number[]);
+  throw new Error('gpu.js returned an unexpected array type from a device read');
+}
+
+class DeviceTensor implements GTensor {
+  h: Handle | null = null;
+  constructor(readonly size: number) {}
+}
+
+class DeviceOut implements ArrayArg {
+  h: Handle | null = null;
+  constructor(readonly size: number) {}
+  get(): Handle | null {
+    return this.h;
+  }
+}
+
+function dev(t: Tensor): DeviceTensor {
+  if (!(t instanceof DeviceTensor)) throw new TypeError('tensor does not belong to this gpu.js engine');
+  return t;
+}
+
+export const DEVICE_KERNEL_SETTINGS: IGPUKernelSettings = {
+  pipeline: true,
+  immutable: true,
+  precision: 'single',
+  tactic: 'precision',
+};
+
+export class DeviceBackend implements Backend {
+  private readonly cache: KernelCache;
+  private tail: Promise<void> = Promise.resolve();
+  private failure: unknown = null;
+  private disposed = false;
+
+  constructor(
+    private readonly gpu: GPU,
+    mode: string,
+  ) {
+    this.cache = new KernelCache(gpu, DEVICE_KERNEL_SETTINGS, mode, FLOAT32_INDEX_LIMIT);
+  }
+
+  tensor(size: number): GTensor {
+    this.live();
+    const t = new DeviceTensor(size);
+    if (size > 0) this.enqueue(async () => void (t.h = await this.call(fillSource, size, {}, [0])));
+    return t;
+  }
+
+  range(t: Tensor, off: number, len: number): [ArrayArg, number] {
+    const d = dev(t);
+    checkRange(d, off, len, 'kernel input');
+    return [{ size: d.size, get: () => d.h }, off];
+  }
+
+  run(k: KernelSource, outLen: number, constants: Record<string, number>, args: KernelArg[]): ArrayArg {
+    this.live();
+    const out = new DeviceOut(outLen);
+    this.enqueue(async () => void (out.h = await this.call(k, outLen, constants, args)));
+    return out;
+  }
+
+  commit(t: Tensor, off: number, out: ArrayArg, len: number): void {
+    const d = dev(t);
+    checkRange(d, off, len, 'kernel output');
+    this.enqueue(async () => {
+      const h = (out as DeviceOut).h!;
+      if (off === 0 && len === d.size) return this.replace(d, h);
+      this.replace(d, await this.splice(d, h, len, off, 0, len));
+      release(h);
+    });
+  }
+
+  free(out: ArrayArg): void {
+    this.enqueue(() => release((out as DeviceOut).h));
+  }
+
+  write(t: Tensor, data: Float32Array, off: number): void {
+    const d = dev(t);
+    checkRange(d, off, data.length, 'write');
+    if (data.length === 0) return;
+    const copy = data.slice();
+    const out = this.run(uploadSource, copy.length, {}, [{ size: copy.length, get: () => copy }]);
+    this.commit(d, off, out, copy.length);
+  }
+
+  async read(t: Tensor, off: number, len: number): Promise<Float32Array> {
+    const d = dev(t);
+    checkRange(d, off, len, 'read');
+    let result = new Float32Array(len);
+    await this.enqueue(async () => {
+      if (len > 0) result = (await download(d.h!)).slice(off, off + len);
+    });
+    this.rethrow();
+    return result;
+  }
+
+  zero(t: Tensor, off: number, len: number): void {
+    const d = dev(t);
+    checkRange(d, off, len, 'zero');
+    if (len === 0) return;
+    this.commit(d, off, this.run(fillSource, len, {}, [0]), len);
+  }
+
+  copy(dst: Tensor, dstOff: number, src: Tensor, srcOff: number, len: number): void {
+    const d = dev(dst);
+    const s = dev(src);
+    checkRange(d, dstOff, len, 'copy destination');
+    checkRange(s, srcOff, len, 'copy source');
+    if (len === 0) return;
+    this.enqueue(async () => this.replace(d, await this.splice(d, s.h!, s.size, dstOff, srcOff, len)));
+  }
+
+  async sync(): Promise<void> {
+    await this.tail;
+    this.rethrow();
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    // Queued steps still hold kernels; tear down only after they have run.
+    this.tail
+      .then(() => {
+        this.cache.clear();
+        return this.gpu.destroy();
+      })
+      .catch(() => undefined);
+  }
+
+  private async call(k: KernelSource, outLen: number, constants: Record<string, number>, args: KernelArg[]): Promise<Handle> {
+    const kernel = this.cache.get(k, outLen, constants, args);
+    return (await kernel(...(resolveArgs(args) as never[]))) as unknown as Handle;
+  }
+
+  private splice(d: DeviceTensor, src: Handle, srcSize: number, off: number, srcOff: number, len: number): Promise<Handle> {
+    const srcArg: ArrayArg = { size: srcSize, get: () => src };
+    return this.call(spliceSource, d.size, { len }, [{ size: d.size, get: () => d.h }, srcArg, off, srcOff]);
+  }
+
+  private replace(d: DeviceTensor, h: Handle): void {
+    const old = d.h;
+    d.h = h;
+    if (old !== h) release(old);
+  }
+
+  private enqueue(step: () => unknown): Promise<void> {
+    this.tail = this.tail.then(async () => {
+      if (this.failure !== null) return;
+      try {
+        await step();
+      } catch (e) {
+        this.failure = e;
+      }
+    });
+    return this.tail;
+  }
+
+  private rethrow(): void {
+    if (this.failure !== null) throw this.failure;
+  }
+
+  private live(): void {
+    if (this.disposed) throw new Error('this gpu.js engine has been disposed');
+  }
+}

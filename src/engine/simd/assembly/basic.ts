@@ -1,0 +1,76 @@
+// Data movement and reductions over rows: zero, copy, broadcastRow, sumRows, embedding.
+import { share } from './layout';
+
+/** Units of this many floats keep every thread's share 16-byte aligned relative to the start. */
+const UNIT: i32 = 64;
+
+export function zero(p: usize, len: i32, tid: i32, nt: i32): void {
+  const units = (len + UNIT - 1) / UNIT;
+  const lo = share(units, tid, nt) * UNIT, hi = min(len, share(units, tid + 1, nt) * UNIT);
+  if (lo < hi) memory.fill(p + (<usize>lo << 2), 0, <usize>(hi - lo) << 2);
+}
+
+export function copy(dst: usize, src: usize, len: i32, tid: i32, nt: i32): void {
+  const units = (len + UNIT - 1) / UNIT;
+  const lo = share(units, tid, nt) * UNIT, hi = min(len, share(units, tid + 1, nt) * UNIT);
+  if (lo < hi) memory.copy(dst + (<usize>lo << 2), src + (<usize>lo << 2), <usize>(hi - lo) << 2);
+}
+
+export function broadcastRow(out: usize, row: usize, rows: i32, cols: i32, tid: i32, nt: i32): void {
+  const bytes = <usize>cols << 2;
+  for (let r = share(rows, tid, nt), e = share(rows, tid + 1, nt); r < e; r++) {
+    memory.copy(out + <usize>r * bytes, row, bytes);
+  }
+}
+
+/** Each column is summed over rows in row order, so threads split columns, never rows. */
+export function sumRows(out: usize, x: usize, rows: i32, cols: i32, acc: bool, tid: i32, nt: i32): void {
+  const quads = (cols + 3) >> 2;
+  const c0 = share(quads, tid, nt) << 2, c1 = min(cols, share(quads, tid + 1, nt) << 2);
+  if (c0 >= c1) return;
+  const rs = <usize>cols << 2;
+  const o = out + (<usize>c0 << 2), xs = x + (<usize>c0 << 2);
+  const w = c1 - c0, wv = w & ~3;
+  if (!acc) memory.fill(o, 0, <usize>w << 2);
+  for (let r = 0; r < rows; r++) {
+    const xr = xs + <usize>r * rs;
+    let j = 0;
+    for (; j < wv; j += 4) {
+      const q = <usize>j << 2;
+      v128.store(o + q, f32x4.add(v128.load(o + q), v128.load(xr + q)));
+    }
+    for (; j < w; j++) {
+      const q = <usize>j << 2;
+      store<f32>(o + q, load<f32>(o + q) + load<f32>(xr + q));
+    }
+  }
+}
+
+export function embedding(out: usize, table: usize, ids: usize, n: i32, dim: i32, tid: i32, nt: i32): void {
+  const bytes = <usize>dim << 2;
+  for (let i = share(n, tid, nt), e = share(n, tid + 1, nt); i < e; i++) {
+    const id = <usize><u32><i32>load<f32>(ids + (<usize>i << 2));
+    memory.copy(out + <usize>i * bytes, table + id * bytes, bytes);
+  }
+}
+
+/** Threads own disjoint ranges of table rows and scan all ids, so colliding ids never race. */
+export function embeddingBackward(dTable: usize, dOut: usize, ids: usize, n: i32, dim: i32, vocab: i32,
+  tid: i32, nt: i32): void {
+  const v0 = share(vocab, tid, nt), v1 = share(vocab, tid + 1, nt);
+  const bytes = <usize>dim << 2, dv = dim & ~3;
+  for (let i = 0; i < n; i++) {
+    const id = <i32>load<f32>(ids + (<usize>i << 2));
+    if (id < v0 || id >= v1) continue;
+    const d = dTable + <usize>id * bytes, s = dOut + <usize>i * bytes;
+    let j = 0;
+    for (; j < dv; j += 4) {
+      const q = <usize>j << 2;
+      v128.store(d + q, f32x4.add(v128.load(d + q), v128.load(s + q)));
+    }
+    for (; j < dim; j++) {
+      const q = <usize>j << 2;
+      store<f32>(d + q, load<f32>(d + q) + load<f32>(s + q));
+    }
+  }
+}

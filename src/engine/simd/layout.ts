@@ -1,0 +1,39 @@
+// Memory layout and op codes shared with the kernels (assembly/layout.ts, assembly/index.ts).
+// Low memory holds the command block; tensors live in an arena above it.
+
+/** Byte address of the control words: sequence, pending count, error flag, op, thread count. */
+export const CTL = 64;
+/** Byte address of the command's arguments, float64 each. */
+export const ARGS = 128;
+export const MAX_ARGS = 16;
+/** First byte of the tensor arena. */
+export const ARENA_START = 4096;
+
+/** Int32 indices of the control words. */
+export const SEQ = CTL / 4;
+export const PENDING = CTL / 4 + 1;
+export const ERROR = CTL / 4 + 2;
+export const OP = CTL / 4 + 3;
+export const NT = CTL / 4 + 4;
+
+export const Op = {
+  Zero: 1,
+  Copy: 2,
+  BroadcastRow: 3,
+  SumRows: 4,
+  Matmul: 5,
+  Embedding: 6,
+  EmbeddingBackward: 7,
+  LstmForward: 8,
+  LstmBackward: 9,
+  SoftmaxXent: 10,
+  SumSquaresPartials: 11,
+  SumPartials: 12,
+  AdamW: 13,
+} as const;
+export type Op = (typeof Op)[keyof typeof Op];
+
+/** Matmul flag bits (assembly/matmul.ts). */
+export const TRANS_A = 1;
+export const TRANS_B = 2;
+export const ACCUMULATE = 4;

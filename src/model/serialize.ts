@@ -1,0 +1,82 @@
+// Model ⇄ checkpoint: the weights as one named tensor per parameter view (readable by any
+// safetensors reader), Adam moments as two flat tensors, and config, vocabulary and training
+// state as JSON strings in the metadata.
+import { UserError } from '../errors.js';
+import { Vocab } from '../text/vocab.js';
+import { CELLS, validateConfig, type ModelConfig } from './config.js';
+import { paramLayout } from './params.js';
+
+export interface TrainingState {
+  step: number;
+  best_val_loss: number | null;
+  /** Full validation-split loss of these weights (nats/char), when measured. */
+  val_loss: number | null;
+  train_loss: number | null;
+  chars_seen: number;
+  seconds: number;
+  backend: string;
+  corpus: string;
+  seed: number;
+  rng: string;
+  [key: string]: unknown;
+}
+
+export interface ModelFile {
+  config: ModelConfig;
+  vocab: Vocab;
+  params: Float32Array;
+  m?: Float32Array;
+  v?: Float32Array;
+  training: TrainingState;
+}
+
+export interface CheckpointData {
+  metadata: Record<string, string>;
+  tensors: { name: string; shape: number[]; data: Float32Array }[];
+}
+
+export function toCheckpoint(f: ModelFile): CheckpointData {
+  const layout = paramLayout(f.config);
+  const tensors = layout.views.map((v) => ({ name: v.name, shape: v.shape, data: f.params.subarray(v.off, v.off + v.size) }));
+  if (f.m && f.v) {
+    tensors.push({ name: 'optim.m', shape: [layout.total], data: f.m }, { name: 'optim.v', shape: [layout.total], data: f.v });
+  }
+  return {
+    metadata: {
+      config: JSON.stringify(f.config),
+      vocab: JSON.stringify(f.vocab.toJSON()),
+      training: JSON.stringify(f.training),
+    },
+    tensors,
+  };
+}
+
+export function fromCheckpoint(path: string, metadata: Record<string, string>, tensors: Map<string, { shape: number[]; data: Float32Array }>): ModelFile {
+  const bad = (why: string) => new UserError(`${path} is not a usable charnn model (${why})`);
+  const json = (key: string): unknown => {
+    if (metadata[key] === undefined) throw bad(`metadata "${key}" is missing`);
+    try {
+      return JSON.parse(metadata[key]);
+    } catch {
+      throw bad(`metadata "${key}" is not valid JSON`);
+    }
+  };
+  const raw = json('config') as Partial<ModelConfig>;
+  if (!raw || typeof raw !== 'object' || !CELLS.includes(raw.cell as never)) throw bad(`unknown cell ${JSON.stringify(raw?.cell)}`);
+  const config = validateConfig({ cell: raw.cell!, vocab: Number(raw.vocab), embed: Number(raw.embed), hidden: Number(raw.hidden), layers: Number(raw.layers) });
+  const vocab = Vocab.fromJSON(json('vocab'), path);
+  if (vocab.size !== config.vocab) throw bad(`vocabulary has ${vocab.size} characters, config says ${config.vocab}`);
+  const layout = paramLayout(config);
+  const params = new Float32Array(layout.total);
+  for (const v of layout.views) {
+    const t = tensors.get(v.name);
+    if (!t) throw bad(`tensor ${v.name} is missing`);
+    if (t.shape.join('x') !== v.shape.join('x')) throw bad(`tensor ${v.name} has shape [${t.shape}], expected [${v.shape}]`);
+    params.set(t.data, v.off);
+  }
+  const m = tensors.get('optim.m')?.data, v = tensors.get('optim.v')?.data;
+  if ((m && m.length !== layout.total) || (v && v.length !== layout.total)) throw bad('optimizer moments do not match the model');
+  const training = json('training') as TrainingState;
+  if (!training || typeof training !== 'object' || !Number.isInteger(training.step)) throw bad('training state is damaged');
+  return { config, vocab, params, m, v, training };
+}

@@ -1,0 +1,118 @@
+// Streaming UTF-8 reading of a text file with errors a user can act on. Text arrives as chunks
+// of whole code points, so a surrogate pair is never split between two chunks.
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { UserError } from '../errors.js';
+
+/** Checks that `path` is a non-empty regular file; returns its size in bytes. */
+export async function checkTextFile(path: string): Promise<number> {
+  let st;
+  try {
+    st = await stat(path);
+  } catch (e) {
+    throw fsError(path, e);
+  }
+  if (st.isDirectory()) throw new UserError(`${path} is a directory, expected a text file`);
+  if (!st.isFile()) throw new UserError(`${path} is not a regular file, expected a text file`);
+  if (st.size === 0) throw new UserError(`${path} is empty`);
+  return st.size;
+}
+
+export function fsError(path: string, e: unknown): Error {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOENT') return new UserError(`no such file: ${path}`);
+  if (code === 'ENOTDIR') return new UserError(`no such file: ${path} (a parent is not a folder)`);
+  if (code === 'EACCES' || code === 'EPERM') return new UserError(`cannot read ${path}: permission denied`);
+  if (code === 'EISDIR') return new UserError(`${path} is a directory, expected a text file`);
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+/** Yields the decoded text of `path`, a byte-order mark stripped, line endings untouched. */
+export async function* readTextChunks(path: string, chunkBytes = 1 << 20): AsyncGenerator<string> {
+  await checkTextFile(path);
+  // fatal: invalid bytes must stop the run, not turn silently into U+FFFD training characters.
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const stream = createReadStream(path, { highWaterMark: chunkBytes });
+  let offset = 0;
+  try {
+    for await (const buf of stream as AsyncIterable<Buffer>) {
+      if (offset === 0 && buf.length >= 2 && ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff))) {
+        throw new UserError(`${path} looks like UTF-16 text; convert it to UTF-8`);
+      }
+      const nul = buf.indexOf(0);
+      if (nul >= 0) throw new UserError(`${path} does not look like UTF-8 text (NUL byte at offset ${offset + nul})`);
+      let text: string;
+      try {
+        text = decoder.decode(buf, { stream: true });
+      } catch {
+        const at = offset + firstInvalidUtf8(buf);
+        throw new UserError(`${path} is not valid UTF-8 (bad byte sequence near offset ${at}); convert it to UTF-8`);
+      }
+      offset += buf.length;
+      if (text) yield text;
+    }
+    let tail: string;
+    try {
+      tail = decoder.decode();
+    } catch {
+      throw new UserError(`${path} is not valid UTF-8 (it ends in the middle of a character)`);
+    }
+    if (tail) yield tail;
+  } catch (e) {
+    throw e instanceof UserError ? e : fsError(path, e);
+  } finally {
+    stream.destroy();
+  }
+}
+
+// Only used to word the error: where in this chunk the first malformed sequence starts. Leading
+// continuation bytes may finish a character begun in the previous chunk, so they are skipped.
+function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < 3 && i < b.length && (b[i] & 0xc0) === 0x80) i++;
+  while (i < b.length) {
+    const c = b[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    // Length and allowed range of the second byte (which excludes overlongs and surrogates).
+    const [n, lo, hi] =
+      c >= 0xc2 && c <= 0xdf ? [1, 0x80, 0xbf]
+      : c === 0xe0 ? [2, 0xa0, 0xbf]
+      : c === 0xed ? [2, 0x80, 0x9f]
+      : c >= 0xe1 && c <= 0xef ? [2, 0x80, 0xbf]
+      : c === 0xf0 ? [3, 0x90, 0xbf]
+      : c === 0xf4 ? [3, 0x80, 0x8f]
+      : c >= 0xf1 && c <= 0xf3 ? [3, 0x80, 0xbf]
+      : [0, 0, 0];
+    if (n === 0) return i;
+    for (let k = 1; k <= n; k++) {
+      if (i + k >= b.length) return b.length; // continues into the next chunk
+      const x = b[i + k];
+      if (k === 1 ? x < lo || x > hi : (x & 0xc0) !== 0x80) return i;
+    }
+    i += n + 1;
+  }
+  return b.length;
+}
+
+/**
+ * Decodes the code points of `s` into `out` (which must have room for s.length values) and
+ * returns how many there are.
+ */
+export function toCodePoints(s: string, out: Uint32Array): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c >= 0xd800 && c < 0xdc00 && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d < 0xe000) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+        i++;
+      }
+    }
+    out[n++] = c;
+  }
+  return n;
+}
