@@ -96,5 +96,8 @@ describe('charnn CLI', () => {
     expectOneLineError(charnn('train', corpus, '--backend', 'quantum'), /--backend/);
     expectOneLineError(charnn('sample', ckpt, '--temperature', '0'), /--temperature/);
     expectOneLineError(charnn('train', corpus, '--bogus'), /--bogus/);
+    // An output folder that cannot be written is refused before any training.
+    expectOneLineError(charnn('train', corpus, '--steps', '1', '--out', path.join(corpus, 'x.ckpt')), /--out/);
+    expectOneLineError(charnn('train', '--resume', ckpt, '--hidden', '99'), /--hidden 99 contradicts/);
   });
 });

@@ -9,6 +9,12 @@ export interface SaveOptions {
   beforeTensorWrite?: (index: number) => void | Promise<void>;
 }
 
+/**
+ * Temporary files of saves in progress. A process that must exit at once (a second Ctrl-C)
+ * removes them synchronously, so an abandoned save leaves nothing behind.
+ */
+export const savesInFlight = new Set<string>();
+
 const WRITE_CHUNK = 1 << 26; // single writes above 2 GiB fail, so large tensors go in pieces
 
 /**
@@ -45,6 +51,7 @@ export async function saveCheckpoint(file: string, ckpt: CheckpointInput, opts: 
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   let fh: FileHandle | undefined;
   try {
+    savesInFlight.add(tmp);
     fh = await open(tmp, 'wx', 0o644);
     let pos = await writeAll(fh, head, 0);
     for (let i = 0; i < ckpt.tensors.length; i++) {
@@ -59,6 +66,8 @@ export async function saveCheckpoint(file: string, ckpt: CheckpointInput, opts: 
     await fh?.close().catch(() => {});
     await rm(tmp, { force: true }).catch(() => {});
     throw writeError(file, e);
+  } finally {
+    savesInFlight.delete(tmp);
   }
   await syncDir(dir);
 }

@@ -1,24 +1,22 @@
-// `charnn train`: read the corpus, split it, train, keep the best checkpoint, print a summary.
+// `charnn train`: flags, resume reconciliation, then a training session.
 import path from 'node:path';
-import chalk from 'chalk';
-import ora, { type Ora } from 'ora';
 import type { Command } from 'commander';
-import { createEngine, BACKENDS, type BackendName } from '../engine/select.js';
-import { CELLS, validateConfig, type Cell } from '../model/config.js';
-import { saveModel } from '../model/store.js';
-import { ensureBrownCorpus, readCorpus, splitIds, type IdArray } from '../text/index.js';
-import { train, type TrainEvent } from '../train/loop.js';
-import { checkWritableFolder } from './files.js';
+import { BACKENDS, type BackendName } from '../engine/select.js';
+import { UserError } from '../errors.js';
+import { CELLS, type Cell, type ModelConfig } from '../model/config.js';
+import { loadModel } from '../model/store.js';
+import type { ModelFile } from '../model/serialize.js';
+import { BATCHING, type Batching } from '../train/batch.js';
 import { choice, duration, float, int } from './parse.js';
-import { TrainProgress } from './progress.js';
-import { fmt, fmtInt, jsonLine, makeUi } from './ui.js';
+import { runTraining } from './train-session.js';
 
-interface TrainFlags {
+export interface TrainFlags {
   model: Cell; layers: number; hidden: number; embed: number;
-  batch: number; seq: number; steps?: number; time?: number;
+  batch: number; seq: number; batching: Batching; steps?: number; time?: number;
   lr: number; minLr?: number; warmup: number; clip: number; weightDecay: number;
-  seed: number; evalEvery: number; evalChars: number; valFrac: number; val?: string;
-  out?: string; backend: BackendName; threads?: number; json?: boolean;
+  seed: number; evalEvery: number; evalChars: number; patience: number; valFrac: number; val?: string;
+  out?: string; saveEvery: number; stopAfter?: number; resume?: string; log?: string;
+  backend: BackendName; threads?: number; json?: boolean;
 }
 
 export function registerTrain(program: Command): void {
@@ -32,7 +30,8 @@ export function registerTrain(program: Command): void {
     .option('--embed <n>', 'character embedding width', int(1, 4096), 64)
     .option('--batch <n>', 'sequences per step', int(1, 4096), 32)
     .option('--seq <n>', 'characters per sequence (backpropagation length)', int(1, 100000), 128)
-    .option('--steps <n>', 'training steps (default: until --time runs out, or 1000)', int(1))
+    .option('--batching <kind>', 'random windows, or contiguous streams with the state carried (truncated BPTT)', choice(BATCHING), 'random')
+    .option('--steps <n>', 'training steps in all, counting those before a resume (default: until --time runs out, or 1000)', int(1))
     .option('--time <duration>', 'training-time budget such as 90s or 10m (evaluations not counted)', duration)
     .option('--lr <rate>', 'peak learning rate', float(0, 10, { minExclusive: true }), 3e-3)
     .option('--min-lr <rate>', 'learning rate at the end of the cosine decay (default: lr/10)', float(0, 10))
@@ -42,80 +41,74 @@ export function registerTrain(program: Command): void {
     .option('--seed <n>', 'random seed (same seed, same backend: same model)', int(0, 2 ** 32 - 1), 1337)
     .option('--eval-every <steps>', 'steps between validation estimates', int(1), 100)
     .option('--eval-chars <n>', 'validation characters used by each estimate', int(2), 32768)
+    .option('--patience <n>', 'stop after this many estimates without improvement (0: never)', int(0), 0)
     .option('--val-frac <f>', 'fraction of the corpus (its end) used for validation', float(0, 0.5, { minExclusive: true }), 0.1)
     .option('--val <file>', 'separate validation file (then the whole corpus trains)')
-    .option('--out <file>', 'checkpoint path (default: checkpoints/<corpus name>.ckpt)')
+    .option('--out <file>', 'best checkpoint (default: checkpoints/<corpus name>.ckpt); the latest state goes beside it as <name>.latest.ckpt')
+    .option('--save-every <steps>', 'save the latest state every this many steps (0: only at the end or when stopped)', int(0), 500)
+    .option('--stop-after <steps>', 'end this run after this many steps, saving the latest state to resume from', int(1))
+    .option('--resume <checkpoint>', 'continue a run exactly where a checkpoint left it')
+    .option('--log <file.jsonl>', 'append one JSON line per step and per evaluation to this file')
     .option('--backend <name>', `compute backend: ${BACKENDS.join(', ')}`, choice(BACKENDS), 'auto')
     .option('--threads <n>', 'worker threads for the simd backend (default: all cores)', int(1, 256))
     .option('--json', 'one JSON object per line on stdout instead of the progress display')
     .addHelpText('after', `
 Example:
   charnn train corpora/tinyshakespeare.txt --model lstm --layers 2 --hidden 128 --embed 64 \\
-      --batch 32 --seq 64 --steps 300 --out checkpoints/shakespeare.ckpt`)
-    .action(async (corpus: string | undefined, flags: TrainFlags) => runTrain(corpus, flags));
-}
-
-async function runTrain(corpusArg: string | undefined, f: TrainFlags): Promise<void> {
-  const ui = makeUi(!!f.json);
-  const corpus = corpusArg ?? (await ui.wait('Preparing the embedded Brown corpus', ensureBrownCorpus));
-  const name = path.basename(corpus).replace(/\.[^.]*$/, '') || 'model';
-  const out = f.out ?? path.join('checkpoints', `${name}.ckpt`);
-  await checkWritableFolder(out, '--out');
-
-  const text = await ui.wait(`Reading ${corpus}`, () => readCorpus(corpus));
-  let trainIds: IdArray, valIds: IdArray;
-  if (f.val) {
-    const val = await ui.wait(`Reading ${f.val}`, () => readCorpus(f.val!, { vocab: text.vocab }));
-    if (val.unknown > 0) ui.note(chalk.yellow(`${f.val}: skipped ${val.unknown} characters that ${corpus} does not contain`));
-    trainIds = text.ids;
-    valIds = val.ids;
-  } else {
-    ({ train: trainIds, val: valIds } = splitIds(text.ids, f.valFrac, corpus));
-  }
-  const config = validateConfig({ cell: f.model, vocab: text.vocab.size, embed: f.embed, hidden: f.hidden, layers: f.layers });
-  const steps = f.steps ?? (f.time === undefined ? 1000 : undefined);
-  const { engine, reason } = await ui.wait(`Starting the ${f.backend} backend`, () => createEngine(f.backend, { threads: f.threads }));
-  if (f.backend === 'auto') ui.note(`backend: ${chalk.bold(engine.name)} (${reason})`);
-
-  const progress = ui.json ? null : new TrainProgress(steps !== undefined ? `${steps} steps` : `${f.time}s budget`);
-  let finalSpinner: Ora | null = null;
-  const onEvent = (ev: TrainEvent) => {
-    if (ui.json) {
-      jsonLine(ev.type === 'step' ? { ...ev, loss: round(ev.loss), charsPerSec: Math.round(ev.charsPerSec) } : ev);
-      return;
-    }
-    if (ev.type === 'final-eval') {
-      if (!finalSpinner) {
-        progress!.stop();
-        finalSpinner = ora({ stream: process.stderr, isEnabled: process.stderr.isTTY }).start();
+      --batch 32 --seq 64 --steps 300 --out checkpoints/shakespeare.ckpt
+  charnn train --resume checkpoints/shakespeare.latest.ckpt --steps 600`)
+    .action(async (corpus: string | undefined, f: TrainFlags, cmd: Command) => {
+      const given = (name: keyof TrainFlags) => cmd.getOptionValueSource(name) === 'cli';
+      if (f.resume) {
+        const file = await loadModel(f.resume);
+        const { flags, changes } = reconcile(f, file, given);
+        return runTraining(corpus ?? file.training.corpus, flags, { file, changes });
       }
-      finalSpinner.text = `Scoring the whole validation split: ${Math.floor((100 * ev.chars) / Math.max(1, ev.total))}%`;
-    } else {
-      progress!.onEvent(ev);
-    }
-  };
-  try {
-    const s = await train({
-      engine, config, vocab: text.vocab, train: trainIds, val: valIds, corpus,
-      batch: f.batch, seq: f.seq, lr: f.lr, minLr: f.minLr ?? f.lr / 10, warmup: f.warmup, clip: f.clip,
-      weightDecay: f.weightDecay, steps, seconds: f.time, seed: f.seed, evalEvery: f.evalEvery, evalChars: f.evalChars,
-      out, save: saveModel, onEvent,
+      return runTraining(corpus, f, undefined);
     });
-    progress?.stop();
-    (finalSpinner as Ora | null)?.stop();
-    if (ui.json) {
-      jsonLine({ type: 'summary', ...s, train_loss: round(s.train_loss), val_loss: round(s.val_loss), val_bpc: round(s.val_bpc), chars_per_sec: Math.round(s.chars_per_sec) });
-    } else {
-      process.stderr.write(
-        `${chalk.bold('trained')} ${s.steps} steps of a ${fmtInt(s.params)}-parameter ${config.cell} on ${chalk.bold(s.backend)} in ${s.seconds.toFixed(1)} s (${fmtInt(s.chars_per_sec)} chars/s)\n` +
-          `train loss ${fmt(s.train_loss)}  ${chalk.green(`validation loss ${fmt(s.val_loss)} nats/char (${fmt(s.val_bpc)} bits/char)`)}\n` +
-          `checkpoint ${chalk.cyan(s.checkpoint)}\n`,
-      );
-    }
-  } finally {
-    progress?.stop();
-    engine.dispose();
-  }
 }
 
-const round = (x: number) => Math.round(x * 1e6) / 1e6;
+/** Architecture and data-layout flags must match the checkpoint; the rest may change. */
+function reconcile(f: TrainFlags, file: ModelFile, given: (name: keyof TrainFlags) => boolean): { flags: TrainFlags; changes: string[] } {
+  const ck = f.resume!, t = file.training;
+  if (!file.m || !file.v) throw new UserError(`${ck} holds no optimizer state, so it cannot be resumed; train a new model instead`);
+  const fixed: [keyof TrainFlags, keyof ModelConfig | null, unknown][] = [
+    ['model', 'cell', file.config.cell], ['layers', 'layers', file.config.layers], ['hidden', 'hidden', file.config.hidden],
+    ['embed', 'embed', file.config.embed], ['batch', null, t.batch], ['seq', null, t.seq], ['batching', null, t.batching ?? 'random'],
+    ['valFrac', null, t.val_frac ?? 0.1], ['val', null, t.val_file ?? undefined],
+  ];
+  const merged = { ...f } as Record<string, unknown>;
+  for (const [flag, , value] of fixed) {
+    if (given(flag) && f[flag] !== value) {
+      throw new UserError(`--${kebab(flag)} ${f[flag]} contradicts ${ck}, which was trained with ${value}; leave the flag out to resume`);
+    }
+    merged[flag] = value;
+  }
+  // Settings that may change: the checkpoint's unless given now.
+  const mutable: [keyof TrainFlags, unknown][] = [
+    ['lr', t.lr], ['minLr', t.min_lr], ['warmup', t.warmup], ['clip', t.clip], ['weightDecay', t.weight_decay],
+    ['steps', t.planned_steps ?? undefined], ['time', t.planned_seconds ?? undefined], ['evalEvery', t.eval_every],
+    ['evalChars', t.eval_chars], ['patience', t.patience], ['saveEvery', t.save_every],
+  ];
+  const changes: string[] = [];
+  for (const [flag, value] of mutable) {
+    if (!given(flag) && value !== undefined && value !== null) merged[flag] = value;
+    else if (given(flag) && f[flag] !== value) changes.push(`--${kebab(flag)} ${f[flag]} (was ${value ?? 'unset'})`);
+  }
+  // A budget given now replaces the planned one entirely.
+  if (given('steps') && !given('time')) merged.time = undefined;
+  if (given('time') && !given('steps')) merged.steps = undefined;
+  merged.seed = t.seed;
+  // Bit-exact continuation needs the same backend and thread count, so they are the default.
+  if (!given('backend') && (BACKENDS as readonly string[]).includes(t.backend)) merged.backend = t.backend;
+  if (!given('threads') && typeof t.threads === 'number') merged.threads = t.threads;
+  merged.out = f.out ?? (ck.endsWith('.latest.ckpt') ? ck.slice(0, -'.latest.ckpt'.length) + '.ckpt' : ck);
+  return { flags: merged as unknown as TrainFlags, changes };
+}
+
+export const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+
+export function defaultOut(corpus: string): string {
+  const name = path.basename(corpus).replace(/\.[^.]*$/, '') || 'model';
+  return path.join('checkpoints', `${name}.ckpt`);
+}

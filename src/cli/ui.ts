@@ -15,7 +15,7 @@ export function makeUi(json: boolean): Ui {
     json,
     async wait(text, work) {
       if (json) return work();
-      const spinner: Ora = ora({ text, stream: process.stderr, isEnabled: process.stderr.isTTY }).start();
+      const spinner: Ora = ora({ text, stream: process.stderr, isSilent: !process.stderr.isTTY }).start();
       try {
         const r = await work();
         spinner.succeed();

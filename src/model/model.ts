@@ -132,6 +132,28 @@ export class Workspace {
     for (const buf of this.layers) lstm_carry(this.w.e, buf, this.batch, this.seq, this.w.config.hidden);
   }
 
+  /** The state the next chunk starts from, per layer, for a checkpoint. */
+  async readState(): Promise<Map<string, Float32Array>> {
+    const m = new Map<string, Float32Array>(), n = this.batch * this.w.config.hidden;
+    for (let l = 0; l < this.layers.length; l++) {
+      m.set(`state.${l}.h`, await this.w.e.read(this.layers[l].h, 0, n));
+      m.set(`state.${l}.c`, await this.w.e.read(this.layers[l].c, 0, n));
+    }
+    return m;
+  }
+
+  /** Restores a state saved by readState; false if it does not fit this workspace. */
+  writeState(m: Map<string, Float32Array>): boolean {
+    const n = this.batch * this.w.config.hidden;
+    for (let l = 0; l < this.layers.length; l++) {
+      const h = m.get(`state.${l}.h`), c = m.get(`state.${l}.c`);
+      if (!h || !c || h.length !== n || c.length !== n) return false;
+      this.w.e.write(this.layers[l].h, h);
+      this.w.e.write(this.layers[l].c, c);
+    }
+    return true;
+  }
+
   resetState(): void {
     for (const buf of this.layers) lstm_reset(this.w.e, buf, this.batch, this.w.config.hidden);
   }

@@ -28,6 +28,8 @@ export interface ModelFile {
   m?: Float32Array;
   v?: Float32Array;
   training: TrainingState;
+  /** Other training state as tensors (the carried hidden state of streamed batches), by name. */
+  extra?: Map<string, Float32Array>;
 }
 
 export interface CheckpointData {
@@ -41,6 +43,7 @@ export function toCheckpoint(f: ModelFile): CheckpointData {
   if (f.m && f.v) {
     tensors.push({ name: 'optim.m', shape: [layout.total], data: f.m }, { name: 'optim.v', shape: [layout.total], data: f.v });
   }
+  for (const [name, data] of f.extra ?? []) tensors.push({ name: `train.${name}`, shape: [data.length], data });
   return {
     metadata: {
       config: JSON.stringify(f.config),
@@ -78,5 +81,7 @@ export function fromCheckpoint(path: string, metadata: Record<string, string>, t
   if ((m && m.length !== layout.total) || (v && v.length !== layout.total)) throw bad('optimizer moments do not match the model');
   const training = json('training') as TrainingState;
   if (!training || typeof training !== 'object' || !Number.isInteger(training.step)) throw bad('training state is damaged');
-  return { config, vocab, params, m, v, training };
+  const extra = new Map<string, Float32Array>();
+  for (const [name, t] of tensors) if (name.startsWith('train.')) extra.set(name.slice(6), t.data);
+  return { config, vocab, params, m, v, training, extra };
 }

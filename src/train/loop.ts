@@ -1,7 +1,9 @@
-// The training loop: random windows, AdamW with clipping and a warm-up + cosine schedule, periodic
-// validation on a fixed slice of the validation split, the best weights kept at `out`, and one
-// pass over the whole validation split at the end.
+// The training loop: batches from a BatchSource, AdamW with clipping and a warm-up + cosine
+// schedule, periodic validation on a fixed slice of the validation split with the best weights
+// kept at `out`, the full state saved to `latest` every `saveEvery` steps and when stopped, and
+// one pass over the whole validation split at the end.
 import type { Engine } from '../engine/engine.js';
+import { UserError } from '../errors.js';
 import type { ModelConfig } from '../model/config.js';
 import { Weights, Workspace } from '../model/model.js';
 import { countParams, initParams, paramLayout } from '../model/params.js';
@@ -9,7 +11,7 @@ import type { ModelFile, TrainingState } from '../model/serialize.js';
 import { evaluateIds } from '../eval/evaluate.js';
 import type { Vocab } from '../text/vocab.js';
 import { Rng } from '../rng.js';
-import { WindowSampler, type Ids } from './batch.js';
+import { batchSource, type Batching, type Ids } from './batch.js';
 import { AdamW } from './optimizer.js';
 import { learningRate } from './schedule.js';
 
@@ -22,72 +24,127 @@ export interface TrainOptions {
   corpus: string;
   batch: number;
   seq: number;
+  batching: Batching;
   lr: number;
   minLr: number;
   warmup: number;
   clip: number;
   weightDecay: number;
-  /** Step budget; with `seconds` too, whichever ends first. */
+  /** Step budget (total, counting steps before a resume); with `seconds` too, whichever ends first. */
   steps?: number;
-  /** Training-time budget in seconds (evaluation time excluded). */
+  /** Training-time budget in seconds (evaluations and saves not counted). */
   seconds?: number;
   seed: number;
   evalEvery: number;
   /** Characters of the validation split used by the periodic evaluations. */
   evalChars: number;
-  /** Where the best checkpoint goes. */
+  /** Stop when this many evaluations in a row bring no improvement (0: never). */
+  patience: number;
+  /** The best checkpoint by validation loss. */
   out: string;
+  /** The latest full training state, every `saveEvery` steps and when stopped. */
+  latest: string;
+  saveEvery: number;
+  /** End this run after this many steps, as an interruption would (the schedule is unchanged). */
+  stopAfter?: number;
+  resume?: ModelFile;
+  /** Recorded in the checkpoint's training state as they are (settings the caller owns). */
+  meta?: Record<string, unknown>;
   save: (path: string, file: ModelFile) => Promise<void>;
+  load: (path: string) => Promise<ModelFile>;
+  /** Polled between steps: true ends the run after the current step, with a save. */
+  shouldStop?: () => boolean;
   onEvent?: (ev: TrainEvent) => void;
 }
 
 export type TrainEvent =
   | { type: 'step'; step: number; loss: number; lr: number; gradNorm: number; charsPerSec: number; progress: number; elapsed: number }
   | { type: 'eval'; step: number; valLoss: number; best: boolean }
+  | { type: 'saved'; step: number; path: string; kind: 'best' | 'latest' }
+  | { type: 'save-failed'; step: number; path: string; message: string }
   | { type: 'final-eval'; chars: number; total: number };
+
+export type StopReason = 'budget' | 'patience' | 'interrupted' | 'stop-after';
 
 export interface TrainSummary {
   steps: number;
   params: number;
   backend: string;
+  stopped: StopReason;
   train_loss: number;
-  val_loss: number;
-  val_bpc: number;
-  best_eval_loss: number;
+  /** Whole-validation-split loss of the best weights; null when the run was interrupted. */
+  val_loss: number | null;
+  val_bpc: number | null;
+  best_eval_loss: number | null;
   chars_per_sec: number;
   seconds: number;
   checkpoint: string;
+  latest: string;
 }
 
+export class TrainingDiverged extends UserError {}
+
+interface Best { loss: number; step: number; file: ModelFile | null }
+
 export async function train(o: TrainOptions): Promise<TrainSummary> {
-  const e = o.engine, rng = new Rng(o.seed);
+  const e = o.engine, r = o.resume;
   const layout = paramLayout(o.config);
-  const w = new Weights(e, o.config, initParams(o.config, layout, rng));
-  w.enableTraining();
+  let rng = new Rng(o.seed);
+  const w = new Weights(e, o.config, r ? r.params : initParams(o.config, layout, rng));
+  w.enableTraining(r?.m, r?.v);
+  if (r) rng = Rng.fromState(r.training.rng);
   const ws = new Workspace(w, o.batch, o.seq, true);
-  const sampler = new WindowSampler(o.train, o.batch, o.seq);
+  const data = batchSource(o.batching, o.train, o.batch, o.seq);
   const opt = new AdamW(w, { beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: o.weightDecay, clip: o.clip });
   const evalSlice = o.val.subarray(0, Math.min(o.val.length, o.evalChars));
   const evalSeq = Math.min(o.seq, 128);
   // Many short streams make the periodic estimate fast; the final pass is one exact stream.
   const evalStreams = Math.max(1, Math.min(32, Math.floor(evalSlice.length / (4 * evalSeq))));
 
-  let step = 0, trainSeconds = 0, charsSeen = 0, recentLoss = NaN;
-  let best: { loss: number; params: Float32Array; m: Float32Array; v: Float32Array; step: number } | null = null;
+  let step = r?.training.step ?? 0;
+  let trainSeconds = r?.training.seconds ?? 0;
+  let charsSeen = r?.training.chars_seen ?? 0;
+  let evalsSinceBest = Number(r?.training.evals_since_best ?? 0);
+  let best: Best | null = r && r.training.best_val_loss !== null ? { loss: r.training.best_val_loss, step: Number(r.training.best_step ?? step), file: null } : null;
+  if (r) data.cursor = Number(r.training.cursor ?? 0);
+  if (r && data.carriesState && r.extra) ws.writeState(r.extra);
+  const startStep = step, startSeconds = trainSeconds;
+  let recentLoss = r?.training.train_loss ?? NaN;
   const recent: number[] = [];
-  const state = (extra: Partial<TrainingState>): TrainingState => ({
-    step, best_val_loss: best?.loss ?? null, val_loss: null, train_loss: recentLoss, chars_seen: charsSeen,
-    seconds: trainSeconds, backend: e.name, corpus: o.corpus, seed: o.seed, rng: rng.state(),
-    batch: o.batch, seq: o.seq, lr: o.lr, min_lr: o.minLr, warmup: o.warmup, clip: o.clip, weight_decay: o.weightDecay,
-    ...extra,
+
+  const snapshot = async (extra: Partial<TrainingState> = {}): Promise<ModelFile> => ({
+    config: o.config, vocab: o.vocab, params: await e.read(w.params), m: await e.read(w.m!), v: await e.read(w.v!),
+    extra: data.carriesState ? await ws.readState() : undefined,
+    training: {
+      step, best_val_loss: best?.loss ?? null, best_step: best?.step ?? null, val_loss: null, train_loss: recentLoss,
+      chars_seen: charsSeen, seconds: trainSeconds, backend: e.name, corpus: o.corpus, seed: o.seed, rng: rng.state(),
+      cursor: data.cursor, evals_since_best: evalsSinceBest, batching: o.batching, batch: o.batch, seq: o.seq,
+      lr: o.lr, min_lr: o.minLr, warmup: o.warmup, clip: o.clip, weight_decay: o.weightDecay,
+      planned_steps: o.steps ?? null, planned_seconds: o.seconds ?? null,
+      ...o.meta,
+      ...extra,
+    },
   });
+  /** Periodic saves may fail (full disk): the previous file stays, training goes on. */
+  const trySave = async (path: string, file: ModelFile, kind: 'best' | 'latest') => {
+    try {
+      await o.save(path, file);
+      o.onEvent?.({ type: 'saved', step, path, kind });
+    } catch (err) {
+      o.onEvent?.({ type: 'save-failed', step, path, message: (err as Error).message });
+    }
+  };
   const validate = async () => {
-    const r = await evaluateIds(w, evalSlice, { seq: evalSeq, streams: evalStreams });
-    const loss = r.nats / r.chars;
+    const res = await evaluateIds(w, evalSlice, { seq: evalSeq, streams: evalStreams });
+    const loss = res.nats / res.chars;
     const improved = best === null || loss < best.loss;
     if (improved) {
-      best = { loss, params: await e.read(w.params), m: await e.read(w.m!), v: await e.read(w.v!), step };
-      await o.save(o.out, { config: o.config, vocab: o.vocab, params: best.params, m: best.m, v: best.v, training: state({}) });
+      evalsSinceBest = 0;
+      best = { loss, step, file: null };
+      best.file = await snapshot();
+      await trySave(o.out, best.file, 'best');
+    } else {
+      evalsSinceBest++;
     }
     o.onEvent?.({ type: 'eval', step, valLoss: loss, best: improved });
   };
@@ -95,45 +152,64 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
   const budgetDone = () => (o.steps !== undefined && step >= o.steps) || (o.seconds !== undefined && trainSeconds >= o.seconds);
   const progress = () => Math.max(o.steps !== undefined ? step / o.steps : 0, o.seconds !== undefined ? trainSeconds / o.seconds : 0);
 
+  let stopped: StopReason = 'budget';
   while (!budgetDone()) {
+    if (o.shouldStop?.()) { stopped = 'interrupted'; break; }
+    if (o.stopAfter !== undefined && step - startStep >= o.stopAfter) { stopped = 'stop-after'; break; }
     const t0 = performance.now();
     const lr = learningRate(o, step, progress());
-    sampler.next(rng);
-    ws.setInputs(sampler.inputs, sampler.targets);
+    if (data.next(rng) || !data.carriesState) ws.resetState();
+    ws.setInputs(data.inputs, data.targets);
     ws.forward();
     ws.loss();
     ws.backward();
     const gradNorm = await opt.step(step + 1, lr);
     const loss = (await ws.lossSum()) / (o.batch * o.seq);
-    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
-      throw new Error(`training diverged at step ${step + 1} (loss ${loss}, gradient norm ${gradNorm}); lower --lr`);
+    // Worse than twice a uniform guess is as diverged as NaN: saturated gates keep an exploded
+    // LSTM's loss finite.
+    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm) || loss > 2 * Math.log(o.config.vocab) + 5) {
+      throw new TrainingDiverged(
+        `training diverged at step ${step + 1} (loss ${loss}, gradient norm ${gradNorm}); try a lower learning rate than --lr ${o.lr}` +
+          (best ? `; the last good checkpoint is untouched at ${o.out}` : '; no checkpoint was written'),
+      );
     }
+    if (data.carriesState) ws.carryState();
     step++;
     charsSeen += o.batch * o.seq;
     trainSeconds += (performance.now() - t0) / 1000;
     recent.push(loss);
     if (recent.length > 20) recent.shift();
     recentLoss = recent.reduce((a, b) => a + b, 0) / recent.length;
-    o.onEvent?.({ type: 'step', step, loss, lr, gradNorm, charsPerSec: charsSeen / trainSeconds, progress: Math.min(1, progress()), elapsed: trainSeconds });
-    if (step % o.evalEvery === 0 && !budgetDone()) await validate();
+    const cps = (charsSeen - (r?.training.chars_seen ?? 0)) / (trainSeconds - startSeconds);
+    o.onEvent?.({ type: 'step', step, loss, lr, gradNorm, charsPerSec: cps, progress: Math.min(1, progress()), elapsed: trainSeconds });
+    if (o.saveEvery > 0 && step % o.saveEvery === 0) await trySave(o.latest, await snapshot(), 'latest');
+    if (step % o.evalEvery === 0 && !budgetDone()) {
+      await validate();
+      if (o.patience > 0 && evalsSinceBest >= o.patience) { stopped = 'patience'; break; }
+    }
   }
-  await validate();
+  const summary = (valLoss: number | null): TrainSummary => ({
+    steps: step, params: countParams(layout), backend: e.name, stopped, train_loss: recentLoss,
+    val_loss: valLoss, val_bpc: valLoss === null ? null : valLoss / Math.LN2, best_eval_loss: best?.loss ?? null,
+    chars_per_sec: (charsSeen - (r?.training.chars_seen ?? 0)) / Math.max(1e-9, trainSeconds - startSeconds),
+    seconds: trainSeconds, checkpoint: o.out, latest: o.latest,
+  });
+  if (stopped === 'interrupted' || stopped === 'stop-after') {
+    await o.save(o.latest, await snapshot());
+    return summary(null);
+  }
+  if (stopped === 'budget' && (best === null || best.step !== step)) await validate();
+  await trySave(o.latest, await snapshot(), 'latest');
 
-  // The summary's validation loss is that of the saved (best) weights over the whole split.
-  const kept = best!;
-  e.write(w.params, kept.params);
+  // The summary's validation loss is that of the kept (best) weights over the whole split.
+  const kept: Best = best!;
+  const keptFile = kept.file ?? (await o.load(o.out));
+  e.write(w.params, keptFile.params);
   const full = await evaluateIds(w, o.val, {
     seq: 256,
     onProgress: (chars) => o.onEvent?.({ type: 'final-eval', chars, total: o.val.length - 1 }),
   });
   const valLoss = full.nats / full.chars;
-  await o.save(o.out, {
-    config: o.config, vocab: o.vocab, params: kept.params, m: kept.m, v: kept.v,
-    training: state({ val_loss: valLoss, best_step: kept.step }),
-  });
-  return {
-    steps: step, params: countParams(layout), backend: e.name, train_loss: recentLoss,
-    val_loss: valLoss, val_bpc: valLoss / Math.LN2, best_eval_loss: kept.loss,
-    chars_per_sec: charsSeen / trainSeconds, seconds: trainSeconds, checkpoint: o.out,
-  };
+  await o.save(o.out, { ...keptFile, training: { ...keptFile.training, val_loss: valLoss } });
+  return summary(valLoss);
 }

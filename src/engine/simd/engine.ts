@@ -16,6 +16,8 @@ export interface SimdEngineOptions {
   threads?: number;
   /** Upper bound of the shared memory in MiB (default 4096, the wasm32 limit). */
   maxMemoryMiB?: number;
+  /** Split every op across all threads however small (tests use it to cover the partitions). */
+  forceParallel?: boolean;
 }
 
 // Below these sizes waking the workers costs more than it saves (measured, see bench notes).
@@ -29,7 +31,7 @@ export async function createSimdEngine(opts: SimdEngineOptions = {}): Promise<En
   const module = await kernelsModule();
   const arena = new Arena(Math.min(65536, Math.ceil((opts.maxMemoryMiB ?? 4096) * 16)));
   const pool = await Pool.create(module, arena.memory, threads);
-  return new SimdEngine(arena, pool);
+  return new SimdEngine(arena, pool, !!opts.forceParallel);
 }
 
 class SimdEngine implements Engine {
@@ -40,10 +42,15 @@ class SimdEngine implements Engine {
   private partialsCap = 0;
   private disposed = false;
 
-  constructor(private readonly arena: Arena, private readonly pool: Pool) {
+  constructor(private readonly arena: Arena, private readonly pool: Pool, private readonly force: boolean) {
     const probe = pool.exports;
     this.scratch = arena.alloc((probe.scratchBytes as () => number)() * pool.threads);
     this.sqChunk = (probe.sqChunk as () => number)();
+  }
+
+  /** Whether an op of this much work is worth waking the workers for. */
+  private par(work: number, min: number): boolean {
+    return this.force || work >= min;
   }
 
   private a(): Float64Array {
@@ -82,13 +89,13 @@ class SimdEngine implements Engine {
     const n = len ?? t.size - off;
     const a = this.a();
     a[0] = addr(this, t, off, n, 'zero target'); a[1] = n;
-    this.pool.exec(Op.Zero, n >= PAR_FLOATS);
+    this.pool.exec(Op.Zero, this.par(n, PAR_FLOATS));
   }
 
   copy(dst: Tensor, dstOff: number, src: Tensor, srcOff: number, len: number): void {
     const a = this.a();
     a[0] = addr(this, dst, dstOff, len, 'copy dst'); a[1] = addr(this, src, srcOff, len, 'copy src'); a[2] = len;
-    this.pool.exec(Op.Copy, len >= PAR_FLOATS);
+    this.pool.exec(Op.Copy, this.par(len, PAR_FLOATS));
   }
 
   broadcastRow(out: Tensor, outOff: number, row: Tensor, rowOff: number, rows: number, cols: number): void {
@@ -96,7 +103,7 @@ class SimdEngine implements Engine {
     const a = this.a();
     a[0] = addr(this, out, outOff, rows * cols, 'broadcastRow out'); a[1] = addr(this, row, rowOff, cols, 'broadcastRow row');
     a[2] = rows; a[3] = cols;
-    this.pool.exec(Op.BroadcastRow, rows * cols >= PAR_FLOATS);
+    this.pool.exec(Op.BroadcastRow, this.par(rows * cols, PAR_FLOATS));
   }
 
   sumRows(out: Tensor, outOff: number, x: Tensor, xOff: number, rows: number, cols: number, accumulate: boolean): void {
@@ -104,7 +111,7 @@ class SimdEngine implements Engine {
     const a = this.a();
     a[0] = addr(this, out, outOff, cols, 'sumRows out'); a[1] = addr(this, x, xOff, rows * cols, 'sumRows x');
     a[2] = rows; a[3] = cols; a[4] = accumulate ? 1 : 0;
-    this.pool.exec(Op.SumRows, rows * cols >= PAR_FLOATS && cols >= 16);
+    this.pool.exec(Op.SumRows, this.par(cols >= 16 ? rows * cols : 0, PAR_FLOATS));
   }
 
   matmul(m: MatmulArgs): void {
@@ -116,7 +123,7 @@ class SimdEngine implements Engine {
     a[3] = m.m; a[4] = m.n; a[5] = m.k;
     a[6] = (m.transA ? TRANS_A : 0) | (m.transB ? TRANS_B : 0) | (m.accumulate ? ACCUMULATE : 0);
     a[7] = this.scratch;
-    this.pool.exec(Op.Matmul, 2 * m.m * m.n * m.k >= PAR_FLOPS);
+    this.pool.exec(Op.Matmul, this.par(2 * m.m * m.n * m.k, PAR_FLOPS));
   }
 
   embedding(out: Tensor, outOff: number, table: Tensor, tableOff: number, ids: Tensor, idsOff: number, n: number, dim: number): void {
@@ -127,7 +134,7 @@ class SimdEngine implements Engine {
     const a = this.a();
     a[0] = addr(this, out, outOff, n * dim, 'embedding out'); a[1] = addr(this, table, tableOff, rows * dim, 'embedding table');
     a[2] = idp; a[3] = n; a[4] = dim;
-    this.pool.exec(Op.Embedding, n * dim >= PAR_FLOATS);
+    this.pool.exec(Op.Embedding, this.par(n * dim, PAR_FLOATS));
   }
 
   embeddingBackward(dTable: Tensor, dTableOff: number, dOut: Tensor, dOutOff: number, ids: Tensor, idsOff: number,
@@ -139,7 +146,7 @@ class SimdEngine implements Engine {
     a[0] = addr(this, dTable, dTableOff, vocab * dim, 'embeddingBackward dTable');
     a[1] = addr(this, dOut, dOutOff, n * dim, 'embeddingBackward dOut');
     a[2] = idp; a[3] = n; a[4] = dim; a[5] = vocab;
-    this.pool.exec(Op.EmbeddingBackward, n * dim >= 2 * PAR_FLOATS && vocab >= 2 * this.pool.threads);
+    this.pool.exec(Op.EmbeddingBackward, this.par(vocab >= 2 * this.pool.threads ? n * dim : 0, 2 * PAR_FLOATS));
   }
 
   lstmForward(l: LstmForwardArgs): void {
@@ -149,7 +156,7 @@ class SimdEngine implements Engine {
     a[0] = addr(this, l.pre, l.preOff, 4 * bh, 'lstmForward pre'); a[1] = addr(this, l.act, l.actOff, 4 * bh, 'lstmForward act');
     a[2] = addr(this, l.cPrev, l.cPrevOff, bh, 'lstmForward cPrev'); a[3] = addr(this, l.c, l.cOff, bh, 'lstmForward c');
     a[4] = addr(this, l.h, l.hOff, bh, 'lstmForward h'); a[5] = l.batch; a[6] = l.hidden;
-    this.pool.exec(Op.LstmForward, bh >= PAR_CELLS && l.batch > 1);
+    this.pool.exec(Op.LstmForward, this.par(l.batch > 1 ? bh : 0, PAR_CELLS));
   }
 
   lstmBackward(l: LstmBackwardArgs): void {
@@ -161,7 +168,7 @@ class SimdEngine implements Engine {
     a[4] = addr(this, l.dcNext, l.dcNextOff, bh, 'lstmBackward dcNext');
     a[5] = addr(this, l.dPre, l.dPreOff, 4 * bh, 'lstmBackward dPre');
     a[6] = addr(this, l.dcPrev, l.dcPrevOff, bh, 'lstmBackward dcPrev'); a[7] = l.batch; a[8] = l.hidden;
-    this.pool.exec(Op.LstmBackward, bh >= PAR_CELLS && l.batch > 1);
+    this.pool.exec(Op.LstmBackward, this.par(l.batch > 1 ? bh : 0, PAR_CELLS));
   }
 
   softmaxXent(s: SoftmaxXentArgs): void {
@@ -174,7 +181,7 @@ class SimdEngine implements Engine {
     a[2] = addr(this, s.losses, s.lossesOff, s.rows, 'softmaxXent losses');
     a[3] = s.dLogits ? addr(this, s.dLogits, s.dLogitsOff, s.rows * s.vocab, 'softmaxXent dLogits') : 0;
     a[4] = s.rows; a[5] = s.vocab; a[6] = s.scale ?? 1;
-    this.pool.exec(Op.SoftmaxXent, s.rows * s.vocab >= PAR_SOFTMAX && s.rows > 1);
+    this.pool.exec(Op.SoftmaxXent, this.par(s.rows > 1 ? s.rows * s.vocab : 0, PAR_SOFTMAX));
   }
 
   sumSquares(out: Tensor, outOff: number, x: Tensor, xOff: number, len: number): void {
@@ -187,7 +194,7 @@ class SimdEngine implements Engine {
     }
     const a = this.a();
     a[0] = xp; a[1] = len; a[2] = this.partials;
-    this.pool.exec(Op.SumSquaresPartials, len >= PAR_FLOATS);
+    this.pool.exec(Op.SumSquaresPartials, this.par(len, PAR_FLOATS));
     a[0] = o; a[1] = this.partials; a[2] = chunks;
     this.pool.exec(Op.SumPartials, false);
   }
@@ -199,6 +206,6 @@ class SimdEngine implements Engine {
     a[2] = addr(this, o.m, o.off, o.len, `${what} m`); a[3] = addr(this, o.v, o.off, o.len, `${what} v`);
     a[4] = o.len; a[5] = o.lr; a[6] = o.beta1; a[7] = o.beta2; a[8] = o.eps; a[9] = o.weightDecay;
     a[10] = 1 - Math.pow(o.beta1, o.step); a[11] = 1 - Math.pow(o.beta2, o.step); a[12] = o.gradScale;
-    this.pool.exec(Op.AdamW, o.len >= PAR_FLOATS / 2);
+    this.pool.exec(Op.AdamW, this.par(o.len, PAR_FLOATS / 2));
   }
 }

@@ -8,7 +8,7 @@
   return f32x4.add(acc, f32x4.mul(a, b));
 }
 
-export function tile4x8(a: usize, b: usize, c: usize, cs: usize, k: i32, zero: bool): void {
+@inline export function tile4x8(a: usize, b: usize, c: usize, cs: usize, k: i32, zero: bool): void {
   let c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128;
   if (zero) {
     c00 = f32x4.splat(0); c01 = c00; c10 = c00; c11 = c00;

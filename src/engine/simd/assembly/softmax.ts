@@ -10,7 +10,7 @@ export function softmaxXent(logits: usize, targets: usize, losses: usize, dLogit
     const x = logits + <usize>r * rb;
     let mv = f32x4.splat(-Infinity);
     let j = 0;
-    for (; j < vv; j += 4) mv = f32x4.max(mv, v128.load(x + (<usize>j << 2)));
+    for (; j < vv; j += 4) mv = f32x4.pmax(mv, v128.load(x + (<usize>j << 2)));
     let mx = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
     for (; j < vocab; j++) mx = max(mx, load<f32>(x + (<usize>j << 2)));
     const m4 = f32x4.splat(mx);

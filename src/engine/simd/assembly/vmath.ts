@@ -4,10 +4,15 @@
 // Limits keep 2^n a normal float: n stays within [-126, 127].
 const EXP_HI: f32 = 88.3762626647949;
 const EXP_LO: f32 = -87.33654;
+const MAGIC: f32 = 12582912 + 127;
 
 @inline export function vexp(x: v128): v128 {
-  x = f32x4.min(f32x4.max(x, f32x4.splat(EXP_LO)), f32x4.splat(EXP_HI));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  // pmin/pmax are single instructions; min/max carry wasm's NaN rules and cost several.
+  x = f32x4.pmin(f32x4.pmax(x, f32x4.splat(EXP_LO)), f32x4.splat(EXP_HI));
+  // Adding 1.5·2^23 + 127 rounds x·log2(e) to an integer n and leaves n + 127 in the low mantissa
+  // bits, which shifted into the exponent field give 2^n (cheaper than nearest + trunc_sat).
+  const j = f32x4.add(f32x4.mul(x, f32x4.splat(1.44269504088896341)), f32x4.splat(MAGIC));
+  const n = f32x4.sub(j, f32x4.splat(MAGIC));
   let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
   let p = f32x4.splat(1.9875691500e-4);
@@ -17,8 +22,7 @@ const EXP_LO: f32 = -87.33654;
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
   p = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
-  return f32x4.mul(p, scale);
+  return f32x4.mul(p, i32x4.shl(j, 23));
 }
 
 @inline export function vsigmoid(x: v128): v128 {

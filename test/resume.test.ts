@@ -1,0 +1,98 @@
+// Exact resume, interruption, failing saves and divergence, through the library.
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { ModelFile } from '../src/model/serialize.js';
+import { loadModel, saveModel } from '../src/model/store.js';
+import { Vocab } from '../src/text/vocab.js';
+import { train, TrainingDiverged, type TrainOptions } from '../src/train/loop.js';
+import type { Batching } from '../src/train/batch.js';
+import { createSimdEngine } from '../src/engine/simd/engine.js';
+
+const TEXT = 'It was the best of times, it was the worst of times, it was the age of wisdom. '.repeat(20);
+const dir = mkdtempSync(path.join(tmpdir(), 'charnn-resume-'));
+
+function options(name: string, over: Partial<TrainOptions> = {}): Omit<TrainOptions, 'engine'> {
+  const vocab = Vocab.fromText(TEXT);
+  const ids = Uint8Array.from(Array.from(TEXT, (ch) => vocab.idOf(ch.codePointAt(0)!)));
+  const out = path.join(dir, `${name}.ckpt`);
+  return {
+    config: { cell: 'lstm', vocab: vocab.size, embed: 8, hidden: 24, layers: 2 }, vocab,
+    train: ids.subarray(0, 1400), val: ids.subarray(1400), corpus: 'test', batch: 4, seq: 24, batching: 'random',
+    lr: 5e-3, minLr: 5e-4, warmup: 5, clip: 1, weightDecay: 0.1, steps: 40, seed: 5, evalEvery: 10, evalChars: 200,
+    patience: 0, out, latest: out.replace(/\.ckpt$/, '.latest.ckpt'), saveEvery: 0,
+    save: saveModel, load: loadModel, ...over,
+  };
+}
+
+const data = (file: string) => {
+  const b = readFileSync(file);
+  return b.subarray(8 + Number(b.readBigUInt64LE(0)));
+};
+
+async function run(o: Omit<TrainOptions, 'engine'>) {
+  const engine = await createSimdEngine({ threads: 2 });
+  try {
+    return await train({ ...o, engine });
+  } finally {
+    engine.dispose();
+  }
+}
+
+describe('resume', () => {
+  for (const batching of ['random', 'stream'] as Batching[]) {
+    it(`40 steps in one run equal 20 + resume 20, bit for bit (${batching})`, async () => {
+      await run(options(`whole-${batching}`, { batching }));
+      const first = await run(options(`split-${batching}`, { batching, stopAfter: 20 }));
+      expect(first.stopped).toBe('stop-after');
+      const resumed = await loadModel(first.latest);
+      expect(resumed.training.step).toBe(20);
+      await run(options(`split-${batching}`, { batching, resume: resumed }));
+      expect(data(path.join(dir, `split-${batching}.latest.ckpt`)).equals(data(path.join(dir, `whole-${batching}.latest.ckpt`)))).toBe(true);
+      expect(data(path.join(dir, `split-${batching}.ckpt`)).equals(data(path.join(dir, `whole-${batching}.ckpt`)))).toBe(true);
+    });
+  }
+
+  it('an interruption saves the latest state after the current step', async () => {
+    let polls = 0;
+    const s = await run(options('interrupt', { shouldStop: () => ++polls > 7 }));
+    expect(s.stopped).toBe('interrupted');
+    expect(s.steps).toBe(7);
+    expect((await loadModel(s.latest)).training.step).toBe(7);
+  });
+
+  it('a failing save is reported, keeps the previous file, and training goes on', async () => {
+    const events: string[] = [];
+    let saves = 0;
+    const o = options('failing', {
+      save: async (p, f) => {
+        if (++saves === 2) throw new Error('disk full');
+        await saveModel(p, f);
+      },
+      onEvent: (ev) => { if (ev.type === 'save-failed') events.push(ev.message); },
+    });
+    const s = await run(o);
+    expect(events).toEqual(['disk full']);
+    expect(s.steps).toBe(40);
+    expect((await loadModel(o.out)).training.step).toBeGreaterThan(0);
+  });
+
+  it('a learning rate of 1e6 stops with the divergence message and leaves the checkpoint intact', async () => {
+    const good = options('diverge');
+    await run(good);
+    const before = readFileSync(good.out);
+    const file: ModelFile = await loadModel(good.out);
+    await expect(run(options('diverge', { lr: 1e6, minLr: 1e6, warmup: 0, steps: 80, resume: file }))).rejects.toThrow(TrainingDiverged);
+    await expect(run(options('diverge', { lr: 1e6, minLr: 1e6, warmup: 0, steps: 80, resume: file }))).rejects.toThrow(/lower learning rate/);
+    expect(readFileSync(good.out).equals(before)).toBe(true);
+    expect(existsSync(good.out)).toBe(true);
+  });
+
+  it('patience stops after that many estimates without improvement', async () => {
+    // A learning rate this small cannot improve the estimate by a float's worth after the first.
+    const s = await run(options('patience', { lr: 1e-12, minLr: 1e-12, steps: 1000, evalEvery: 2, patience: 3 }));
+    expect(s.stopped).toBe('patience');
+    expect(s.steps).toBeLessThan(1000);
+  });
+});
