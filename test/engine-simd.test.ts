@@ -168,6 +168,19 @@ describe.each([1, 2])('simd engine with %i thread(s) against float32 loops', (th
     await e.sync();
   });
 
+  it('mul, out of place and in place on either operand', async () => {
+    for (const len of [1, 3, 4, 67, 1001]) {
+      const A = rand(len), B = rand(len), want = A.map((v, i) => f(v * B[i]));
+      const [a, aOff] = put(e, A, 2), [b, bOff] = put(e, B, 1), [o, oOff] = put(e, new Float32Array(len), 4);
+      e.mul(o, oOff, a, aOff, b, bOff, len);
+      expectExact(await e.read(o, oOff, len), want);
+      e.mul(a, aOff, a, aOff, b, bOff, len);
+      expectExact(await e.read(a, aOff, len), want);
+      e.mul(b, bOff, a, aOff, b, bOff, len);
+      expectExact(await e.read(b, bOff, len), want.map((v, i) => f(v * B[i])));
+    }
+  });
+
   for (const [m, n, k] of MATMUL_SHAPES) {
     for (const transA of [false, true]) for (const transB of [false, true]) for (const accumulate of [false, true]) {
       it(`matmul ${m}x${n}x${k} transA=${transA} transB=${transB} accumulate=${accumulate}`, async () => {
@@ -385,6 +398,7 @@ describe('simd engine against the gpu.js cpu-mode engine on random inputs', () =
       [5, 6], (e, [a, cPrev, c, dh, dcNext, dPre, dcPrev]) => e.lstmBackward({ act: a, cPrev, c, dh, dcNext, dPre, dcPrev, batch, hidden }));
     await compare([rand(rows * vocab, 5), ids(rows, vocab), new Float32Array(rows), new Float32Array(rows * vocab)], [2, 3],
       (e, [logits, targets, losses, dLogits]) => e.softmaxXent({ logits, targets, losses, dLogits, rows, vocab, scale: 0.25 }));
+    await compare([rand(53), rand(53), new Float32Array(53)], [2], (e, [a, b, o]) => e.mul(o, 1, a, 2, b, 0, 50));
     const S = rand(1001);
     await compare([S, new Float32Array(1)], [1], (e, [x, o]) => e.sumSquares(o, 0, x, 0, 1001));
     await compare([rand(41), rand(41), rand(41, 0.1), rand(41, 0.01).map(Math.abs)], [0, 2, 3], (e, [param, grad, m, v]) =>

@@ -20,7 +20,7 @@ function setup(seed: number, steps: number, out: string, saved: ModelFile[] = []
   return {
     config: { cell: 'lstm', vocab: vocab.size, embed: 16, hidden: 48, layers: 2 }, vocab,
     train: ids, val: ids.subarray(0, 200), corpus: 'test', batch: 8, seq: 48, batching: 'random',
-    lr: 1e-2, minLr: 1e-3, warmup: 10, clip: 1, weightDecay: 0, steps, seed,
+    lr: 1e-2, minLr: 1e-3, warmup: 10, clip: 1, weightDecay: 0, dropout: 0, steps, seed,
     evalEvery: 1000, evalChars: 200, patience: 0, out, latest: out + '.latest', saveEvery: 0,
     save: async (p, f) => { saved.push(f); await saveModel(p, f); }, load: loadModel,
   };

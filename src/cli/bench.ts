@@ -12,7 +12,7 @@ import { choice, int } from './parse.js';
 import { fmtInt, jsonLine, makeUi } from './ui.js';
 
 interface BenchFlags {
-  speed?: boolean; model: Cell; layers: number; hidden: number; embed: number; batch: number; seq: number;
+  speed?: boolean; model: Cell; layers: number; hidden: number; embed: number; mlp: number; batch: number; seq: number;
   vocab: number; steps: number; backends?: string; threads?: number; json?: boolean;
 }
 
@@ -25,6 +25,7 @@ export function registerBench(program: Command): void {
     .option('--layers <n>', 'layers', int(1, 64), 2)
     .option('--hidden <n>', 'hidden units', int(1, 8192), 256)
     .option('--embed <n>', 'embedding width', int(1, 4096), 64)
+    .option('--mlp <n>', 'MLP expansion of mingru/minlstm blocks', int(0, 16), 2)
     .option('--batch <n>', 'sequences per step', int(1, 4096), 32)
     .option('--seq <n>', 'characters per sequence', int(1, 100000), 128)
     .option('--vocab <n>', 'vocabulary size (tinyshakespeare has 65)', int(2, 1 << 20), 65)
@@ -38,7 +39,7 @@ Example:
     .action(async (f: BenchFlags) => {
       if (!f.speed) throw new UserError('bench needs --speed (the only benchmark so far); see charnn bench --help');
       const ui = makeUi(!!f.json);
-      const config = validateConfig({ cell: f.model, vocab: f.vocab, embed: f.embed, hidden: f.hidden, layers: f.layers });
+      const config = validateConfig({ cell: f.model, vocab: f.vocab, embed: f.embed, hidden: f.hidden, layers: f.layers, mlp: f.mlp });
       const backends = f.backends ? parseList(f.backends) : await ui.wait('Probing backends', defaultBackends);
       const B = f.batch, T = f.seq, H = f.hidden, G = 4 * H;
       const shapes = [

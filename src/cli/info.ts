@@ -29,7 +29,8 @@ Example:
       if (ui.json) return jsonLine(info);
       const row = (k: string, v: string) => process.stdout.write(`  ${chalk.dim(k.padEnd(18))}${v}\n`);
       process.stdout.write(`${chalk.bold(ckpt)}\n`);
-      row('architecture', `${m.config.cell}, ${m.config.layers} layer${m.config.layers > 1 ? 's' : ''} × ${m.config.hidden} hidden, embedding ${m.config.embed}`);
+      const blocks = m.config.mlp ? `, pre-norm residual blocks with ${m.config.mlp}× MLP` : '';
+      row('architecture', `${m.config.cell}, ${m.config.layers} layer${m.config.layers > 1 ? 's' : ''} × ${m.config.hidden} hidden, embedding ${m.config.embed}${blocks}`);
       row('parameters', fmtInt(params));
       row('vocabulary', `${m.vocab.size} characters`);
       row('training steps', `${fmtInt(t.step)} (${fmtInt(t.chars_seen)} characters seen, on ${t.backend})`);

@@ -11,6 +11,7 @@ import type { ModelFile } from '../model/serialize.js';
 import { loadModel, saveModel } from '../model/store.js';
 import { ensureBrownCorpus, readCorpus, splitIds, type IdArray } from '../text/index.js';
 import { train, type TrainEvent } from '../train/loop.js';
+import { sizeToBudget } from '../train/autosize.js';
 import { lossChart, type LossHistory } from './chart.js';
 import { checkWritableFolder } from './files.js';
 import { TrainProgress } from './progress.js';
@@ -38,10 +39,15 @@ export async function runTraining(corpusArg: string | undefined, f: TrainFlags, 
   } else {
     ({ train: trainIds, val: valIds } = splitIds(text.ids, f.valFrac, corpus));
   }
-  const config = resume?.file.config ?? validateConfig({ cell: f.model, vocab: text.vocab.size, embed: f.embed, hidden: f.hidden, layers: f.layers });
-  const steps = f.steps ?? (f.time === undefined ? 1000 : undefined);
+  const steps = f.steps;
   const { engine, reason } = await ui.wait(`Starting the ${f.backend} backend`, () => createEngine(f.backend, { threads: f.threads }));
   if (f.backend === 'auto') ui.note(`backend: ${chalk.bold(engine.name)} (${reason})`);
+  if (f.autosize) {
+    const sized = await ui.wait(`Sizing the model to a ${f.time}s budget on this machine`, () => sizeToBudget(engine, text.vocab.size, f.time!));
+    Object.assign(f, { layers: sized.layers, hidden: sized.hidden, embed: sized.embed, batch: sized.batch, seq: sized.seq, lr: sized.lr, dropout: sized.dropout });
+    ui.note(`model for this budget: lstm ${sized.layers}×${sized.hidden}, embedding ${sized.embed}, batch ${sized.batch}×${sized.seq}, lr ${sized.lr} (${fmtInt(sized.charsPerSec)} chars/s here)`);
+  }
+  const config = resume?.file.config ?? validateConfig({ cell: f.model, vocab: text.vocab.size, embed: f.embed, hidden: f.hidden, layers: f.layers, mlp: f.mlp });
   if (resume) {
     ui.note(`resuming ${f.resume} at step ${resume.file.training.step}` + (resume.changes.length ? `, with ${resume.changes.join(', ')}` : ''));
   }
@@ -89,7 +95,7 @@ export async function runTraining(corpusArg: string | undefined, f: TrainFlags, 
     const s = await train({
       engine, config, vocab: text.vocab, train: trainIds, val: valIds, corpus,
       batch: f.batch, seq: f.seq, batching: f.batching, lr: f.lr, minLr: f.minLr ?? f.lr / 10, warmup: f.warmup, clip: f.clip,
-      weightDecay: f.weightDecay, steps, seconds: f.time, seed: f.seed, evalEvery: f.evalEvery, evalChars: f.evalChars,
+      weightDecay: f.weightDecay, dropout: f.dropout, steps, seconds: f.time, seed: f.seed, evalEvery: f.evalEvery, evalChars: f.evalChars,
       patience: f.patience, out, latest, saveEvery: f.saveEvery, stopAfter: f.stopAfter, resume: resume?.file,
       meta: { threads: f.threads ?? null, val_frac: f.valFrac, val_file: f.val ?? null, eval_every: f.evalEvery, eval_chars: f.evalChars, patience: f.patience, save_every: f.saveEvery },
       save: saveModel, load: loadModel, shouldStop: () => signal !== null, onEvent,

@@ -11,13 +11,17 @@ import { choice, duration, float, int } from './parse.js';
 import { runTraining } from './train-session.js';
 
 export interface TrainFlags {
-  model: Cell; layers: number; hidden: number; embed: number;
+  model: Cell; layers: number; hidden: number; embed: number; mlp: number;
   batch: number; seq: number; batching: Batching; steps?: number; time?: number;
-  lr: number; minLr?: number; warmup: number; clip: number; weightDecay: number;
+  lr: number; minLr?: number; warmup: number; clip: number; weightDecay: number; dropout: number;
   seed: number; evalEvery: number; evalChars: number; patience: number; valFrac: number; val?: string;
   out?: string; saveEvery: number; stopAfter?: number; resume?: string; log?: string;
   backend: BackendName; threads?: number; json?: boolean;
+  /** Set when no size or optimizer flag was given and the budget is time: pick them for it. */
+  autosize?: boolean;
 }
+
+const SIZE_FLAGS: (keyof TrainFlags)[] = ['model', 'layers', 'hidden', 'embed', 'mlp', 'batch', 'seq', 'lr', 'dropout'];
 
 export function registerTrain(program: Command): void {
   program
@@ -28,16 +32,18 @@ export function registerTrain(program: Command): void {
     .option('--layers <n>', 'stacked recurrent layers', int(1, 64), 2)
     .option('--hidden <n>', 'hidden units per layer', int(1, 8192), 256)
     .option('--embed <n>', 'character embedding width', int(1, 4096), 64)
+    .option('--mlp <n>', 'MLP expansion in each mingru/minlstm block (0: none)', int(0, 16), 2)
     .option('--batch <n>', 'sequences per step', int(1, 4096), 32)
     .option('--seq <n>', 'characters per sequence (backpropagation length)', int(1, 100000), 128)
     .option('--batching <kind>', 'random windows, or contiguous streams with the state carried (truncated BPTT)', choice(BATCHING), 'random')
-    .option('--steps <n>', 'training steps in all, counting those before a resume (default: until --time runs out, or 1000)', int(1))
-    .option('--time <duration>', 'training-time budget such as 90s or 10m (evaluations not counted)', duration)
+    .option('--steps <n>', 'training steps in all, counting those before a resume', int(1))
+    .option('--time <duration>', 'training-time budget such as 90s or 10m, evaluations not counted (default: 10m unless --steps is given)', duration)
     .option('--lr <rate>', 'peak learning rate', float(0, 10, { minExclusive: true }), 3e-3)
     .option('--min-lr <rate>', 'learning rate at the end of the cosine decay (default: lr/10)', float(0, 10))
     .option('--warmup <steps>', 'linear warm-up steps', int(0), 50)
     .option('--clip <norm>', 'clip the gradient norm to this (0: off)', float(0, 1e9), 1)
     .option('--weight-decay <w>', 'AdamW weight decay, on matrices only', float(0, 10), 0.1)
+    .option('--dropout <p>', 'dropout probability on each layer\'s output during training', float(0, 0.95), 0)
     .option('--seed <n>', 'random seed (same seed, same backend: same model)', int(0, 2 ** 32 - 1), 1337)
     .option('--eval-every <steps>', 'steps between validation estimates', int(1), 100)
     .option('--eval-chars <n>', 'validation characters used by each estimate', int(2), 32768)
@@ -64,6 +70,8 @@ Example:
         const { flags, changes } = reconcile(f, file, given);
         return runTraining(corpus ?? file.training.corpus, flags, { file, changes });
       }
+      if (f.steps === undefined && f.time === undefined) f.time = 600;
+      f.autosize = f.steps === undefined && !SIZE_FLAGS.some(given);
       return runTraining(corpus, f, undefined);
     });
 }
@@ -74,7 +82,7 @@ function reconcile(f: TrainFlags, file: ModelFile, given: (name: keyof TrainFlag
   if (!file.m || !file.v) throw new UserError(`${ck} holds no optimizer state, so it cannot be resumed; train a new model instead`);
   const fixed: [keyof TrainFlags, keyof ModelConfig | null, unknown][] = [
     ['model', 'cell', file.config.cell], ['layers', 'layers', file.config.layers], ['hidden', 'hidden', file.config.hidden],
-    ['embed', 'embed', file.config.embed], ['batch', null, t.batch], ['seq', null, t.seq], ['batching', null, t.batching ?? 'random'],
+    ['embed', 'embed', file.config.embed], ['mlp', 'mlp', file.config.mlp ?? 0], ['batch', null, t.batch], ['seq', null, t.seq], ['batching', null, t.batching ?? 'random'],
     ['valFrac', null, t.val_frac ?? 0.1], ['val', null, t.val_file ?? undefined],
   ];
   const merged = { ...f } as Record<string, unknown>;
@@ -86,7 +94,7 @@ function reconcile(f: TrainFlags, file: ModelFile, given: (name: keyof TrainFlag
   }
   // Settings that may change: the checkpoint's unless given now.
   const mutable: [keyof TrainFlags, unknown][] = [
-    ['lr', t.lr], ['minLr', t.min_lr], ['warmup', t.warmup], ['clip', t.clip], ['weightDecay', t.weight_decay],
+    ['lr', t.lr], ['minLr', t.min_lr], ['warmup', t.warmup], ['clip', t.clip], ['weightDecay', t.weight_decay], ['dropout', t.dropout],
     ['steps', t.planned_steps ?? undefined], ['time', t.planned_seconds ?? undefined], ['evalEvery', t.eval_every],
     ['evalChars', t.eval_chars], ['patience', t.patience], ['saveEvery', t.save_every],
   ];

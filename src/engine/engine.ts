@@ -61,6 +61,89 @@ export interface LstmBackwardArgs {
   batch: number; hidden: number;
 }
 
+export interface GruForwardArgs {
+  /** Input projection x·W_x + b_x for this timestep, batch×3H, gate order [r | z | n]. */
+  gx: Tensor; gxOff?: number;
+  /** Recurrent projection h_{t-1}·W_h + b_h, batch×3H, same order. Kept: backward needs its n part. */
+  gh: Tensor; ghOff?: number;
+  hPrev: Tensor; hPrevOff?: number;
+  /** Out: activated gates, batch×3H: r = σ(gx_r + gh_r), z = σ(gx_z + gh_z), n = tanh(gx_n + r·gh_n). */
+  act: Tensor; actOff?: number;
+  /** Out: h = (1 − z)·n + z·hPrev, batch×H. */
+  h: Tensor; hOff?: number;
+  batch: number; hidden: number;
+}
+
+export interface GruBackwardArgs {
+  act: Tensor; actOff?: number;
+  gh: Tensor; ghOff?: number;
+  hPrev: Tensor; hPrevOff?: number;
+  /** Gradient w.r.t. h, batch×H. */
+  dh: Tensor; dhOff?: number;
+  /** Out: gradient w.r.t. gx, batch×3H. */
+  dGx: Tensor; dGxOff?: number;
+  /** Out: gradient w.r.t. gh, batch×3H (its n part is dn_pre·r). */
+  dGh: Tensor; dGhOff?: number;
+  /** Accumulated: dhPrev += dh·z (the direct path; the caller adds dGh·W_hᵀ). */
+  dhPrev: Tensor; dhPrevOff?: number;
+  batch: number; hidden: number;
+}
+
+/**
+ * The minimal gated cells over a whole chunk (Feng et al., 2024): the gates depend only on the
+ * input, so the recurrence is an elementwise linear scan h_t = a_t·h_{t−1} + b_t, run over time
+ * for all batch×hidden channels at once. g(x) = x + 0.5 for x ≥ 0, σ(x) otherwise.
+ * - minGRU: proj rows [k | u] (2H); z = σ(k); a = 1 − z; b = z·g(u). act rows [z | g(u)].
+ * - minLSTM: proj rows [f | i | u] (3H); f' = σ(f)/(σ(f)+σ(i)), i' = σ(i)/(σ(f)+σ(i)); a = f';
+ *   b = i'·g(u). act rows [f' | i' | g(u)].
+ */
+export interface MinScanForwardArgs {
+  cell: 'mingru' | 'minlstm';
+  /** steps·batch rows, time-major. */
+  proj: Tensor; projOff?: number;
+  /** Out: activations, same shape as proj. */
+  act: Tensor; actOff?: number;
+  /** (steps+1)·batch×H: slot 0 is the state carried in; slots 1..steps are written. */
+  h: Tensor; hOff?: number;
+  steps: number; batch: number; hidden: number;
+}
+
+export interface MinScanBackwardArgs {
+  cell: 'mingru' | 'minlstm';
+  proj: Tensor; projOff?: number;
+  act: Tensor; actOff?: number;
+  h: Tensor; hOff?: number;
+  /** Gradient w.r.t. h slots 1..steps, steps·batch×H. Not modified. */
+  dh: Tensor; dhOff?: number;
+  /** Out: gradient w.r.t. proj (no gradient flows into slot 0: truncated BPTT). */
+  dProj: Tensor; dProjOff?: number;
+  steps: number; batch: number; hidden: number;
+}
+
+export interface RmsNormArgs {
+  /** rows×cols input. */
+  x: Tensor; xOff?: number;
+  /** cols gains. */
+  w: Tensor; wOff?: number;
+  /** Out: x / sqrt(mean(x²) + eps) · w. */
+  out: Tensor; outOff?: number;
+  /** Out: per-row 1/sqrt(mean(x²) + eps), kept for backward. */
+  rstd: Tensor; rstdOff?: number;
+  rows: number; cols: number; eps: number;
+}
+
+export interface RmsNormBackwardArgs {
+  x: Tensor; xOff?: number;
+  w: Tensor; wOff?: number;
+  rstd: Tensor; rstdOff?: number;
+  dOut: Tensor; dOutOff?: number;
+  /** Accumulated: dx += ∂loss/∂x (residual streams sum their gradients). */
+  dx: Tensor; dxOff?: number;
+  /** Accumulated: dw += ∂loss/∂w. */
+  dw: Tensor; dwOff?: number;
+  rows: number; cols: number;
+}
+
 export interface SoftmaxXentArgs {
   /** rows×vocab logits. */
   logits: Tensor; logitsOff?: number;
@@ -114,6 +197,24 @@ export interface Engine {
   lstmForward(args: LstmForwardArgs): void;
   lstmBackward(args: LstmBackwardArgs): void;
   softmaxXent(args: SoftmaxXentArgs): void;
+  /** out[i] = a[i]·b[i] over len elements (dropout masks). May run in place: out may be a or b at the same offset. */
+  mul(out: Tensor, outOff: number, a: Tensor, aOff: number, b: Tensor, bOff: number, len: number): void;
+  /** out[i] = a[i] + b[i] over len elements. May run in place. */
+  add(out: Tensor, outOff: number, a: Tensor, aOff: number, b: Tensor, bOff: number, len: number): void;
+  /** out = tanh(x) over len elements. */
+  tanhForward(out: Tensor, outOff: number, x: Tensor, xOff: number, len: number): void;
+  /** dx = dy·(1 − y²) where y = tanh(x). dx may be dy in place. */
+  tanhBackward(dx: Tensor, dxOff: number, y: Tensor, yOff: number, dy: Tensor, dyOff: number, len: number): void;
+  /** out = gelu(x), the tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+  geluForward(out: Tensor, outOff: number, x: Tensor, xOff: number, len: number): void;
+  /** dx = dy·gelu'(x). dx may be dy in place. */
+  geluBackward(dx: Tensor, dxOff: number, x: Tensor, xOff: number, dy: Tensor, dyOff: number, len: number): void;
+  gruForward(args: GruForwardArgs): void;
+  gruBackward(args: GruBackwardArgs): void;
+  minScanForward(args: MinScanForwardArgs): void;
+  minScanBackward(args: MinScanBackwardArgs): void;
+  rmsNormForward(args: RmsNormArgs): void;
+  rmsNormBackward(args: RmsNormBackwardArgs): void;
   /** out[outOff] = Σ x[xOff + i]² for i < len. */
   sumSquares(out: Tensor, outOff: number, x: Tensor, xOff: number, len: number): void;
   adamw(args: AdamWArgs): void;

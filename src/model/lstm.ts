@@ -2,93 +2,83 @@
 // The input projection of all timesteps is one large product; only the recurrent product
 // h_{t-1}·W_h stays per timestep. Backward mirrors it: per-timestep work is the cell and the
 // recurrent product, and the weight gradients are single large products over the whole chunk.
-import type { Engine, Tensor } from '../engine/engine.js';
-import type { ParamView } from './params.js';
+import type { Tensor } from '../engine/engine.js';
+import { carrySlot, type Layer, type LayerContext } from './layer.js';
 
-export interface LstmWeights {
-  wx: ParamView;
-  wh: ParamView;
-  bias: ParamView;
-  input: number;
-  hidden: number;
-}
+export class LstmLayer implements Layer {
+  private readonly pre: Tensor; // T·B × 4H pre-activations
+  private readonly act: Tensor; // T·B × 4H activated gates
+  private readonly h: Tensor;   // (T+1)·B × H; slot 0 holds the state carried in
+  private readonly c: Tensor;   // (T+1)·B × H
+  readonly dOut?: Tensor;       // T·B × H
+  private readonly dPre?: Tensor;
+  private readonly dc?: [Tensor, Tensor]; // ping-pong: an op's output must not alias its input
 
-export interface LstmBuffers {
-  pre: Tensor;  // T·B × 4H pre-activations
-  act: Tensor;  // T·B × 4H activated gates
-  h: Tensor;    // (T+1)·B × H; slot 0 holds the state carried in
-  c: Tensor;    // (T+1)·B × H
-  dh?: Tensor;  // T·B × H, gradient w.r.t. this layer's outputs (filled by the layer above)
-  dPre?: Tensor; // T·B × 4H
-  dc?: [Tensor, Tensor]; // B × H, ping-pong: an op's output must not alias its input
-}
-
-export function lstmBuffers(e: Engine, w: LstmWeights, B: number, T: number, training: boolean): LstmBuffers {
-  const H = w.hidden;
-  const buf: LstmBuffers = {
-    pre: e.tensor(T * B * 4 * H),
-    act: e.tensor(T * B * 4 * H),
-    h: e.tensor((T + 1) * B * H),
-    c: e.tensor((T + 1) * B * H),
-  };
-  if (training) {
-    buf.dh = e.tensor(T * B * H);
-    buf.dPre = e.tensor(T * B * 4 * H);
-    buf.dc = [e.tensor(B * H), e.tensor(B * H)];
-  }
-  return buf;
-}
-
-export function lstm_forward(e: Engine, P: Tensor, w: LstmWeights, buf: LstmBuffers, x: Tensor, xOff: number, B: number, T: number): void {
-  const H = w.hidden, G = 4 * H;
-  e.broadcastRow(buf.pre, 0, P, w.bias.off, T * B, G);
-  e.matmul({ c: buf.pre, a: x, aOff: xOff, b: P, bOff: w.wx.off, m: T * B, n: G, k: w.input, accumulate: true });
-  for (let t = 0; t < T; t++) {
-    e.matmul({ c: buf.pre, cOff: t * B * G, a: buf.h, aOff: t * B * H, b: P, bOff: w.wh.off, m: B, n: G, k: H, accumulate: true });
-    e.lstmForward({
-      pre: buf.pre, preOff: t * B * G, act: buf.act, actOff: t * B * G,
-      cPrev: buf.c, cPrevOff: t * B * H, c: buf.c, cOff: (t + 1) * B * H, h: buf.h, hOff: (t + 1) * B * H,
-      batch: B, hidden: H,
-    });
-  }
-}
-
-/**
- * Accumulates the weight gradients into Gr and, when dx is given, writes the gradient w.r.t.
- * the layer input there (T·B × input). Expects buf.dh filled; consumes it.
- */
-export function lstm_backward(
-  e: Engine, P: Tensor, Gr: Tensor, w: LstmWeights, buf: LstmBuffers,
-  x: Tensor, xOff: number, dx: Tensor | null, B: number, T: number,
-): void {
-  const H = w.hidden, G = 4 * H;
-  const dh = buf.dh!, dPre = buf.dPre!, dc = buf.dc!;
-  e.zero(dc[0]);
-  let cur = 0;
-  for (let t = T - 1; t >= 0; t--) {
-    e.lstmBackward({
-      act: buf.act, actOff: t * B * G, cPrev: buf.c, cPrevOff: t * B * H, c: buf.c, cOff: (t + 1) * B * H,
-      dh, dhOff: t * B * H, dcNext: dc[cur], dPre, dPreOff: t * B * G, dcPrev: dc[1 - cur],
-      batch: B, hidden: H,
-    });
-    cur = 1 - cur;
-    if (t > 0) {
-      e.matmul({ c: dh, cOff: (t - 1) * B * H, a: dPre, aOff: t * B * G, b: P, bOff: w.wh.off, m: B, n: H, k: G, transB: true, accumulate: true });
+  constructor(private readonly x: LayerContext) {
+    const { e, batch: B, seq: T, hidden: H } = x;
+    this.pre = e.tensor(T * B * 4 * H);
+    this.act = e.tensor(T * B * 4 * H);
+    this.h = e.tensor((T + 1) * B * H);
+    this.c = e.tensor((T + 1) * B * H);
+    if (x.training) {
+      this.dOut = e.tensor(T * B * H);
+      this.dPre = e.tensor(T * B * 4 * H);
+      this.dc = [e.tensor(B * H), e.tensor(B * H)];
     }
   }
-  e.matmul({ c: Gr, cOff: w.wx.off, a: x, aOff: xOff, b: dPre, m: w.input, n: G, k: T * B, transA: true, accumulate: true });
-  e.matmul({ c: Gr, cOff: w.wh.off, a: buf.h, b: dPre, m: H, n: G, k: T * B, transA: true, accumulate: true });
-  e.sumRows(Gr, w.bias.off, dPre, 0, T * B, G, true);
-  if (dx) e.matmul({ c: dx, a: dPre, b: P, bOff: w.wx.off, m: T * B, n: w.input, k: G, transB: true });
-}
 
-/** Makes the last timestep's state the initial state of the next chunk. */
-export function lstm_carry(e: Engine, buf: LstmBuffers, B: number, T: number, H: number): void {
-  e.copy(buf.h, 0, buf.h, T * B * H, B * H);
-  e.copy(buf.c, 0, buf.c, T * B * H, B * H);
-}
+  out(): [Tensor, number] {
+    return [this.h, this.x.batch * this.x.hidden];
+  }
 
-export function lstm_reset(e: Engine, buf: LstmBuffers, B: number, H: number): void {
-  e.zero(buf.h, 0, B * H);
-  e.zero(buf.c, 0, B * H);
+  forward(x: Tensor, xOff: number): void {
+    const { e, P, view, prefix, batch: B, seq: T, hidden: H } = this.x, G4 = 4 * H;
+    e.broadcastRow(this.pre, 0, P, view(`${prefix}.bias`).off, T * B, G4);
+    e.matmul({ c: this.pre, a: x, aOff: xOff, b: P, bOff: view(`${prefix}.w_x`).off, m: T * B, n: G4, k: this.x.input, accumulate: true });
+    const wh = view(`${prefix}.w_h`).off;
+    for (let t = 0; t < T; t++) {
+      e.matmul({ c: this.pre, cOff: t * B * G4, a: this.h, aOff: t * B * H, b: P, bOff: wh, m: B, n: G4, k: H, accumulate: true });
+      e.lstmForward({
+        pre: this.pre, preOff: t * B * G4, act: this.act, actOff: t * B * G4,
+        cPrev: this.c, cPrevOff: t * B * H, c: this.c, cOff: (t + 1) * B * H, h: this.h, hOff: (t + 1) * B * H,
+        batch: B, hidden: H,
+      });
+    }
+  }
+
+  backward(x: Tensor, xOff: number, dx: Tensor | null): void {
+    const { e, P, G, view, prefix, batch: B, seq: T, hidden: H } = this.x, G4 = 4 * H;
+    const dh = this.dOut!, dPre = this.dPre!, dc = this.dc!, wh = view(`${prefix}.w_h`).off, wx = view(`${prefix}.w_x`).off;
+    e.zero(dc[0]);
+    let cur = 0;
+    for (let t = T - 1; t >= 0; t--) {
+      e.lstmBackward({
+        act: this.act, actOff: t * B * G4, cPrev: this.c, cPrevOff: t * B * H, c: this.c, cOff: (t + 1) * B * H,
+        dh, dhOff: t * B * H, dcNext: dc[cur], dPre, dPreOff: t * B * G4, dcPrev: dc[1 - cur],
+        batch: B, hidden: H,
+      });
+      cur = 1 - cur;
+      if (t > 0) e.matmul({ c: dh, cOff: (t - 1) * B * H, a: dPre, aOff: t * B * G4, b: P, bOff: wh, m: B, n: H, k: G4, transB: true, accumulate: true });
+    }
+    e.matmul({ c: G!, cOff: wx, a: x, aOff: xOff, b: dPre, m: this.x.input, n: G4, k: T * B, transA: true, accumulate: true });
+    e.matmul({ c: G!, cOff: wh, a: this.h, b: dPre, m: H, n: G4, k: T * B, transA: true, accumulate: true });
+    e.sumRows(G!, view(`${prefix}.bias`).off, dPre, 0, T * B, G4, true);
+    if (dx) e.matmul({ c: dx, a: dPre, b: P, bOff: wx, m: T * B, n: this.x.input, k: G4, transB: true });
+  }
+
+  carry(): void {
+    const { e, batch: B, seq: T, hidden: H } = this.x;
+    carrySlot(e, this.h, B, T, H);
+    carrySlot(e, this.c, B, T, H);
+  }
+
+  reset(): void {
+    const n = this.x.batch * this.x.hidden;
+    this.x.e.zero(this.h, 0, n);
+    this.x.e.zero(this.c, 0, n);
+  }
+
+  state(): [string, Tensor][] {
+    return [['h', this.h], ['c', this.c]];
+  }
 }

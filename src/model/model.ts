@@ -1,11 +1,17 @@
-// The whole character model: embedding → stacked LSTM layers → linear head → softmax loss.
-// `Weights` owns the flat parameter/gradient/moment tensors; a `Workspace` owns the activation
-// buffers for one (batch, seq) shape, so training, eval and sampling share weights but not
-// buffers.
+// The whole character model: embedding → stacked layers of one cell → linear head → softmax loss.
+// The minimal gated cells add what their residual stacks need: a stem projection to the model
+// width and a final RMSNorm. `Weights` owns the flat parameter/gradient/moment tensors; a
+// `Workspace` owns the activation buffers for one (batch, seq) shape, so training, eval and
+// sampling share weights but not buffers.
 import type { Engine, Tensor } from '../engine/engine.js';
-import type { ModelConfig } from './config.js';
+import { isMinCell, type ModelConfig } from './config.js';
+import type { Rng } from '../rng.js';
 import { paramLayout, type ParamLayout, type ParamView } from './params.js';
-import { lstmBuffers, lstm_backward, lstm_carry, lstm_forward, lstm_reset, type LstmBuffers, type LstmWeights } from './lstm.js';
+import type { Layer, LayerContext } from './layer.js';
+import { LstmLayer } from './lstm.js';
+import { GruLayer } from './gru.js';
+import { RnnLayer } from './rnn.js';
+import { MinBlock, RMS_EPS } from './minblock.js';
 
 export class Weights {
   readonly layout: ParamLayout;
@@ -36,40 +42,57 @@ export class Weights {
     if (!v) throw new Error(`no parameter ${name}`);
     return v;
   }
+}
 
-  layer(l: number): LstmWeights {
-    const c = this.config;
-    return {
-      wx: this.view(`${c.cell}.${l}.w_x`), wh: this.view(`${c.cell}.${l}.w_h`), bias: this.view(`${c.cell}.${l}.bias`),
-      input: l === 0 ? c.embed : c.hidden, hidden: c.hidden,
-    };
+function makeLayer(ctx: LayerContext, c: ModelConfig): Layer {
+  switch (c.cell) {
+    case 'lstm': return new LstmLayer(ctx);
+    case 'gru': return new GruLayer(ctx);
+    case 'rnn': return new RnnLayer(ctx);
+    default: return new MinBlock(ctx, c.cell, c.mlp ?? 0);
   }
 }
 
 export class Workspace {
   readonly ids: Tensor;
   readonly targets: Tensor;
-  readonly emb: Tensor;
-  readonly layers: LstmBuffers[];
   readonly logits: Tensor;
   readonly losses: Tensor;
-  readonly dLogits?: Tensor;
-  readonly dEmb?: Tensor;
-  private readonly lw: LstmWeights[];
+  private readonly emb: Tensor;
+  private readonly layers: Layer[];
+  /** Stem projection (embed → hidden) and final norm, for the residual stacks. */
+  private readonly stem?: Tensor;
+  private readonly normF?: { out: Tensor; rstd: Tensor; dIn?: Tensor };
+  private readonly dLogits?: Tensor;
+  private readonly dEmb?: Tensor;
+  private readonly dStem?: Tensor;
+  /** Dropout on each layer's output (training only): masks and the dropped outputs. */
+  private readonly drop: { mask: Tensor; out: Tensor }[] = [];
+  private readonly hostMask: Float32Array;
 
-  constructor(readonly w: Weights, readonly batch: number, readonly seq: number, readonly training: boolean) {
-    const e = w.e, c = w.config, n = batch * seq;
+  constructor(readonly w: Weights, readonly batch: number, readonly seq: number, readonly training: boolean, readonly dropout = 0) {
+    const e = w.e, c = w.config, n = batch * seq, H = c.hidden;
+    const residual = isMinCell(c.cell);
     this.ids = e.tensor(n);
     this.targets = e.tensor(n);
     this.emb = e.tensor(n * c.embed);
-    this.lw = Array.from({ length: c.layers }, (_, l) => w.layer(l));
-    this.layers = this.lw.map((lw) => lstmBuffers(e, lw, batch, seq, training));
+    if (residual && c.embed !== H) this.stem = e.tensor(n * H);
+    this.layers = Array.from({ length: c.layers }, (_, l) => makeLayer({
+      e, P: w.params, G: w.grads, view: (name) => w.view(name), prefix: `${c.cell}.${l}`,
+      input: l === 0 && !residual ? c.embed : H, hidden: H, batch, seq, training,
+    }, c));
+    if (residual) this.normF = { out: e.tensor(n * H), rstd: e.tensor(n), dIn: training ? e.tensor(n * H) : undefined };
     this.logits = e.tensor(n * c.vocab);
     this.losses = e.tensor(n);
     if (training) {
       this.dLogits = e.tensor(n * c.vocab);
       this.dEmb = e.tensor(n * c.embed);
+      if (this.stem) this.dStem = e.tensor(n * H);
     }
+    if (training && dropout > 0) {
+      for (let l = 0; l < c.layers; l++) this.drop.push({ mask: e.tensor(n * H), out: e.tensor(n * H) });
+    }
+    this.hostMask = new Float32Array(this.drop.length ? n * H : 0);
   }
 
   /** ids and targets are time-major: element t·batch + b. */
@@ -78,18 +101,41 @@ export class Workspace {
     if (targets) this.w.e.write(this.targets, targets);
   }
 
+  /** Draws new dropout masks (inverted dropout: kept units scaled by 1/(1−p)). */
+  drawDropout(rng: Rng): void {
+    const keep = 1 - this.dropout, scale = 1 / keep, m = this.hostMask;
+    for (const d of this.drop) {
+      for (let i = 0; i < m.length; i++) m[i] = rng.uniform() < keep ? scale : 0;
+      this.w.e.write(d.mask, m);
+    }
+  }
+
+  /** The input layer l sees: the stem (or embedding), or the layer below's output, dropped out or not. */
+  private input(l: number): [Tensor, number] {
+    if (l < 0) return this.stem ? [this.stem, 0] : [this.emb, 0];
+    return this.drop.length ? [this.drop[l].out, 0] : this.layers[l].out();
+  }
+
   /** Runs embedding, layers and head; logits are left in `this.logits`. */
   forward(): void {
-    const { w, batch: B, seq: T } = this, e = w.e, c = w.config;
-    e.embedding(this.emb, 0, w.params, w.view('embed.weight').off, this.ids, 0, B * T, c.embed);
-    let x = this.emb, xOff = 0;
+    const { w, batch: B, seq: T } = this, e = w.e, c = w.config, n = B * T, H = c.hidden;
+    e.embedding(this.emb, 0, w.params, w.view('embed.weight').off, this.ids, 0, n, c.embed);
+    if (this.stem) e.matmul({ c: this.stem, a: this.emb, b: w.params, bOff: w.view('stem.weight').off, m: n, n: H, k: c.embed });
     for (let l = 0; l < c.layers; l++) {
-      lstm_forward(e, w.params, this.lw[l], this.layers[l], x, xOff, B, T);
-      x = this.layers[l].h;
-      xOff = B * c.hidden;
+      const [x, xOff] = this.input(l - 1);
+      this.layers[l].forward(x, xOff);
+      if (this.drop.length) {
+        const [y, yOff] = this.layers[l].out();
+        e.mul(this.drop[l].out, 0, y, yOff, this.drop[l].mask, 0, n * H);
+      }
     }
-    e.broadcastRow(this.logits, 0, w.params, w.view('head.bias').off, B * T, c.vocab);
-    e.matmul({ c: this.logits, a: x, aOff: xOff, b: w.params, bOff: w.view('head.weight').off, m: B * T, n: c.vocab, k: c.hidden, accumulate: true });
+    let [top, topOff] = this.input(c.layers - 1);
+    if (this.normF) {
+      e.rmsNormForward({ x: top, xOff: topOff, w: w.params, wOff: w.view('norm_f').off, out: this.normF.out, rstd: this.normF.rstd, rows: n, cols: H, eps: RMS_EPS });
+      [top, topOff] = [this.normF.out, 0];
+    }
+    e.broadcastRow(this.logits, 0, w.params, w.view('head.bias').off, n, c.vocab);
+    e.matmul({ c: this.logits, a: top, aOff: topOff, b: w.params, bOff: w.view('head.weight').off, m: n, n: c.vocab, k: H, accumulate: true });
   }
 
   /** Per-position losses into `this.losses`; with training, also dLogits of the mean loss. */
@@ -111,33 +157,51 @@ export class Workspace {
 
   /** Gradients of the mean loss into w.grads (zeroed first). Needs forward() and loss(). */
   backward(): void {
-    const { w, batch: B, seq: T } = this, e = w.e, c = w.config, n = B * T;
-    const G = w.grads!;
+    const { w, batch: B, seq: T } = this, e = w.e, c = w.config, n = B * T, H = c.hidden;
+    const G = w.grads!, head = w.view('head.weight');
     e.zero(G);
-    const top = this.layers[c.layers - 1];
-    const head = w.view('head.weight');
-    e.matmul({ c: G, cOff: head.off, a: top.h, aOff: B * c.hidden, b: this.dLogits!, m: c.hidden, n: c.vocab, k: n, transA: true, accumulate: true });
+    const [top, topOff] = this.input(c.layers - 1);
+    const headIn: [Tensor, number] = this.normF ? [this.normF.out, 0] : [top, topOff];
+    e.matmul({ c: G, cOff: head.off, a: headIn[0], aOff: headIn[1], b: this.dLogits!, m: H, n: c.vocab, k: n, transA: true, accumulate: true });
     e.sumRows(G, w.view('head.bias').off, this.dLogits!, 0, n, c.vocab, true);
-    e.matmul({ c: top.dh!, a: this.dLogits!, b: w.params, bOff: head.off, m: n, n: c.hidden, k: c.vocab, transB: true });
+    const dTop = this.layers[c.layers - 1].dOut!;
+    if (this.normF) {
+      e.matmul({ c: this.normF.dIn!, a: this.dLogits!, b: w.params, bOff: head.off, m: n, n: H, k: c.vocab, transB: true });
+      e.zero(dTop);
+      const nf = w.view('norm_f').off;
+      e.rmsNormBackward({ x: top, xOff: topOff, w: w.params, wOff: nf, rstd: this.normF.rstd, dOut: this.normF.dIn!, dx: dTop, dw: G, dwOff: nf, rows: n, cols: H });
+    } else {
+      e.matmul({ c: dTop, a: this.dLogits!, b: w.params, bOff: head.off, m: n, n: H, k: c.vocab, transB: true });
+    }
     for (let l = c.layers - 1; l >= 0; l--) {
-      const below = l > 0 ? this.layers[l - 1] : null;
-      const x = below ? below.h : this.emb, xOff = below ? B * c.hidden : 0;
-      lstm_backward(e, w.params, G, this.lw[l], this.layers[l], x, xOff, below ? below.dh! : this.dEmb!, B, T);
+      const layer = this.layers[l];
+      if (this.drop.length) e.mul(layer.dOut!, 0, layer.dOut!, 0, this.drop[l].mask, 0, n * H);
+      const [x, xOff] = this.input(l - 1);
+      const dx = l > 0 ? this.layers[l - 1].dOut! : this.dStem ?? this.dEmb!;
+      layer.backward(x, xOff, dx);
+    }
+    if (this.stem) {
+      const s = w.view('stem.weight').off;
+      e.matmul({ c: G, cOff: s, a: this.emb, b: this.dStem!, m: c.embed, n: H, k: n, transA: true, accumulate: true });
+      e.matmul({ c: this.dEmb!, a: this.dStem!, b: w.params, bOff: s, m: n, n: c.embed, k: H, transB: true });
     }
     e.embeddingBackward(G, w.view('embed.weight').off, this.dEmb!, 0, this.ids, 0, n, c.embed, c.vocab);
   }
 
   /** Carries the final state of this chunk into the next one (streams: eval, sampling). */
   carryState(): void {
-    for (const buf of this.layers) lstm_carry(this.w.e, buf, this.batch, this.seq, this.w.config.hidden);
+    for (const layer of this.layers) layer.carry();
+  }
+
+  resetState(): void {
+    for (const layer of this.layers) layer.reset();
   }
 
   /** The state the next chunk starts from, per layer, for a checkpoint. */
   async readState(): Promise<Map<string, Float32Array>> {
     const m = new Map<string, Float32Array>(), n = this.batch * this.w.config.hidden;
     for (let l = 0; l < this.layers.length; l++) {
-      m.set(`state.${l}.h`, await this.w.e.read(this.layers[l].h, 0, n));
-      m.set(`state.${l}.c`, await this.w.e.read(this.layers[l].c, 0, n));
+      for (const [name, t] of this.layers[l].state()) m.set(`state.${l}.${name}`, await this.w.e.read(t, 0, n));
     }
     return m;
   }
@@ -146,15 +210,12 @@ export class Workspace {
   writeState(m: Map<string, Float32Array>): boolean {
     const n = this.batch * this.w.config.hidden;
     for (let l = 0; l < this.layers.length; l++) {
-      const h = m.get(`state.${l}.h`), c = m.get(`state.${l}.c`);
-      if (!h || !c || h.length !== n || c.length !== n) return false;
-      this.w.e.write(this.layers[l].h, h);
-      this.w.e.write(this.layers[l].c, c);
+      for (const [name, t] of this.layers[l].state()) {
+        const v = m.get(`state.${l}.${name}`);
+        if (!v || v.length !== n) return false;
+        this.w.e.write(t, v);
+      }
     }
     return true;
-  }
-
-  resetState(): void {
-    for (const buf of this.layers) lstm_reset(this.w.e, buf, this.batch, this.w.config.hidden);
   }
 }

@@ -66,7 +66,10 @@ export function fromCheckpoint(path: string, metadata: Record<string, string>, t
   };
   const raw = json('config') as Partial<ModelConfig>;
   if (!raw || typeof raw !== 'object' || !CELLS.includes(raw.cell as never)) throw bad(`unknown cell ${JSON.stringify(raw?.cell)}`);
-  const config = validateConfig({ cell: raw.cell!, vocab: Number(raw.vocab), embed: Number(raw.embed), hidden: Number(raw.hidden), layers: Number(raw.layers) });
+  const config = validateConfig({
+    cell: raw.cell!, vocab: Number(raw.vocab), embed: Number(raw.embed), hidden: Number(raw.hidden), layers: Number(raw.layers),
+    mlp: raw.mlp === undefined ? undefined : Number(raw.mlp),
+  });
   const vocab = Vocab.fromJSON(json('vocab'), path);
   if (vocab.size !== config.vocab) throw bad(`vocabulary has ${vocab.size} characters, config says ${config.vocab}`);
   const layout = paramLayout(config);

@@ -1,10 +1,12 @@
 // The Engine ops as gpu.js kernels. Each op validates its ranges, runs one or more kernels from
 // kernels.ts and commits their outputs; where the data lives is the backend's business.
 import type {
-  AdamWArgs, Engine, LstmBackwardArgs, LstmForwardArgs, MatmulArgs, SoftmaxXentArgs, Tensor,
+  AdamWArgs, Engine, GruBackwardArgs, GruForwardArgs, LstmBackwardArgs, LstmForwardArgs, MatmulArgs, MinScanBackwardArgs,
+  MinScanForwardArgs, RmsNormArgs, RmsNormBackwardArgs, SoftmaxXentArgs, Tensor,
 } from '../engine.js';
 import { type ArrayArg, type Backend, type GTensor, type KernelArg, checkRange } from './backend.js';
 import * as K from './kernels.js';
+import * as KC from './kernels-cells.js';
 
 /** Sum-of-squares block per partial-sum thread: short enough to keep float32 sums accurate. */
 const SUM_CHUNK = 256;
@@ -52,6 +54,156 @@ export class GpuJsEngine implements Engine {
   broadcastRow(out: Tensor, outOff: number, row: Tensor, rowOff: number, rows: number, cols: number): void {
     const [r, rOff] = this.b.range(row, rowOff, cols);
     this.emit(out, outOff, K.broadcastRowSource, rows * cols, { cols }, [r, rOff]);
+  }
+
+  mul(out: Tensor, outOff: number, a: Tensor, aOff: number, b: Tensor, bOff: number, len: number): void {
+    if (len === 0) return;
+    this.emit(out, outOff, K.mulSource, len, {}, [...this.b.range(a, aOff, len), ...this.b.range(b, bOff, len)]);
+  }
+
+  add(out: Tensor, outOff: number, a: Tensor, aOff: number, b: Tensor, bOff: number, len: number): void {
+    this.pointwise(out, outOff, KC.addElementwiseSource, len, [a, aOff], [b, bOff]);
+  }
+
+  tanhForward(out: Tensor, outOff: number, x: Tensor, xOff: number, len: number): void {
+    this.pointwise(out, outOff, KC.tanhForwardSource, len, [x, xOff]);
+  }
+
+  tanhBackward(dx: Tensor, dxOff: number, y: Tensor, yOff: number, dy: Tensor, dyOff: number, len: number): void {
+    this.pointwise(dx, dxOff, KC.tanhBackwardSource, len, [y, yOff], [dy, dyOff]);
+  }
+
+  geluForward(out: Tensor, outOff: number, x: Tensor, xOff: number, len: number): void {
+    this.pointwise(out, outOff, KC.geluForwardSource, len, [x, xOff]);
+  }
+
+  geluBackward(dx: Tensor, dxOff: number, x: Tensor, xOff: number, dy: Tensor, dyOff: number, len: number): void {
+    this.pointwise(dx, dxOff, KC.geluBackwardSource, len, [x, xOff], [dy, dyOff]);
+  }
+
+  gruForward(p: GruForwardArgs): void {
+    const h = p.hidden;
+    const g = p.batch * h;
+    if (g === 0) return;
+    const c = { h, h3: 3 * h };
+    const gx = this.b.range(p.gx, p.gxOff ?? 0, 3 * g);
+    const gh = this.b.range(p.gh, p.ghOff ?? 0, 3 * g);
+    // act first; the h pass reads the committed gates (outputs never overlap inputs).
+    this.emit(p.act, p.actOff ?? 0, KC.gruActSource, 3 * g, c, [...gx, ...gh]);
+    const act = this.b.range(p.act, p.actOff ?? 0, 3 * g);
+    this.emit(p.h, p.hOff ?? 0, KC.gruHiddenSource, g, c, [...act, ...this.b.range(p.hPrev, p.hPrevOff ?? 0, g)]);
+  }
+
+  gruBackward(p: GruBackwardArgs): void {
+    const h = p.hidden;
+    const g = p.batch * h;
+    if (g === 0) return;
+    const c = { h, h3: 3 * h };
+    const act = this.b.range(p.act, p.actOff ?? 0, 3 * g);
+    const dh = this.b.range(p.dh, p.dhOff ?? 0, g);
+    const gateArgs = [...act, ...this.b.range(p.gh, p.ghOff ?? 0, 3 * g), ...this.b.range(p.hPrev, p.hPrevOff ?? 0, g), ...dh];
+    // All three kernels run before any output is stored: none may see another's result, and
+    // dhPrev's kernel reads the old dhPrev.
+    const dGx = this.b.run(KC.gruBackGatesSource(false), 3 * g, c, gateArgs);
+    const dGh = this.b.run(KC.gruBackGatesSource(true), 3 * g, c, gateArgs);
+    const dhPrev = this.b.run(KC.gruBackHPrevSource, g, c, [...act, ...dh, ...this.b.range(p.dhPrev, p.dhPrevOff ?? 0, g)]);
+    this.b.commit(p.dGx, p.dGxOff ?? 0, dGx, 3 * g);
+    this.b.commit(p.dGh, p.dGhOff ?? 0, dGh, 3 * g);
+    this.b.commit(p.dhPrev, p.dhPrevOff ?? 0, dhPrev, g);
+  }
+
+  /**
+   * The activations in one data-parallel pass (in row blocks that keep each kernel under the
+   * float32 indexing limit), then the scan as one batch×H kernel per timestep, each reading the
+   * slot the one before it committed: O(steps·batch·H) work, steps launches.
+   */
+  minScanForward(p: MinScanForwardArgs): void {
+    const { steps, batch, hidden: h } = p;
+    const kh = (p.cell === 'mingru' ? 2 : 3) * h;
+    const g = batch * h;
+    if (steps === 0 || g === 0) return;
+    const c = { h, kh };
+    const projOff = p.projOff ?? 0, actOff = p.actOff ?? 0, hOff = p.hOff ?? 0;
+    checkRange(p.h as GTensor, hOff, (steps + 1) * g, 'minScanForward h');
+    const rows = steps * batch;
+    const passRows = Math.max(1, Math.floor(MAX_PASS / kh));
+    for (let r0 = 0; r0 < rows; r0 += passRows) {
+      const n = Math.min(passRows, rows - r0) * kh;
+      this.emit(p.act, actOff + r0 * kh, KC.minActSource(p.cell), n, c, this.b.range(p.proj, projOff + r0 * kh, n));
+    }
+    const step = KC.minStepSource(p.cell);
+    for (let t = 0; t < steps; t++) {
+      const args = [...this.b.range(p.act, actOff + t * batch * kh, batch * kh), ...this.b.range(p.h, hOff + t * g, g)];
+      this.emit(p.h, hOff + (t + 1) * g, step, g, c, args);
+    }
+  }
+
+  /**
+   * Backwards over time, two kernels per timestep: the total gradient reaching h_t
+   * (G_t = dh_t + G_{t+1}·a_{t+1}, kept as an uncommitted kernel output and freed once the next
+   * step has read it), then that step's dProj rows from G_t.
+   */
+  minScanBackward(p: MinScanBackwardArgs): void {
+    const { steps, batch, hidden: h } = p;
+    const kh = (p.cell === 'mingru' ? 2 : 3) * h;
+    const g = batch * h;
+    if (steps === 0 || g === 0) return;
+    const c = { h, kh };
+    const projOff = p.projOff ?? 0, actOff = p.actOff ?? 0, hOff = p.hOff ?? 0, dhOff = p.dhOff ?? 0, dpOff = p.dProjOff ?? 0;
+    const rowLen = batch * kh;
+    checkRange(p.dProj as GTensor, dpOff, steps * rowLen, 'minScanBackward dProj');
+    const carry = KC.minCarrySource(p.cell), back = KC.minBackSource(p.cell);
+    let gt: [ArrayArg, number] = this.b.range(p.dh, dhOff + (steps - 1) * g, g); // G_{T−1} = dh_{T−1}
+    let owned = false;
+    for (let t = steps - 1; t >= 0; t--) {
+      if (t < steps - 1) {
+        const args = [...this.b.range(p.dh, dhOff + t * g, g), ...gt, ...this.b.range(p.act, actOff + (t + 1) * rowLen, rowLen)];
+        const next = this.b.run(carry, g, c, args);
+        if (owned) this.b.free(gt[0]);
+        gt = [next, 0];
+        owned = true;
+      }
+      const args = [
+        ...gt, ...this.b.range(p.act, actOff + t * rowLen, rowLen), ...this.b.range(p.proj, projOff + t * rowLen, rowLen),
+        ...this.b.range(p.h, hOff + t * g, g),
+      ];
+      this.emit(p.dProj, dpOff + t * rowLen, back, rowLen, c, args);
+    }
+    if (owned) this.b.free(gt[0]);
+  }
+
+  rmsNormForward(p: RmsNormArgs): void {
+    const { rows, cols } = p;
+    if (rows * cols === 0) {
+      // An empty row has mean(x²) = 0 by convention of the reference loop: rstd = 1/sqrt(eps).
+      if (rows > 0) this.emitRstdOnly(p);
+      return;
+    }
+    const x = this.b.range(p.x, p.xOff ?? 0, rows * cols);
+    const rstd = this.b.run(KC.rmsRstdSource, rows, { cols }, [...x, p.eps]);
+    const out = this.b.run(KC.rmsOutSource, rows * cols, { cols }, [...x, ...this.b.range(p.w, p.wOff ?? 0, cols), rstd, 0]);
+    checkRange(p.out as GTensor, p.outOff ?? 0, rows * cols, 'rmsNormForward output');
+    checkRange(p.rstd as GTensor, p.rstdOff ?? 0, rows, 'rmsNormForward rstd');
+    this.b.commit(p.out, p.outOff ?? 0, out, rows * cols);
+    this.b.commit(p.rstd, p.rstdOff ?? 0, rstd, rows);
+  }
+
+  rmsNormBackward(p: RmsNormBackwardArgs): void {
+    const { rows, cols } = p;
+    if (rows * cols === 0) return;
+    const x = this.b.range(p.x, p.xOff ?? 0, rows * cols);
+    const w = this.b.range(p.w, p.wOff ?? 0, cols);
+    const rstd = this.b.range(p.rstd, p.rstdOff ?? 0, rows);
+    const dOut = this.b.range(p.dOut, p.dOutOff ?? 0, rows * cols);
+    const k = this.b.run(KC.rmsBackRowSource, rows, { cols }, [...x, ...w, ...rstd, ...dOut]);
+    // Both accumulating kernels run before either output is stored.
+    const dx = this.b.run(KC.rmsBackDxSource, rows * cols, { cols }, [
+      ...x, ...w, ...rstd, ...dOut, k, 0, ...this.b.range(p.dx, p.dxOff ?? 0, rows * cols),
+    ]);
+    const dw = this.b.run(KC.rmsBackDwSource, cols, { rows, cols }, [...x, ...rstd, ...dOut, ...this.b.range(p.dw, p.dwOff ?? 0, cols)]);
+    this.b.free(k);
+    this.b.commit(p.dx, p.dxOff ?? 0, dx, rows * cols);
+    this.b.commit(p.dw, p.dwOff ?? 0, dw, cols);
   }
 
   sumRows(out: Tensor, outOff: number, x: Tensor, xOff: number, rows: number, cols: number, accumulate: boolean): void {
@@ -177,6 +329,23 @@ export class GpuJsEngine implements Engine {
       p.lr, p.weightDecay, bc1, bc2, p.eps,
     ];
     this.emit(p.param, off, K.adamParamSource, len, {}, args);
+  }
+
+  /**
+   * An elementwise kernel over len elements, in passes of at most MAX_PASS so that no kernel
+   * outgrows float32 indexing. Each pass reads only its own slice, so in-place use (out at the
+   * same offset as an input) stays safe.
+   */
+  private pointwise(out: Tensor, outOff: number, k: K.KernelSource, len: number, ...inputs: [Tensor, number][]): void {
+    for (let start = 0; start < len; start += MAX_PASS) {
+      const n = Math.min(MAX_PASS, len - start);
+      this.emit(out, outOff + start, k, n, {}, inputs.flatMap(([t, off]) => this.b.range(t, off + start, n)));
+    }
+  }
+
+  /** rmsNormForward with zero columns: only rstd = 1/sqrt(eps) per row. */
+  private emitRstdOnly(p: RmsNormArgs): void {
+    // TODO replaced below
   }
 
   /** Runs one kernel and stores its output at out[outOff, outOff+outLen). */

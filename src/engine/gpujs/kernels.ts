@@ -18,8 +18,8 @@ const C = 'this.constants.';
 // gpu.js's GLSL tanh is (e^2x − 1)/(e^2x + 1), NaN once e^2x overflows (|x| > 44), and WGSL
 // compilers have had the same bug; tanh(±15) already rounds to ±1 in float32, so clamping there
 // changes no result.
-const tanh = (x: string): string => `Math.tanh(Math.min(Math.max(${x}, -15), 15))`;
-const rowOf = (cols: string): string => `Math.floor((this.thread.x + 0.5) / ${C}${cols})`;
+export const tanh = (x: string): string => `Math.tanh(Math.min(Math.max(${x}, -15), 15))`;
+export const rowOf = (cols: string): string => `Math.floor((this.thread.x + 0.5) / ${C}${cols})`;
 
 export interface KernelSource {
   /** Cache key prefix: a source is fully determined by its name. */
@@ -43,6 +43,13 @@ export function matmulSource(transA: boolean, transB: boolean, accumulate: boole
 }`,
   };
 }
+
+export const mulSource: KernelSource = {
+  name: 'mul',
+  src: `function (a, aOff, b, bOff) {
+  return a[aOff + this.thread.x] * b[bOff + this.thread.x];
+}`,
+};
 
 export const broadcastRowSource: KernelSource = {
   name: 'broadcastRow',

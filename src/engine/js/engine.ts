@@ -2,6 +2,7 @@
 // anywhere, and the proof that a non-gpu.js engine stands beside the others without touching
 // model code.
 import type { AdamWArgs, Engine, LstmBackwardArgs, LstmForwardArgs, MatmulArgs, SoftmaxXentArgs, Tensor } from '../engine.js';
+import * as cells from './cells.js';
 
 class JsTensor implements Tensor {
   readonly data: Float32Array;
@@ -53,6 +54,36 @@ export function createJsEngine(): Engine {
     lstmForward,
     lstmBackward,
     softmaxXent,
+    mul(out, outOff, a, aOff, b, bOff, len) {
+      const o = d(out), A = d(a), B = d(b);
+      for (let i = 0; i < len; i++) o[outOff + i] = A[aOff + i] * B[bOff + i];
+    },
+    add(out, outOff, a, aOff, b, bOff, len) {
+      const o = d(out), A = d(a), B = d(b);
+      for (let i = 0; i < len; i++) o[outOff + i] = A[aOff + i] + B[bOff + i];
+    },
+    tanhForward(out, outOff, x, xOff, len) {
+      const o = d(out), X = d(x);
+      for (let i = 0; i < len; i++) o[outOff + i] = Math.tanh(X[xOff + i]);
+    },
+    tanhBackward(dx, dxOff, y, yOff, dy, dyOff, len) {
+      const o = d(dx), Y = d(y), G = d(dy);
+      for (let i = 0; i < len; i++) o[dxOff + i] = G[dyOff + i] * (1 - Y[yOff + i] * Y[yOff + i]);
+    },
+    geluForward(out, outOff, x, xOff, len) {
+      const o = d(out), X = d(x);
+      for (let i = 0; i < len; i++) o[outOff + i] = cells.gelu(X[xOff + i]);
+    },
+    geluBackward(dx, dxOff, x, xOff, dy, dyOff, len) {
+      const o = d(dx), X = d(x), G = d(dy);
+      for (let i = 0; i < len; i++) o[dxOff + i] = G[dyOff + i] * cells.geluGrad(X[xOff + i]);
+    },
+    gruForward: (p) => cells.gruForward(d, p),
+    gruBackward: (p) => cells.gruBackward(d, p),
+    minScanForward: (p) => cells.minScanForward(d, p),
+    minScanBackward: (p) => cells.minScanBackward(d, p),
+    rmsNormForward: (p) => cells.rmsNormForward(d, p),
+    rmsNormBackward: (p) => cells.rmsNormBackward(d, p),
     sumSquares(out, outOff, x, xOff, len) {
       const xs = d(x);
       let s = 0;

@@ -184,6 +184,13 @@ class SimdEngine implements Engine {
     this.pool.exec(Op.SoftmaxXent, this.par(s.rows > 1 ? s.rows * s.vocab : 0, PAR_SOFTMAX));
   }
 
+  mul(out: Tensor, outOff: number, a: Tensor, aOff: number, b: Tensor, bOff: number, len: number): void {
+    const r = this.a();
+    r[0] = addr(this, out, outOff, len, 'mul out'); r[1] = addr(this, a, aOff, len, 'mul a'); r[2] = addr(this, b, bOff, len, 'mul b');
+    r[3] = len;
+    this.pool.exec(Op.Mul, this.par(len, PAR_FLOATS));
+  }
+
   sumSquares(out: Tensor, outOff: number, x: Tensor, xOff: number, len: number): void {
     const o = addr(this, out, outOff, 1, 'sumSquares out');
     const xp = addr(this, x, xOff, len, 'sumSquares x');

@@ -30,6 +30,7 @@ export const Op = {
   SumSquaresPartials: 11,
   SumPartials: 12,
   AdamW: 13,
+  Mul: 14,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 

@@ -3,7 +3,7 @@
 // ops back to back, and a futex wake-up costs tens of microseconds), then sleeps in Atomics.wait.
 import { ERROR, NT, PENDING, SEQ } from './layout.js';
 
-export const SPIN_MS = 0.2;
+export const SPIN_MS = 0.5;
 
 export const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');

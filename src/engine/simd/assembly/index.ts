@@ -2,7 +2,7 @@
 // run(tid, nt) for the command in the shared command block and does its share of it; op codes and
 // argument order match src/engine/simd/ops.ts.
 import { CTL, argF, argI, argP } from './layout';
-import { zero, copy, broadcastRow, sumRows, embedding, embeddingBackward } from './basic';
+import { zero, copy, mul, broadcastRow, sumRows, embedding, embeddingBackward } from './basic';
 import { matmul, SCRATCH_BYTES } from './matmul';
 import { lstmForward, lstmBackward } from './lstm';
 import { softmaxXent } from './softmax';
@@ -28,6 +28,7 @@ export function run(tid: i32, nt: i32): void {
     case 12: if (tid == 0) sumPartials(argP(0), argP(1), argI(2)); break;
     case 13: adamw(argP(0), argP(1), argP(2), argP(3), argI(4), <f32>argF(5), <f32>argF(6), <f32>argF(7),
       <f32>argF(8), <f32>argF(9), <f32>argF(10), <f32>argF(11), <f32>argF(12), tid, nt); break;
+    case 14: mul(argP(0), argP(1), argP(2), argI(3), tid, nt); break;
     default: break;
   }
 }

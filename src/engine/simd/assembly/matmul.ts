@@ -8,7 +8,7 @@ import { share } from './layout';
 export const NC: i32 = 256;
 export const KC: i32 = 256;
 /** Scratch bytes each thread needs: a B block, an A panel, an edge tile. */
-export const SCRATCH_BYTES: i32 = KC * NC * 4 + KC * 16 + 128;
+export const SCRATCH_BYTES: i32 = 4 << 20;
 
 export const TRANS_A: i32 = 1;
 export const TRANS_B: i32 = 2;
@@ -34,27 +34,35 @@ export function matmul(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32, fla
 
 function block(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32, flags: i32, scratch: usize,
   r0: i32, r1: i32, c0: i32, c1: i32): void {
-  const bBuf = scratch, aBuf = scratch + <usize>(KC * NC * 4), edge = aBuf + <usize>(KC * 16);
+  const NCv = load<i32>(32), KCv = load<i32>(36), MCv = load<i32>(40);
+  const bBuf = scratch, aBuf = scratch + <usize>(KCv * NCv * 4), edge = aBuf + <usize>(KCv * MCv * 4);
   const cs = <usize>n << 2;
   // Byte strides of A's (row, p) and B's (p, col).
   const aRs: usize = (flags & TRANS_A) ? 4 : <usize>k << 2, aPs: usize = (flags & TRANS_A) ? <usize>m << 2 : 4;
   const bPs: usize = (flags & TRANS_B) ? 4 : <usize>n << 2, bJs: usize = (flags & TRANS_B) ? <usize>k << 2 : 4;
   const acc = (flags & ACCUMULATE) != 0;
-  for (let jc = c0; jc < c1; jc += NC) {
-    const nb = min(NC, c1 - jc);
-    for (let pc = 0; pc < k; pc += KC) {
-      const kb = min(KC, k - pc);
+  for (let jc = c0; jc < c1; jc += NCv) {
+    const nb = min(NCv, c1 - jc);
+    for (let pc = 0; pc < k; pc += KCv) {
+      const kb = min(KCv, k - pc);
       const zero = !acc && pc == 0;
+      const panel = <usize>kb << 4, tileB = <usize>kb << 5;
       packB(bBuf, b + <usize>pc * bPs + <usize>jc * bJs, bPs, bJs, kb, nb);
-      for (let i = r0; i < r1; i += 4) {
-        const rows = min(4, r1 - i);
-        packA(aBuf, a + <usize>i * aRs + <usize>pc * aPs, aRs, aPs, rows, kb);
+      for (let ic = r0; ic < r1; ic += MCv) {
+        const mb = min(MCv, r1 - ic);
+        for (let i = 0; i < mb; i += 4) {
+          packA(aBuf + (<usize>(i >> 2)) * panel, a + <usize>(ic + i) * aRs + <usize>pc * aPs, aRs, aPs, min(4, mb - i), kb);
+        }
         for (let t = 0; t < nb; t += 8) {
           const cols = min(8, nb - t);
-          const bp = bBuf + (<usize>(t >> 3)) * (<usize>kb << 5);
-          const cp = c + <usize>i * cs + (<usize>(jc + t) << 2);
-          if (rows == 4 && cols == 8) tile4x8(aBuf, bp, cp, cs, kb, zero);
-          else edgeTile(aBuf, bp, cp, cs, kb, zero, rows, cols, edge);
+          const bp = bBuf + (<usize>(t >> 3)) * tileB;
+          for (let i = 0; i < mb; i += 4) {
+            const rows = min(4, mb - i);
+            const ap = aBuf + (<usize>(i >> 2)) * panel;
+            const cp = c + <usize>(ic + i) * cs + (<usize>(jc + t) << 2);
+            if (rows == 4 && cols == 8) tile4x8(ap, bp, cp, cs, kb, zero);
+            else edgeTile(ap, bp, cp, cs, kb, zero, rows, cols, edge);
+          }
         }
       }
     }

@@ -1,0 +1,41 @@
+// What the model needs from one stacked layer, whatever its cell. Every layer maps a chunk of
+// T·B input rows (time-major) to T·B output rows of width `hidden`, carries a recurrent state from
+// chunk to chunk, and in training mode back-propagates a gradient w.r.t. its output (`dOut`,
+// filled by whatever sits above it) into its weights and its input.
+import type { Engine, Tensor } from '../engine/engine.js';
+import type { ParamView } from './params.js';
+
+export interface LayerContext {
+  e: Engine;
+  /** Parameters and gradients: the model's flat buffers. */
+  P: Tensor;
+  G?: Tensor;
+  view: (name: string) => ParamView;
+  /** Parameter name prefix of this layer, e.g. "gru.1". */
+  prefix: string;
+  input: number;
+  hidden: number;
+  batch: number;
+  seq: number;
+  training: boolean;
+}
+
+export interface Layer {
+  /** The output rows after forward: [tensor, offset], T·B × hidden. */
+  out(): [Tensor, number];
+  /** Gradient w.r.t. the output (training only). */
+  readonly dOut?: Tensor;
+  forward(x: Tensor, xOff: number): void;
+  /** Accumulates weight gradients; writes the input gradient to dx when given (T·B × input). */
+  backward(x: Tensor, xOff: number, dx: Tensor | null): void;
+  /** Makes the last timestep's state the initial state of the next chunk. */
+  carry(): void;
+  reset(): void;
+  /** The state tensors carried between chunks: each [tensor, length at offset 0]. */
+  state(): [string, Tensor][];
+}
+
+/** Copies slot T of a (T+1)·B × H buffer into slot 0. */
+export function carrySlot(e: Engine, t: Tensor, B: number, T: number, H: number): void {
+  e.copy(t, 0, t, T * B * H, B * H);
+}

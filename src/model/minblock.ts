@@ -1,0 +1,111 @@
+// A pre-norm residual block around a minimal gated cell, as in the minGRU/minLSTM language model
+// of Feng et al. (2024):  x₁ = x + scan(RMSNorm(x)·W + b);  out = x₁ + MLP(RMSNorm(x₁)).
+// The gates depend only on the input, so the whole chunk's projection is one product and the
+// recurrence is one elementwise scan; nothing but the scan runs per timestep.
+import type { Tensor } from '../engine/engine.js';
+import { carrySlot, type Layer, type LayerContext } from './layer.js';
+
+export const RMS_EPS = 1e-6;
+
+export class MinBlock implements Layer {
+  private readonly k: number; // projection width per channel: 2 (minGRU) or 3 (minLSTM)
+  private readonly n1: Tensor; private readonly r1: Tensor;
+  private readonly proj: Tensor; private readonly act: Tensor;
+  private readonly h: Tensor;  // (T+1)·B × D scan state; slot 0 carried in
+  private readonly x1: Tensor; // x + scan output
+  private readonly n2?: Tensor; private readonly r2?: Tensor;
+  private readonly m1?: Tensor; private readonly g?: Tensor;
+  private readonly y?: Tensor; // block output when there is an MLP
+  readonly dOut?: Tensor;
+  private readonly dProj?: Tensor; private readonly dN?: Tensor; private readonly dX1?: Tensor; private readonly dG?: Tensor;
+
+  constructor(private readonly x: LayerContext, private readonly cell: 'mingru' | 'minlstm', private readonly mlp: number) {
+    const { e, batch: B, seq: T, hidden: D, training } = x, n = T * B;
+    this.k = cell === 'mingru' ? 2 : 3;
+    this.n1 = e.tensor(n * D); this.r1 = e.tensor(n);
+    this.proj = e.tensor(n * this.k * D); this.act = e.tensor(n * this.k * D);
+    this.h = e.tensor((T + 1) * B * D);
+    this.x1 = e.tensor(n * D);
+    if (mlp > 0) {
+      this.n2 = e.tensor(n * D); this.r2 = e.tensor(n);
+      this.m1 = e.tensor(n * mlp * D); this.g = e.tensor(n * mlp * D);
+      this.y = e.tensor(n * D);
+    }
+    if (training) {
+      this.dOut = e.tensor(n * D);
+      this.dProj = e.tensor(n * this.k * D);
+      this.dN = e.tensor(n * D);
+      if (mlp > 0) { this.dX1 = e.tensor(n * D); this.dG = e.tensor(n * mlp * D); }
+    }
+  }
+
+  out(): [Tensor, number] {
+    return [this.y ?? this.x1, 0];
+  }
+
+  forward(x: Tensor, xOff: number): void {
+    const { e, P, view, prefix: p, batch: B, seq: T, hidden: D } = this.x, n = T * B, kD = this.k * D;
+    e.rmsNormForward({ x, xOff, w: P, wOff: view(`${p}.norm1`).off, out: this.n1, rstd: this.r1, rows: n, cols: D, eps: RMS_EPS });
+    e.broadcastRow(this.proj, 0, P, view(`${p}.bias`).off, n, kD);
+    e.matmul({ c: this.proj, a: this.n1, b: P, bOff: view(`${p}.w`).off, m: n, n: kD, k: D, accumulate: true });
+    e.minScanForward({ cell: this.cell, proj: this.proj, act: this.act, h: this.h, steps: T, batch: B, hidden: D });
+    e.add(this.x1, 0, x, xOff, this.h, B * D, n * D);
+    if (!this.y) return;
+    const M = this.mlp * D;
+    e.rmsNormForward({ x: this.x1, w: P, wOff: view(`${p}.norm2`).off, out: this.n2!, rstd: this.r2!, rows: n, cols: D, eps: RMS_EPS });
+    e.broadcastRow(this.m1!, 0, P, view(`${p}.mlp.b1`).off, n, M);
+    e.matmul({ c: this.m1!, a: this.n2!, b: P, bOff: view(`${p}.mlp.w1`).off, m: n, n: M, k: D, accumulate: true });
+    e.geluForward(this.g!, 0, this.m1!, 0, n * M);
+    e.broadcastRow(this.y, 0, P, view(`${p}.mlp.b2`).off, n, D);
+    e.matmul({ c: this.y, a: this.g!, b: P, bOff: view(`${p}.mlp.w2`).off, m: n, n: D, k: M, accumulate: true });
+    e.add(this.y, 0, this.y, 0, this.x1, 0, n * D);
+  }
+
+  backward(x: Tensor, xOff: number, dx: Tensor | null): void {
+    const { e, P, G, view, prefix: p, batch: B, seq: T, hidden: D } = this.x, n = T * B, kD = this.k * D;
+    let dX1 = this.dOut!;
+    if (this.y) {
+      const M = this.mlp * D, dG = this.dG!;
+      const w1 = view(`${p}.mlp.w1`).off, w2 = view(`${p}.mlp.w2`).off;
+      e.matmul({ c: G!, cOff: w2, a: this.g!, b: this.dOut!, m: M, n: D, k: n, transA: true, accumulate: true });
+      e.sumRows(G!, view(`${p}.mlp.b2`).off, this.dOut!, 0, n, D, true);
+      e.matmul({ c: dG, a: this.dOut!, b: P, bOff: w2, m: n, n: M, k: D, transB: true });
+      e.geluBackward(dG, 0, this.m1!, 0, dG, 0, n * M);
+      e.matmul({ c: G!, cOff: w1, a: this.n2!, b: dG, m: D, n: M, k: n, transA: true, accumulate: true });
+      e.sumRows(G!, view(`${p}.mlp.b1`).off, dG, 0, n, M, true);
+      e.matmul({ c: this.dN!, a: dG, b: P, bOff: w1, m: n, n: D, k: M, transB: true });
+      // The residual stream's gradient is its own plus what flows back through the MLP branch.
+      e.copy(this.dX1!, 0, this.dOut!, 0, n * D);
+      e.rmsNormBackward({
+        x: this.x1, w: P, wOff: view(`${p}.norm2`).off, rstd: this.r2!, dOut: this.dN!, dx: this.dX1!, dw: G!, dwOff: view(`${p}.norm2`).off,
+        rows: n, cols: D,
+      });
+      dX1 = this.dX1!;
+    }
+    const w = view(`${p}.w`).off;
+    e.minScanBackward({ cell: this.cell, proj: this.proj, act: this.act, h: this.h, dh: dX1, dProj: this.dProj!, steps: T, batch: B, hidden: D });
+    e.matmul({ c: G!, cOff: w, a: this.n1, b: this.dProj!, m: D, n: kD, k: n, transA: true, accumulate: true });
+    e.sumRows(G!, view(`${p}.bias`).off, this.dProj!, 0, n, kD, true);
+    e.matmul({ c: this.dN!, a: this.dProj!, b: P, bOff: w, m: n, n: D, k: kD, transB: true });
+    // norm1's gain gets its gradient even when the input needs none (the first block's input
+    // gradient still flows to the stem); dx receives residual + branch.
+    const target = dx ?? this.dProj!; // any scratch of ≥ n·D floats when dx is not wanted
+    e.copy(target, 0, dX1, 0, n * D);
+    e.rmsNormBackward({
+      x, xOff, w: P, wOff: view(`${p}.norm1`).off, rstd: this.r1, dOut: this.dN!, dx: target, dw: G!, dwOff: view(`${p}.norm1`).off,
+      rows: n, cols: D,
+    });
+  }
+
+  carry(): void {
+    carrySlot(this.x.e, this.h, this.x.batch, this.x.seq, this.x.hidden);
+  }
+
+  reset(): void {
+    this.x.e.zero(this.h, 0, this.x.batch * this.x.hidden);
+  }
+
+  state(): [string, Tensor][] {
+    return [['h', this.h]];
+  }
+}
