@@ -17,6 +17,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine, Tensor } from '../src/engine/engine.js';
 import { createGpuJsEngine } from '../src/engine/gpujs/index.js';
+import { createJsEngine } from '../src/engine/js/engine.js';
 import { createSimdEngine } from '../src/engine/simd/engine.js';
 import { packageRoot } from '../src/engine/simd/locate.js';
 
@@ -141,8 +142,57 @@ function put(e: Engine, data: Float32Array, pad = 3): [Tensor, number] {
 
 const MATMUL_SHAPES: [number, number, number][] = [
   [1, 1, 1], [3, 5, 7], [4, 8, 4], [5, 9, 3], [13, 17, 19], [37, 29, 45], [8, 40, 16],
-  [5, 263, 31], [64, 65, 257], [33, 270, 300], [2, 3, 0],
+  [5, 530, 31], [70, 9, 30], [64, 65, 257], [33, 270, 300], [2, 3, 0],
 ];
+
+/** Runs `op` on two engines over the same inputs and compares the listed output tensors. */
+async function sameOn(x: Engine, y: Engine, inputs: Float32Array[], outputs: number[], op: (e: Engine, t: Tensor[]) => void,
+  rel: number, abs: number, bound?: (i: number) => ArrayLike<number> | undefined): Promise<void> {
+  const run = async (e: Engine) => {
+    const t = inputs.map((v) => { const u = e.tensor(v.length + 3); e.write(u, v, 0); return u; });
+    op(e, t);
+    return Promise.all(outputs.map((i) => e.read(t[i], 0, inputs[i].length)));
+  };
+  const [a, b] = [await run(x), await run(y)];
+  outputs.forEach((o, j) => {
+    try {
+      expectClose(a[j], b[j], rel, abs, bound?.(o));
+    } catch (err) {
+      throw new Error(`output tensor ${o}: ${(err as Error).message}`);
+    }
+  });
+}
+
+/** One case per new-style op: inputs, which tensors are outputs, and the call. */
+function cellCases(): { name: string; inputs: Float32Array[]; outputs: number[]; op: (e: Engine, t: Tensor[]) => void }[] {
+  const B = 3, H = 13, S = 5, R = 7, Cc = 19, L = 103;
+  const act3 = Float32Array.from(rand(3 * B * H), (v) => (v + 1) / 2);
+  const scanAct = (w: number) => Float32Array.from(rand(S * w * B * H), (v) => (v + 1) / 2);
+  return [
+    { name: 'add in place', inputs: [rand(L), rand(L)], outputs: [0], op: (e, [a, b]) => e.add(a, 1, a, 1, b, 0, L - 2) },
+    { name: 'tanhForward', inputs: [rand(L, 4), new Float32Array(L)], outputs: [1], op: (e, [x, o]) => e.tanhForward(o, 2, x, 1, L - 2) },
+    { name: 'tanhBackward in place', inputs: [rand(L), rand(L)], outputs: [1], op: (e, [y, d]) => e.tanhBackward(d, 0, y, 0, d, 0, L) },
+    { name: 'geluForward', inputs: [rand(L, 5), new Float32Array(L)], outputs: [1], op: (e, [x, o]) => e.geluForward(o, 0, x, 0, L) },
+    { name: 'geluBackward in place', inputs: [rand(L, 5), rand(L)], outputs: [1], op: (e, [x, d]) => e.geluBackward(d, 1, x, 1, d, 1, L - 1) },
+    { name: 'gruForward', inputs: [rand(3 * B * H, 3), rand(3 * B * H, 3), rand(B * H), new Float32Array(3 * B * H), new Float32Array(B * H)],
+      outputs: [3, 4], op: (e, [gx, gh, hPrev, act, h]) => e.gruForward({ gx, gh, hPrev, act, h, batch: B, hidden: H }) },
+    { name: 'gruBackward', inputs: [act3, rand(3 * B * H), rand(B * H), rand(B * H), new Float32Array(3 * B * H), new Float32Array(3 * B * H), rand(B * H)],
+      outputs: [4, 5, 6], op: (e, [act, gh, hPrev, dh, dGx, dGh, dhPrev]) => e.gruBackward({ act, gh, hPrev, dh, dGx, dGh, dhPrev, batch: B, hidden: H }) },
+    ...(['mingru', 'minlstm'] as const).flatMap((cell) => {
+      const w = cell === 'mingru' ? 2 : 3;
+      return [
+        { name: `minScanForward ${cell}`, inputs: [rand(S * w * B * H, 3), new Float32Array(S * w * B * H), rand((S + 1) * B * H)], outputs: [1, 2],
+          op: (e: Engine, [proj, act, h]: Tensor[]) => e.minScanForward({ cell, proj, act, h, steps: S, batch: B, hidden: H }) },
+        { name: `minScanBackward ${cell}`, inputs: [rand(S * w * B * H, 3), scanAct(w), rand((S + 1) * B * H), rand(S * B * H), new Float32Array(S * w * B * H)],
+          outputs: [4], op: (e: Engine, [proj, act, h, dh, dProj]: Tensor[]) => e.minScanBackward({ cell, proj, act, h, dh, dProj, steps: S, batch: B, hidden: H }) },
+      ];
+    }),
+    { name: 'rmsNormForward', inputs: [rand(R * Cc, 2), rand(Cc), new Float32Array(R * Cc), new Float32Array(R)], outputs: [2, 3],
+      op: (e, [x, w, out, rstd]) => e.rmsNormForward({ x, w, out, rstd, rows: R, cols: Cc, eps: 1e-5 }) },
+    { name: 'rmsNormBackward', inputs: [rand(R * Cc, 2), rand(Cc), Float32Array.from(rand(R), (v) => 1 + Math.abs(v)), rand(R * Cc), rand(R * Cc), rand(Cc)],
+      outputs: [4, 5], op: (e, [x, w, rstd, dOut, dx, dw]) => e.rmsNormBackward({ x, w, rstd, dOut, dx, dw, rows: R, cols: Cc }) },
+  ];
+}
 
 describe.each([1, 2])('simd engine with %i thread(s) against float32 loops', (threads) => {
   let e: Engine;
@@ -303,13 +353,28 @@ describe.each([1, 2])('simd engine with %i thread(s) against float32 loops', (th
   });
 });
 
+describe.each([1, 2])('simd engine with %i thread(s) against the js reference engine (float64 math)', (threads) => {
+  let e: Engine;
+  const js = createJsEngine();
+  beforeAll(async () => {
+    e = await createSimdEngine({ threads, forceParallel: true });
+  });
+  afterAll(() => e.dispose());
+
+  for (const c of cellCases()) {
+    it(c.name, () => sameOn(e, js, c.inputs, c.outputs, c.op, REL, ABS));
+  }
+});
+
 describe('simd engine: 1 thread and 2 threads agree bit for bit', () => {
-  let one: Engine, two: Engine;
+  let one: Engine, two: Engine, forced1: Engine, forced2: Engine;
   beforeAll(async () => {
     one = await createSimdEngine({ threads: 1 });
     two = await createSimdEngine({ threads: 2 });
+    forced1 = await createSimdEngine({ threads: 1, forceParallel: true });
+    forced2 = await createSimdEngine({ threads: 2, forceParallel: true });
   });
-  afterAll(() => { one.dispose(); two.dispose(); });
+  afterAll(() => { one.dispose(); two.dispose(); forced1.dispose(); forced2.dispose(); });
 
   async function both(run: (e: Engine) => Promise<Float32Array>): Promise<void> {
     const [x, y] = [await run(one), await run(two)];
@@ -328,6 +393,18 @@ describe('simd engine: 1 thread and 2 threads agree bit for bit', () => {
         e.matmul({ c, a, b, m, n, k, transA, transB, accumulate: true });
         return e.read(c);
       });
+    }
+  });
+
+  it('every gated-cell, norm and activation op', async () => {
+    for (const c of cellCases()) {
+      const run = async (e: Engine) => {
+        const t = c.inputs.map((v) => put(e, v, 0)[0]);
+        c.op(e, t);
+        return Promise.all(c.outputs.map((i) => e.read(t[i])));
+      };
+      const [x, y] = [await run(forced1), await run(forced2)];
+      x.forEach((v, j) => expectExact(y[j], v, c.name));
     }
   });
 
@@ -361,17 +438,8 @@ describe('simd engine against the gpu.js cpu-mode engine on random inputs', () =
   });
   afterAll(() => { s.dispose(); g.dispose(); });
 
-  /** Runs `op` on both engines over the same inputs and compares the output tensors. */
-  async function compare(inputs: Float32Array[], outputs: number[], op: (e: Engine, t: Tensor[]) => void,
-    bound?: (i: number) => ArrayLike<number> | undefined): Promise<void> {
-    const run = async (e: Engine) => {
-      const t = inputs.map((x) => { const u = e.tensor(x.length); e.write(u, x); return u; });
-      op(e, t);
-      return Promise.all(outputs.map((i) => e.read(t[i])));
-    };
-    const [a, b] = [await run(s), await run(g)];
-    outputs.forEach((_, j) => expectClose(a[j], b[j], 1e-5, 1e-6, bound?.(outputs[j])));
-  }
+  const compare = (inputs: Float32Array[], outputs: number[], op: (e: Engine, t: Tensor[]) => void,
+    bound?: (i: number) => ArrayLike<number> | undefined) => sameOn(s, g, inputs, outputs, op, 1e-5, 1e-6, bound);
 
   it('matmul, every transpose and accumulate variant, odd sizes', async () => {
     for (const [m, n, k] of [[3, 5, 7], [13, 17, 19], [37, 29, 45], [9, 70, 33]]) {
@@ -382,6 +450,10 @@ describe('simd engine against the gpu.js cpu-mode engine on random inputs', () =
       }
     }
   });
+
+  for (const c of cellCases()) {
+    it(`${c.name}`, () => compare(c.inputs, c.outputs, c.op));
+  }
 
   it('pointwise ops, reductions, embedding, softmax, adamw', async () => {
     const rows = 7, cols = 19, vocab = 11, batch = 3, hidden = 9;

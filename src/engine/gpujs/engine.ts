@@ -104,6 +104,8 @@ export class GpuJsEngine implements Engine {
     const gateArgs = [...act, ...this.b.range(p.gh, p.ghOff ?? 0, 3 * g), ...this.b.range(p.hPrev, p.hPrevOff ?? 0, g), ...dh];
     // All three kernels run before any output is stored: none may see another's result, and
     // dhPrev's kernel reads the old dhPrev.
+    checkRange(p.dGx as GTensor, p.dGxOff ?? 0, 3 * g, 'gruBackward dGx');
+    checkRange(p.dGh as GTensor, p.dGhOff ?? 0, 3 * g, 'gruBackward dGh');
     const dGx = this.b.run(KC.gruBackGatesSource(false), 3 * g, c, gateArgs);
     const dGh = this.b.run(KC.gruBackGatesSource(true), 3 * g, c, gateArgs);
     const dhPrev = this.b.run(KC.gruBackHPrevSource, g, c, [...act, ...dh, ...this.b.range(p.dhPrev, p.dhPrevOff ?? 0, g)]);
@@ -174,16 +176,13 @@ export class GpuJsEngine implements Engine {
 
   rmsNormForward(p: RmsNormArgs): void {
     const { rows, cols } = p;
-    if (rows * cols === 0) {
-      // An empty row has mean(x²) = 0 by convention of the reference loop: rstd = 1/sqrt(eps).
-      if (rows > 0) this.emitRstdOnly(p);
-      return;
-    }
-    const x = this.b.range(p.x, p.xOff ?? 0, rows * cols);
-    const rstd = this.b.run(KC.rmsRstdSource, rows, { cols }, [...x, p.eps]);
-    const out = this.b.run(KC.rmsOutSource, rows * cols, { cols }, [...x, ...this.b.range(p.w, p.wOff ?? 0, cols), rstd, 0]);
+    if (rows * cols === 0) return; // (zero columns: mean(x²) is undefined; nothing is written)
     checkRange(p.out as GTensor, p.outOff ?? 0, rows * cols, 'rmsNormForward output');
     checkRange(p.rstd as GTensor, p.rstdOff ?? 0, rows, 'rmsNormForward rstd');
+    const x = this.b.range(p.x, p.xOff ?? 0, rows * cols);
+    // The out kernel reads rstd's kernel output directly; both are stored once both have run.
+    const rstd = this.b.run(KC.rmsRstdSource, rows, { cols }, [...x, p.eps]);
+    const out = this.b.run(KC.rmsOutSource, rows * cols, { cols }, [...x, ...this.b.range(p.w, p.wOff ?? 0, cols), rstd, 0]);
     this.b.commit(p.out, p.outOff ?? 0, out, rows * cols);
     this.b.commit(p.rstd, p.rstdOff ?? 0, rstd, rows);
   }
@@ -195,12 +194,14 @@ export class GpuJsEngine implements Engine {
     const w = this.b.range(p.w, p.wOff ?? 0, cols);
     const rstd = this.b.range(p.rstd, p.rstdOff ?? 0, rows);
     const dOut = this.b.range(p.dOut, p.dOutOff ?? 0, rows * cols);
+    const dxIn = this.b.range(p.dx, p.dxOff ?? 0, rows * cols);
+    const dwIn = this.b.range(p.dw, p.dwOff ?? 0, cols);
     const k = this.b.run(KC.rmsBackRowSource, rows, { cols }, [...x, ...w, ...rstd, ...dOut]);
     // Both accumulating kernels run before either output is stored.
     const dx = this.b.run(KC.rmsBackDxSource, rows * cols, { cols }, [
-      ...x, ...w, ...rstd, ...dOut, k, 0, ...this.b.range(p.dx, p.dxOff ?? 0, rows * cols),
+      ...x, ...w, ...rstd, ...dOut, k, 0, ...dxIn,
     ]);
-    const dw = this.b.run(KC.rmsBackDwSource, cols, { rows, cols }, [...x, ...rstd, ...dOut, ...this.b.range(p.dw, p.dwOff ?? 0, cols)]);
+    const dw = this.b.run(KC.rmsBackDwSource, cols, { rows, cols }, [...x, ...rstd, ...dOut, ...dwIn]);
     this.b.free(k);
     this.b.commit(p.dx, p.dxOff ?? 0, dx, rows * cols);
     this.b.commit(p.dw, p.dwOff ?? 0, dw, cols);
@@ -341,11 +342,6 @@ export class GpuJsEngine implements Engine {
       const n = Math.min(MAX_PASS, len - start);
       this.emit(out, outOff + start, k, n, {}, inputs.flatMap(([t, off]) => this.b.range(t, off + start, n)));
     }
-  }
-
-  /** rmsNormForward with zero columns: only rstd = 1/sqrt(eps) per row. */
-  private emitRstdOnly(p: RmsNormArgs): void {
-    // TODO replaced below
   }
 
   /** Runs one kernel and stores its output at out[outOff, outOff+outLen). */

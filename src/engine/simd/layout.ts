@@ -31,6 +31,18 @@ export const Op = {
   SumPartials: 12,
   AdamW: 13,
   Mul: 14,
+  Add: 15,
+  TanhForward: 16,
+  TanhBackward: 17,
+  GeluForward: 18,
+  GeluBackward: 19,
+  GruForward: 20,
+  GruBackward: 21,
+  MinScanForward: 22,
+  MinScanBackward: 23,
+  RmsNormForward: 24,
+  RmsNormBackwardDx: 25,
+  RmsNormBackwardDw: 26,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 

@@ -1,9 +1,8 @@
-// Data movement, elementwise product and reductions over rows: zero, copy, mul, broadcastRow,
-// sumRows, embedding.
+// Data movement and reductions over rows: zero, copy, broadcastRow, sumRows, embedding.
 import { share } from './layout';
 
 /** Units of this many floats keep every thread's share 16-byte aligned relative to the start. */
-const UNIT: i32 = 64;
+export const UNIT: i32 = 64;
 
 export function zero(p: usize, len: i32, tid: i32, nt: i32): void {
   const units = (len + UNIT - 1) / UNIT;
@@ -15,21 +14,6 @@ export function copy(dst: usize, src: usize, len: i32, tid: i32, nt: i32): void 
   const units = (len + UNIT - 1) / UNIT;
   const lo = share(units, tid, nt) * UNIT, hi = min(len, share(units, tid + 1, nt) * UNIT);
   if (lo < hi) memory.copy(dst + (<usize>lo << 2), src + (<usize>lo << 2), <usize>(hi - lo) << 2);
-}
-
-/** out = a·b elementwise; in place is fine since each element is read before it is written. */
-export function mul(out: usize, a: usize, b: usize, len: i32, tid: i32, nt: i32): void {
-  const units = (len + UNIT - 1) / UNIT;
-  const lo = share(units, tid, nt) * UNIT, hi = min(len, share(units, tid + 1, nt) * UNIT);
-  let i = lo;
-  for (; i + 4 <= hi; i += 4) {
-    const o = <usize>i << 2;
-    v128.store(out + o, f32x4.mul(v128.load(a + o), v128.load(b + o)));
-  }
-  for (; i < hi; i++) {
-    const o = <usize>i << 2;
-    store<f32>(out + o, load<f32>(a + o) * load<f32>(b + o));
-  }
 }
 
 export function broadcastRow(out: usize, row: usize, rows: i32, cols: i32, tid: i32, nt: i32): void {

@@ -2,10 +2,14 @@
 // run(tid, nt) for the command in the shared command block and does its share of it; op codes and
 // argument order match src/engine/simd/ops.ts.
 import { CTL, argF, argI, argP } from './layout';
-import { zero, copy, mul, broadcastRow, sumRows, embedding, embeddingBackward } from './basic';
+import { zero, copy, broadcastRow, sumRows, embedding, embeddingBackward } from './basic';
 import { matmul, SCRATCH_BYTES } from './matmul';
 import { lstmForward, lstmBackward } from './lstm';
 import { softmaxXent } from './softmax';
+import { mul, add, tanhForward, tanhBackward, geluForward, geluBackward } from './pointwise';
+import { gruForward, gruBackward } from './gru';
+import { minScanForward, minScanBackward } from './minscan';
+import { rmsNormForward, rmsNormBackwardDx, rmsNormBackwardDw } from './rmsnorm';
 import { sumSquaresPartials, sumPartials, adamw, SQ_CHUNK } from './optim';
 
 export function scratchBytes(): i32 { return SCRATCH_BYTES; }
@@ -29,6 +33,18 @@ export function run(tid: i32, nt: i32): void {
     case 13: adamw(argP(0), argP(1), argP(2), argP(3), argI(4), <f32>argF(5), <f32>argF(6), <f32>argF(7),
       <f32>argF(8), <f32>argF(9), <f32>argF(10), <f32>argF(11), <f32>argF(12), tid, nt); break;
     case 14: mul(argP(0), argP(1), argP(2), argI(3), tid, nt); break;
+    case 15: add(argP(0), argP(1), argP(2), argI(3), tid, nt); break;
+    case 16: tanhForward(argP(0), argP(1), argI(2), tid, nt); break;
+    case 17: tanhBackward(argP(0), argP(1), argP(2), argI(3), tid, nt); break;
+    case 18: geluForward(argP(0), argP(1), argI(2), tid, nt); break;
+    case 19: geluBackward(argP(0), argP(1), argP(2), argI(3), tid, nt); break;
+    case 20: gruForward(argP(0), argP(1), argP(2), argP(3), argP(4), argI(5), argI(6), tid, nt); break;
+    case 21: gruBackward(argP(0), argP(1), argP(2), argP(3), argP(4), argP(5), argP(6), argI(7), argI(8), tid, nt); break;
+    case 22: minScanForward(argI(0) != 0, argP(1), argP(2), argP(3), argI(4), argI(5), argI(6), tid, nt); break;
+    case 23: minScanBackward(argI(0) != 0, argP(1), argP(2), argP(3), argP(4), argP(5), argI(6), argI(7), argI(8), tid, nt); break;
+    case 24: rmsNormForward(argP(0), argP(1), argP(2), argP(3), argI(4), argI(5), <f32>argF(6), tid, nt); break;
+    case 25: rmsNormBackwardDx(argP(0), argP(1), argP(2), argP(3), argP(4), argI(5), argI(6), tid, nt); break;
+    case 26: rmsNormBackwardDw(argP(0), argP(1), argP(2), argP(3), argI(4), argI(5), tid, nt); break;
     default: break;
   }
 }
