@@ -39,16 +39,30 @@ def bench(m, n, k, trans, reps):
     return {"m": m, "n": n, "k": k, "trans": trans, "gflops": round(2 * m * n * k / ms / 1e6, 2), "ms_median": round(ms, 4)}
 
 
+def blas_info():
+    """The BLAS numpy loaded, from the process's mapped libraries (OpenBLAS names its core)."""
+    import ctypes
+    libs = []
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            path = line.split()[-1]
+            if ("blas" in path or "lapack" in path) and path not in libs:
+                libs.append(path)
+    for path in libs:
+        try:
+            lib = ctypes.CDLL(path)
+            lib.openblas_get_config.restype = ctypes.c_char_p
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            return f"{lib.openblas_get_config().decode()} core={lib.openblas_get_corename().decode()} ({path})"
+        except (OSError, AttributeError):
+            continue
+    return ", ".join(libs) or "unknown"
+
+
 def main():
     reps = int(sys.argv[1]) if len(sys.argv) > 1 else 21
-    blas = ""
-    try:
-        cfg = np.show_config(mode="dicts")  # numpy >= 1.25
-        blas = cfg["Build Dependencies"]["blas"]["name"]
-    except Exception:  # older numpy: no dict mode
-        blas = "unknown"
     rows = [bench(m, n, k, t, reps if m * n * k < 1e8 else max(5, reps // 3)) for m, n, k, t in SHAPES]
-    print(json.dumps({"blas": blas, "threads_env": os.environ.get("OPENBLAS_NUM_THREADS"), "shapes": rows}))
+    print(json.dumps({"blas": blas_info(), "threads_env": os.environ.get("OPENBLAS_NUM_THREADS"), "shapes": rows}))
 
 
 if __name__ == "__main__":

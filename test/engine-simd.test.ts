@@ -19,7 +19,7 @@ import type { Engine, Tensor } from '../src/engine/engine.js';
 import { createGpuJsEngine } from '../src/engine/gpujs/index.js';
 import { createJsEngine } from '../src/engine/js/engine.js';
 import { createSimdEngine } from '../src/engine/simd/engine.js';
-import { packageRoot } from '../src/engine/simd/locate.js';
+import { packageRoot } from '../src/text/package-root.js';
 
 const f = Math.fround;
 /** Tolerance of the ops checked against float64 loops (measured errors are about 1e-7). */
@@ -145,7 +145,10 @@ const MATMUL_SHAPES: [number, number, number][] = [
   [5, 530, 31], [70, 9, 30], [64, 65, 257], [33, 270, 300], [2, 3, 0],
 ];
 
-/** Runs `op` on two engines over the same inputs and compares the listed output tensors. */
+/**
+ * Runs `op` on engines x and y over the same inputs and compares the listed output tensors; on a
+ * mismatch the js reference engine's value is named too, to tell which side is off.
+ */
 async function sameOn(x: Engine, y: Engine, inputs: Float32Array[], outputs: number[], op: (e: Engine, t: Tensor[]) => void,
   rel: number, abs: number, bound?: (i: number) => ArrayLike<number> | undefined): Promise<void> {
   const run = async (e: Engine) => {
@@ -154,13 +157,15 @@ async function sameOn(x: Engine, y: Engine, inputs: Float32Array[], outputs: num
     return Promise.all(outputs.map((i) => e.read(t[i], 0, inputs[i].length)));
   };
   const [a, b] = [await run(x), await run(y)];
-  outputs.forEach((o, j) => {
+  for (let j = 0; j < outputs.length; j++) {
     try {
-      expectClose(a[j], b[j], rel, abs, bound?.(o));
+      expectClose(a[j], b[j], rel, abs, bound?.(outputs[j]));
     } catch (err) {
-      throw new Error(`output tensor ${o}: ${(err as Error).message}`);
+      const ref = (await run(createJsEngine()))[j];
+      const i = Number(/element (\d+)/.exec((err as Error).message)?.[1] ?? 0);
+      throw new Error(`output tensor ${outputs[j]}: ${(err as Error).message}; js reference engine: ${ref[i]}`);
     }
-  });
+  }
 }
 
 /** One case per new-style op: inputs, which tensors are outputs, and the call. */

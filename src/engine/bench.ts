@@ -1,5 +1,6 @@
-// Matrix-product speed of any Engine, for `charnn bench --speed`: the median of timed reps after
-// warm-up (the first calls also pay for compilation and, in wasm, for tier-up to optimized code).
+// Matrix-product speed of any Engine, for `charnn bench --speed`: the median of timed reps after a
+// warm-up long enough for lazy compilation to settle (V8 runs wasm in baseline code for the first
+// tens of milliseconds, at a fraction of the optimized speed; gpu.js compiles kernels on first use).
 import type { Engine } from './engine.js';
 
 export interface BenchMatmulOptions {
@@ -7,8 +8,10 @@ export interface BenchMatmulOptions {
   transB?: boolean;
   /** Timed repetitions (default 10). */
   reps?: number;
-  /** Untimed repetitions first (default 2). */
+  /** Untimed repetitions first, at least (default 2). */
   warmup?: number;
+  /** Keep warming up until this much time has passed (default 300 ms). */
+  warmupMs?: number;
 }
 
 export interface BenchMatmulResult {
@@ -24,8 +27,12 @@ export async function benchMatmul(engine: Engine, m: number, n: number, k: numbe
   engine.write(a, randomData(m * k, 1));
   engine.write(b, randomData(k * n, 2));
   const run = () => engine.matmul({ c, a, b, m, n, k, transA: opts.transA, transB: opts.transB });
-  for (let i = 0; i < warmup; i++) run();
-  await engine.sync();
+  const warmupMs = opts.warmupMs ?? 300;
+  const start = performance.now();
+  for (let i = 0; i < warmup || performance.now() - start < warmupMs; i++) {
+    run();
+    await engine.sync();
+  }
   const times: number[] = [];
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();

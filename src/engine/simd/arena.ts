@@ -31,10 +31,6 @@ export class Arena {
     return ptr;
   }
 
-  get bytesInUse(): number {
-    return this.top;
-  }
-
   /** Fresh views: growth replaces the buffer object, so views are never cached. */
   f32(ptr: number, len: number): Float32Array {
     return new Float32Array(this.memory.buffer, ptr, len);

@@ -2,18 +2,8 @@
 // and from dist/ (the built CLI).
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../../text/package-root.js';
 import { type WasmModule, wasm } from './wasm.js';
-
-export function packageRoot(from: string = fileURLToPath(import.meta.url)): string {
-  let dir = path.dirname(from);
-  for (;;) {
-    if (existsSync(path.join(dir, 'package.json'))) return dir;
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error(`no package.json above ${from}`);
-    dir = up;
-  }
-}
 
 export function kernelsPath(): string {
   return path.join(packageRoot(), 'dist', 'simd', 'kernels.wasm');

@@ -15,6 +15,8 @@ export class Pool {
   /** The main thread's instance exports (also used for constants such as scratch sizes). */
   readonly exports: WasmExports;
   private workers: Worker[] = [];
+  /** Set when a worker ended on its own: parallel commands would then wait forever. */
+  private lost = false;
 
   private constructor(readonly memory: WasmMemory, exports: WasmExports) {
     this.ctl = new Int32Array(memory.buffer, 0, 64);
@@ -46,6 +48,7 @@ export class Pool {
       w.removeAllListeners('exit');
       w.removeAllListeners('error');
       w.on('error', () => {});
+      w.on('exit', () => { pool.lost = true; });
       // Idle workers must never keep a process alive.
       w.unref();
     }
@@ -65,6 +68,7 @@ export class Pool {
       this.run(0, 1);
       return;
     }
+    if (this.lost) throw new Error('simd engine: a worker thread has exited; create a new engine');
     ctl[NT] = nt;
     Atomics.store(ctl, PENDING, nt - 1);
     Atomics.add(ctl, SEQ, 1);
@@ -90,6 +94,7 @@ export class Pool {
 
   dispose(): void {
     if (this.workers.length === 0) return;
+    for (const w of this.workers) w.removeAllListeners('exit');
     this.ctl[NT] = -1;
     Atomics.add(this.ctl, SEQ, 1);
     Atomics.notify(this.ctl, SEQ);

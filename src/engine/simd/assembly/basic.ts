@@ -1,18 +1,13 @@
 // Data movement and reductions over rows: zero, copy, broadcastRow, sumRows, embedding.
-import { share } from './layout';
-
-/** Units of this many floats keep every thread's share 16-byte aligned relative to the start. */
-export const UNIT: i32 = 64;
+import { share, unitLo, unitHi } from './layout';
 
 export function zero(p: usize, len: i32, tid: i32, nt: i32): void {
-  const units = (len + UNIT - 1) / UNIT;
-  const lo = share(units, tid, nt) * UNIT, hi = min(len, share(units, tid + 1, nt) * UNIT);
+  const lo = unitLo(len, tid, nt), hi = unitHi(len, tid, nt);
   if (lo < hi) memory.fill(p + (<usize>lo << 2), 0, <usize>(hi - lo) << 2);
 }
 
 export function copy(dst: usize, src: usize, len: i32, tid: i32, nt: i32): void {
-  const units = (len + UNIT - 1) / UNIT;
-  const lo = share(units, tid, nt) * UNIT, hi = min(len, share(units, tid + 1, nt) * UNIT);
+  const lo = unitLo(len, tid, nt), hi = unitHi(len, tid, nt);
   if (lo < hi) memory.copy(dst + (<usize>lo << 2), src + (<usize>lo << 2), <usize>(hi - lo) << 2);
 }
 

@@ -18,3 +18,14 @@ export const ARGS: usize = 128;
 @inline export function share(total: i32, tid: i32, nt: i32): i32 {
   return <i32>((<i64>total * tid) / nt);
 }
+
+/** Floats per unit when threads split a flat range: shares stay 16-byte aligned to the start. */
+export const UNIT: i32 = 64;
+
+/** Thread tid's share [unitLo, unitHi) of a flat range of len floats. */
+@inline export function unitLo(len: i32, tid: i32, nt: i32): i32 {
+  return share((len + UNIT - 1) / UNIT, tid, nt) * UNIT;
+}
+@inline export function unitHi(len: i32, tid: i32, nt: i32): i32 {
+  return min(len, share((len + UNIT - 1) / UNIT, tid + 1, nt) * UNIT);
+}

@@ -1,19 +1,11 @@
 // Elementwise ops over [0, len): threads take contiguous 64-float units, the tail runs the same
 // vector code one lane at a time. In-place calls are safe: each element is read before written.
-import { share } from './layout';
+import { unitLo as lo, unitHi as hi } from './layout';
 import { ld, st } from './lanes';
 import { vsigmoid, vtanh } from './vmath';
 
-const UNIT: i32 = 64;
 const GELU_C: f32 = 0.7978845608028654; // sqrt(2/pi)
 const GELU_A: f32 = 0.044715;
-
-@inline function lo(len: i32, tid: i32, nt: i32): i32 {
-  return share((len + UNIT - 1) / UNIT, tid, nt) * UNIT;
-}
-@inline function hi(len: i32, tid: i32, nt: i32): i32 {
-  return min(len, share((len + UNIT - 1) / UNIT, tid + 1, nt) * UNIT);
-}
 
 @inline function mul1(o: usize, a: usize, b: usize, w: bool): void {
   st(o, f32x4.mul(ld(a, w), ld(b, w)), w);
