@@ -1,4 +1,5 @@
-// Library-level training checks: a tiny model overfits, and the same seed gives the same model.
+// Library-level training checks: the same seed gives the same model; the schedule's shape.
+// (Every cell's overfitting test is in cells.test.ts.)
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,21 +30,8 @@ function setup(seed: number, steps: number, out: string, saved: ModelFile[] = []
 describe('training', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'charnn-train-'));
 
-  for (const f of engineFactories.filter((x) => x.name === 'js' || x.name === 'simd')) {
-    it(`a tiny model overfits a short text (${f.name})`, async () => {
-      const engine = await f.create();
-      try {
-        const s = await train({ ...setup(1, 250, path.join(dir, `overfit-${f.name}.ckpt`)), engine });
-        expect(s.train_loss).toBeLessThan(0.1);
-        expect(s.val_loss).toBeLessThan(0.1);
-      } finally {
-        engine.dispose();
-      }
-    });
-  }
-
   it('the same seed gives bit-identical checkpoints and the same sample', async () => {
-    const f = engineFactories.find((x) => x.name === 'simd') ?? engineFactories[0];
+    const f = engineFactories.find((x) => x.name === 'simd, 2 threads')!;
     const runs: { bytes: Buffer; text: string }[] = [];
     for (const run of [0, 1]) {
       const engine = await f.create();
@@ -62,6 +50,21 @@ describe('training', () => {
     expect(runs[0].bytes.equals(runs[1].bytes)).toBe(true);
     expect(runs[0].text).toBe(runs[1].text);
     expect(runs[0].text.length).toBe(83);
+  });
+
+  it('the simd and gpu.js backends reach the same loss on the same seed and steps', async () => {
+    const losses: number[] = [];
+    for (const name of ['simd, 2 threads', 'gpu.js webasm']) {
+      const engine = await engineFactories.find((x) => x.name === name)!.create();
+      try {
+        const s = await train({ ...setup(3, 40, path.join(dir, `agree-${name.replace(/\W/g, '')}.ckpt`)), engine });
+        losses.push(s.val_loss!);
+      } finally {
+        engine.dispose();
+      }
+    }
+    // The issue allows 0.01 nats/char; float32 rounding in a different order gives far less.
+    expect(Math.abs(losses[0] - losses[1])).toBeLessThan(1e-3);
   });
 
   it('the schedule warms up linearly and decays by cosine to min-lr', () => {

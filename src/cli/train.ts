@@ -35,7 +35,7 @@ export function registerTrain(program: Command): void {
     .option('--mlp <n>', 'MLP expansion in each mingru/minlstm block (0: none)', int(0, 16), 2)
     .option('--batch <n>', 'sequences per step', int(1, 4096), 32)
     .option('--seq <n>', 'characters per sequence (backpropagation length)', int(1, 100000), 128)
-    .option('--batching <kind>', 'random windows, or contiguous streams with the state carried (truncated BPTT)', choice(BATCHING), 'random')
+    .option('--batching <kind>', 'random windows, or contiguous streams with the state carried (truncated BPTT)', choice(BATCHING), 'stream')
     .option('--steps <n>', 'training steps in all, counting those before a resume', int(1))
     .option('--time <duration>', 'training-time budget such as 90s or 10m, evaluations not counted (default: 10m unless --steps is given)', duration)
     .option('--lr <rate>', 'peak learning rate', float(0, 10, { minExclusive: true }), 3e-3)

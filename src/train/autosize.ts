@@ -49,5 +49,5 @@ export async function sizeToBudget(e: Engine, vocab: number, seconds: number, ba
     chosen = { ...c, batch, seq, dropout: 0, charsPerSec: speed.charsPerSec, measured };
     if (!fits) break;
   }
-  return chosen!;
+  return { ...chosen!, measured };
 }
