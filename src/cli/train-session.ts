@@ -43,10 +43,10 @@ export async function runTraining(corpusArg: string | undefined, f: TrainFlags, 
   const { engine, reason } = await ui.wait(`Starting the ${f.backend} backend`, () => createEngine(f.backend, { threads: f.threads }));
   if (f.backend === 'auto') ui.note(`backend: ${chalk.bold(engine.name)} (${reason})`);
   if (f.autosize) {
-    const sized = await ui.wait(`Sizing the model to a ${f.time}s budget on this machine`, () => sizeToBudget(engine, text.vocab.size, f.time!));
-    Object.assign(f, { layers: sized.layers, hidden: sized.hidden, embed: sized.embed, batch: sized.batch, seq: sized.seq, lr: sized.lr, dropout: sized.dropout });
+    const sized = await ui.wait(`Sizing a ${f.model} to a ${f.time}s budget on this machine`, () => sizeToBudget(engine, f.model, text.vocab.size, f.time!));
+    Object.assign(f, { layers: sized.layers, hidden: sized.hidden, embed: sized.embed, mlp: sized.mlp, batch: sized.batch, seq: sized.seq, lr: sized.lr, dropout: sized.dropout });
     if (ui.json) jsonLine({ type: 'autosize', ...sized });
-    ui.note(`model for this budget: lstm ${sized.layers}×${sized.hidden}, embedding ${sized.embed}, batch ${sized.batch}×${sized.seq}, lr ${sized.lr} (${fmtInt(sized.charsPerSec)} chars/s here)`);
+    ui.note(`model for this budget: ${sized.cell} ${sized.layers}×${sized.hidden}${sized.mlp ? ` (MLP ${sized.mlp}×)` : ''}, embedding ${sized.embed}, batch ${sized.batch}×${sized.seq}, lr ${sized.lr} (${fmtInt(sized.charsPerSec)} chars/s here)`);
   }
   const config = resume?.file.config ?? validateConfig({ cell: f.model, vocab: text.vocab.size, embed: f.embed, hidden: f.hidden, layers: f.layers, mlp: f.mlp });
   if (resume) {

@@ -7,6 +7,7 @@ import { CELLS, type Cell, type ModelConfig } from '../model/config.js';
 import { loadModel } from '../model/store.js';
 import type { ModelFile } from '../model/serialize.js';
 import { BATCHING, type Batching } from '../train/batch.js';
+import { SIZED_CELLS } from '../train/autosize.js';
 import { choice, duration, float, int } from './parse.js';
 import { runTraining } from './train-session.js';
 
@@ -21,7 +22,8 @@ export interface TrainFlags {
   autosize?: boolean;
 }
 
-const SIZE_FLAGS: (keyof TrainFlags)[] = ['model', 'layers', 'hidden', 'embed', 'mlp', 'batch', 'seq', 'lr', 'dropout'];
+/** Any of these given means the user sizes the model; --model alone only picks the family. */
+const SIZE_FLAGS: (keyof TrainFlags)[] = ['layers', 'hidden', 'embed', 'mlp', 'batch', 'seq', 'lr', 'dropout'];
 
 export function registerTrain(program: Command): void {
   program
@@ -72,6 +74,8 @@ Example:
       }
       if (f.steps === undefined && f.time === undefined) f.time = 600;
       f.autosize = f.steps === undefined && !SIZE_FLAGS.some(given);
+      if (f.autosize && !given('model')) f.model = 'gru';
+      if (!SIZED_CELLS.includes(f.model)) f.autosize = false;
       return runTraining(corpus, f, undefined);
     });
 }

@@ -2,25 +2,26 @@
 // like the LSTM layer: one large input product per chunk, per-timestep recurrent product and
 // cell, weight gradients as large products over the chunk.
 import type { Tensor } from '../engine/engine.js';
-import { carrySlot, type Layer, type LayerContext } from './layer.js';
+import { HStateLayer, type Layer, type LayerContext } from './layer.js';
 
-export class GruLayer implements Layer {
+export class GruLayer extends HStateLayer implements Layer {
   private readonly gx: Tensor;  // T·B × 3H input projections [r | z | n]
   private readonly gh: Tensor;  // T·B × 3H recurrent projections, kept for the n gate's gradient
   private readonly act: Tensor; // T·B × 3H
-  private readonly h: Tensor;   // (T+1)·B × H
+  protected readonly h: Tensor;   // (T+1)·B × H
   readonly dOut?: Tensor;
   private readonly dGx?: Tensor;
   private readonly dGh?: Tensor;
   private readonly sink?: Tensor; // receives the (unused) gradient w.r.t. the carried-in state
 
-  constructor(private readonly x: LayerContext) {
-    const { e, batch: B, seq: T, hidden: H } = x;
+  constructor(protected readonly ctx: LayerContext) {
+    super();
+    const { e, batch: B, seq: T, hidden: H } = ctx;
     this.gx = e.tensor(T * B * 3 * H);
     this.gh = e.tensor(T * B * 3 * H);
     this.act = e.tensor(T * B * 3 * H);
     this.h = e.tensor((T + 1) * B * H);
-    if (x.training) {
+    if (ctx.training) {
       this.dOut = e.tensor(T * B * H);
       this.dGx = e.tensor(T * B * 3 * H);
       this.dGh = e.tensor(T * B * 3 * H);
@@ -29,13 +30,13 @@ export class GruLayer implements Layer {
   }
 
   out(): [Tensor, number] {
-    return [this.h, this.x.batch * this.x.hidden];
+    return [this.h, this.ctx.batch * this.ctx.hidden];
   }
 
   forward(x: Tensor, xOff: number): void {
-    const { e, P, view, prefix, batch: B, seq: T, hidden: H } = this.x, G3 = 3 * H;
+    const { e, P, view, prefix, batch: B, seq: T, hidden: H } = this.ctx, G3 = 3 * H;
     e.broadcastRow(this.gx, 0, P, view(`${prefix}.b_x`).off, T * B, G3);
-    e.matmul({ c: this.gx, a: x, aOff: xOff, b: P, bOff: view(`${prefix}.w_x`).off, m: T * B, n: G3, k: this.x.input, accumulate: true });
+    e.matmul({ c: this.gx, a: x, aOff: xOff, b: P, bOff: view(`${prefix}.w_x`).off, m: T * B, n: G3, k: this.ctx.input, accumulate: true });
     e.broadcastRow(this.gh, 0, P, view(`${prefix}.b_h`).off, T * B, G3);
     const wh = view(`${prefix}.w_h`).off;
     for (let t = 0; t < T; t++) {
@@ -48,7 +49,7 @@ export class GruLayer implements Layer {
   }
 
   backward(x: Tensor, xOff: number, dx: Tensor | null): void {
-    const { e, P, G, view, prefix, batch: B, seq: T, hidden: H } = this.x, G3 = 3 * H;
+    const { e, P, G, view, prefix, batch: B, seq: T, hidden: H } = this.ctx, G3 = 3 * H;
     const dh = this.dOut!, dGx = this.dGx!, dGh = this.dGh!, wh = view(`${prefix}.w_h`).off, wx = view(`${prefix}.w_x`).off;
     for (let t = T - 1; t >= 0; t--) {
       e.gruBackward({
@@ -58,22 +59,11 @@ export class GruLayer implements Layer {
       });
       if (t > 0) e.matmul({ c: dh, cOff: (t - 1) * B * H, a: dGh, aOff: t * B * G3, b: P, bOff: wh, m: B, n: H, k: G3, transB: true, accumulate: true });
     }
-    e.matmul({ c: G!, cOff: wx, a: x, aOff: xOff, b: dGx, m: this.x.input, n: G3, k: T * B, transA: true, accumulate: true });
+    e.matmul({ c: G!, cOff: wx, a: x, aOff: xOff, b: dGx, m: this.ctx.input, n: G3, k: T * B, transA: true, accumulate: true });
     e.matmul({ c: G!, cOff: wh, a: this.h, b: dGh, m: H, n: G3, k: T * B, transA: true, accumulate: true });
     e.sumRows(G!, view(`${prefix}.b_x`).off, dGx, 0, T * B, G3, true);
     e.sumRows(G!, view(`${prefix}.b_h`).off, dGh, 0, T * B, G3, true);
-    if (dx) e.matmul({ c: dx, a: dGx, b: P, bOff: wx, m: T * B, n: this.x.input, k: G3, transB: true });
+    if (dx) e.matmul({ c: dx, a: dGx, b: P, bOff: wx, m: T * B, n: this.ctx.input, k: G3, transB: true });
   }
 
-  carry(): void {
-    carrySlot(this.x.e, this.h, this.x.batch, this.x.seq, this.x.hidden);
-  }
-
-  reset(): void {
-    this.x.e.zero(this.h, 0, this.x.batch * this.x.hidden);
-  }
-
-  state(): [string, Tensor][] {
-    return [['h', this.h]];
-  }
 }

@@ -39,3 +39,21 @@ export interface Layer {
 export function carrySlot(e: Engine, t: Tensor, B: number, T: number, H: number): void {
   e.copy(t, 0, t, T * B * H, B * H);
 }
+
+/** Carry, reset and state for the cells whose only recurrent state is h: (T+1)·B × H, slot 0 carried in. */
+export abstract class HStateLayer {
+  protected abstract readonly ctx: LayerContext;
+  protected abstract readonly h: Tensor;
+
+  carry(): void {
+    carrySlot(this.ctx.e, this.h, this.ctx.batch, this.ctx.seq, this.ctx.hidden);
+  }
+
+  reset(): void {
+    this.ctx.e.zero(this.h, 0, this.ctx.batch * this.ctx.hidden);
+  }
+
+  state(): [string, Tensor][] {
+    return [['h', this.h]];
+  }
+}

@@ -3,15 +3,15 @@
 // The gates depend only on the input, so the whole chunk's projection is one product and the
 // recurrence is one elementwise scan; nothing but the scan runs per timestep.
 import type { Tensor } from '../engine/engine.js';
-import { carrySlot, type Layer, type LayerContext } from './layer.js';
+import { HStateLayer, type Layer, type LayerContext } from './layer.js';
 
 export const RMS_EPS = 1e-6;
 
-export class MinBlock implements Layer {
+export class MinBlock extends HStateLayer implements Layer {
   private readonly k: number; // projection width per channel: 2 (minGRU) or 3 (minLSTM)
   private readonly n1: Tensor; private readonly r1: Tensor;
   private readonly proj: Tensor; private readonly act: Tensor;
-  private readonly h: Tensor;  // (T+1)·B × D scan state; slot 0 carried in
+  protected readonly h: Tensor;  // (T+1)·B × D scan state; slot 0 carried in
   private readonly x1: Tensor; // x + scan output
   private readonly n2?: Tensor; private readonly r2?: Tensor;
   private readonly m1?: Tensor; private readonly g?: Tensor;
@@ -19,8 +19,9 @@ export class MinBlock implements Layer {
   readonly dOut?: Tensor;
   private readonly dProj?: Tensor; private readonly dN?: Tensor; private readonly dX1?: Tensor; private readonly dG?: Tensor;
 
-  constructor(private readonly x: LayerContext, private readonly cell: 'mingru' | 'minlstm', private readonly mlp: number) {
-    const { e, batch: B, seq: T, hidden: D, training } = x, n = T * B;
+  constructor(protected readonly ctx: LayerContext, private readonly cell: 'mingru' | 'minlstm', private readonly mlp: number) {
+    super();
+    const { e, batch: B, seq: T, hidden: D, training } = ctx, n = T * B;
     this.k = cell === 'mingru' ? 2 : 3;
     this.n1 = e.tensor(n * D); this.r1 = e.tensor(n);
     this.proj = e.tensor(n * this.k * D); this.act = e.tensor(n * this.k * D);
@@ -44,7 +45,7 @@ export class MinBlock implements Layer {
   }
 
   forward(x: Tensor, xOff: number): void {
-    const { e, P, view, prefix: p, batch: B, seq: T, hidden: D } = this.x, n = T * B, kD = this.k * D;
+    const { e, P, view, prefix: p, batch: B, seq: T, hidden: D } = this.ctx, n = T * B, kD = this.k * D;
     e.rmsNormForward({ x, xOff, w: P, wOff: view(`${p}.norm1`).off, out: this.n1, rstd: this.r1, rows: n, cols: D, eps: RMS_EPS });
     e.broadcastRow(this.proj, 0, P, view(`${p}.bias`).off, n, kD);
     e.matmul({ c: this.proj, a: this.n1, b: P, bOff: view(`${p}.w`).off, m: n, n: kD, k: D, accumulate: true });
@@ -62,7 +63,7 @@ export class MinBlock implements Layer {
   }
 
   backward(x: Tensor, xOff: number, dx: Tensor | null): void {
-    const { e, P, G, view, prefix: p, batch: B, seq: T, hidden: D } = this.x, n = T * B, kD = this.k * D;
+    const { e, P, G, view, prefix: p, batch: B, seq: T, hidden: D } = this.ctx, n = T * B, kD = this.k * D;
     let dX1 = this.dOut!;
     if (this.y) {
       const M = this.mlp * D, dG = this.dG!;
@@ -97,15 +98,4 @@ export class MinBlock implements Layer {
     });
   }
 
-  carry(): void {
-    carrySlot(this.x.e, this.h, this.x.batch, this.x.seq, this.x.hidden);
-  }
-
-  reset(): void {
-    this.x.e.zero(this.h, 0, this.x.batch * this.x.hidden);
-  }
-
-  state(): [string, Tensor][] {
-    return [['h', this.h]];
-  }
 }
