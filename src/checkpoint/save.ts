@@ -1,4 +1,5 @@
 import { randomBytes, createHash } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../errors.js';
@@ -52,7 +53,11 @@ export async function saveCheckpoint(file: string, ckpt: CheckpointInput, opts: 
   let fh: FileHandle | undefined;
   try {
     savesInFlight.add(tmp);
-    fh = await open(tmp, 'wx', 0o644);
+    // Created synchronously, on this thread: a hard exit that removes savesInFlight can then never
+    // race a file creation still running on libuv's thread pool. The async open below only
+    // reopens it (and fails harmlessly if the exit path removed it).
+    closeSync(openSync(tmp, 'wx', 0o644));
+    fh = await open(tmp, 'r+');
     let pos = await writeAll(fh, head, 0);
     for (let i = 0; i < ckpt.tensors.length; i++) {
       await opts.beforeTensorWrite?.(i);
