@@ -18,25 +18,11 @@ import { DeviceBackend } from '../src/engine/gpujs/device.js';
 import { GpuJsEngine, MAX_PASS } from '../src/engine/gpujs/engine.js';
 import { createGpuJsEngine } from '../src/engine/gpujs/index.js';
 import { createJsEngine } from '../src/engine/js/engine.js';
+import { failOnConsoleOutput, prng, randoms } from './support.js';
 
 const TOL = 1e-5;
 const ABS = 1e-6;
 
-/** mulberry32: small, seedable, good enough for test data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randoms(rng: () => number, n: number, scale = 1): Float32Array {
-  return Float32Array.from({ length: n }, () => (rng() * 2 - 1) * scale);
-}
 
 /** got[i] ≈ want[i] within TOL × bound[i] + ABS (bound defaults to |want|). */
 function expectClose(what: string, got: Float32Array, want: ArrayLike<number>, bound?: ArrayLike<number>): void {
@@ -53,19 +39,7 @@ const sig = (x: number): number => 1 / (1 + Math.exp(-x));
 /** A js-engine tensor's contents, synchronously (its tensors are plain Float32Arrays). */
 const jsData = (t: Tensor): Float32Array => (t as unknown as { data: Float32Array }).data.slice();
 
-const consoleSpies: ReturnType<typeof vi.spyOn>[] = [];
-beforeEach(() => {
-  for (const m of ['log', 'warn', 'error', 'info', 'debug'] as const) {
-    consoleSpies.push(vi.spyOn(console, m).mockImplementation(() => undefined));
-  }
-});
-afterEach(() => {
-  // Library code must stay silent; gpu.js also warns here when a kernel degrades to another mode.
-  for (const spy of consoleSpies.splice(0)) {
-    expect(spy.mock.calls).toEqual([]);
-    spy.mockRestore();
-  }
-});
+failOnConsoleOutput();
 
 const variants = [
   { label: 'cpu', make: () => createGpuJsEngine('cpu') },

@@ -13,25 +13,11 @@ import { DeviceBackend } from '../src/engine/gpujs/device.js';
 import { GpuJsEngine, MAX_PASS } from '../src/engine/gpujs/engine.js';
 import { createGpuJsEngine, probeGpuJsModes } from '../src/engine/gpujs/index.js';
 import { UserError } from '../src/errors.js';
+import { failOnConsoleOutput, prng, randoms } from './support.js';
 
 const TOL = 1e-5;
 const ABS = 1e-6;
 
-/** mulberry32: small, seedable, good enough for test data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randoms(rng: () => number, n: number, scale = 1): Float32Array {
-  return Float32Array.from({ length: n }, () => (rng() * 2 - 1) * scale);
-}
 
 /** got[i] ≈ want[i] within TOL × bound[i] + ABS (bound defaults to |want|). */
 function expectClose(got: Float32Array, want: ArrayLike<number>, bound?: ArrayLike<number>): void {
@@ -44,19 +30,7 @@ function expectClose(got: Float32Array, want: ArrayLike<number>, bound?: ArrayLi
   }
 }
 
-const consoleSpies: ReturnType<typeof vi.spyOn>[] = [];
-beforeEach(() => {
-  for (const m of ['log', 'warn', 'error', 'info', 'debug'] as const) {
-    consoleSpies.push(vi.spyOn(console, m).mockImplementation(() => undefined));
-  }
-});
-afterEach(() => {
-  // Library code must stay silent; gpu.js also warns here when a kernel degrades to another mode.
-  for (const spy of consoleSpies.splice(0)) {
-    expect(spy.mock.calls).toEqual([]);
-    spy.mockRestore();
-  }
-});
+failOnConsoleOutput();
 
 describe('probeGpuJsModes', () => {
   it('reports cpu and webasm as working, and a reason for every mode that is not', async () => {

@@ -20,21 +20,12 @@ import { createGpuJsEngine } from '../src/engine/gpujs/index.js';
 import { createJsEngine } from '../src/engine/js/engine.js';
 import { createSimdEngine } from '../src/engine/simd/engine.js';
 import { packageRoot } from '../src/text/package-root.js';
+import { prng } from './support.js';
 
 const f = Math.fround;
 /** Tolerance of the ops checked against float64 loops (measured errors are about 1e-7). */
 const REL = 2e-6, ABS = 5e-7;
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rng = prng(7);
 const rand = (n: number, scale = 1) => Float32Array.from({ length: n }, () => (rng() * 2 - 1) * scale);
 const ids = (n: number, limit: number) => Float32Array.from({ length: n }, () => Math.floor(rng() * limit));

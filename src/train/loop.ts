@@ -112,7 +112,9 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
   let best: Best | null = r && r.training.best_val_loss !== null ? { loss: r.training.best_val_loss, step: Number(r.training.best_step ?? step), file: null } : null;
   if (r) data.cursor = Number(r.training.cursor ?? 0);
   if (r && data.carriesState && r.extra) ws.writeState(r.extra);
-  const startStep = step, startSeconds = trainSeconds;
+  const startStep = step, startSeconds = trainSeconds, startChars = charsSeen;
+  /** Throughput of this run alone (a resumed run's earlier steps ran elsewhere, at another speed). */
+  const charsPerSec = () => (charsSeen - startChars) / Math.max(1e-9, trainSeconds - startSeconds);
   let recentLoss = r?.training.train_loss ?? NaN;
   const recent: number[] = [];
 
@@ -186,8 +188,7 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
     recent.push(loss);
     if (recent.length > 20) recent.shift();
     recentLoss = recent.reduce((a, b) => a + b, 0) / recent.length;
-    const cps = (charsSeen - (r?.training.chars_seen ?? 0)) / (trainSeconds - startSeconds);
-    o.onEvent?.({ type: 'step', step, loss, lr, gradNorm, charsPerSec: cps, progress: Math.min(1, progress()), elapsed: trainSeconds });
+    o.onEvent?.({ type: 'step', step, loss, lr, gradNorm, charsPerSec: charsPerSec(), progress: Math.min(1, progress()), elapsed: trainSeconds });
     if (o.saveEvery > 0 && step % o.saveEvery === 0) await trySave(o.latest, await snapshot(), 'latest');
     if (step % o.evalEvery === 0 && !budgetDone()) {
       await validate();
@@ -197,7 +198,7 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
   const summary = (valLoss: number | null): TrainSummary => ({
     steps: step, params: countParams(layout), backend: e.name, stopped, train_loss: recentLoss,
     val_loss: valLoss, val_bpc: valLoss === null ? null : valLoss / Math.LN2, best_eval_loss: best?.loss ?? null,
-    chars_per_sec: (charsSeen - (r?.training.chars_seen ?? 0)) / Math.max(1e-9, trainSeconds - startSeconds),
+    chars_per_sec: charsPerSec(),
     seconds: trainSeconds, checkpoint: o.out, latest: o.latest,
   });
   if (stopped === 'interrupted' || stopped === 'stop-after') {
