@@ -17,13 +17,16 @@ export class Rng {
     if (this.s.every((v) => v === 0)) this.s[0] = 1;
   }
 
+  /** Whether `state` is one that state() could have produced. */
+  static isState(state: string): boolean {
+    const words = state.split(',');
+    return words.length === 4 && words.every((w) => /^\d{1,10}$/.test(w) && Number(w) <= 0xffffffff) && words.some((w) => Number(w) !== 0);
+  }
+
   static fromState(state: string): Rng {
+    if (!Rng.isState(state)) throw new Error(`bad RNG state "${state}"`);
     const r = new Rng(0);
-    const words = state.split(',').map(Number);
-    if (words.length !== 4 || words.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffffffff)) {
-      throw new Error(`bad RNG state "${state}"`);
-    }
-    r.s.set(words);
+    r.s.set(state.split(',').map(Number));
     return r;
   }
 

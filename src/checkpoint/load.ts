@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { UserError } from '../errors.js';
 import { FORMAT, FORMAT_VERSION, MAX_HEADER_BYTES, fromLeBytes, headerDigest, type LoadedCheckpoint, type LoadedTensor } from './format.js';
 
@@ -12,8 +12,13 @@ export async function loadCheckpoint(file: string): Promise<LoadedCheckpoint> {
   const notOurs = (why: string) => fail(`is not a charnn checkpoint (${why})`);
   let fh: FileHandle;
   try {
+    // stat before open: opening a named pipe would wait for a writer forever.
+    const st = await stat(file);
+    if (st.isDirectory()) throw fail('is a directory, expected a checkpoint file');
+    if (!st.isFile()) throw fail('is not a regular file (a pipe or a device), expected a checkpoint file');
     fh = await open(file, 'r');
   } catch (e) {
+    if (e instanceof UserError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new UserError(`no such file: ${file}`);
     if (code === 'EACCES' || code === 'EPERM') throw fail('cannot be read (permission denied)');

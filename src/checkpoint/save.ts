@@ -1,8 +1,9 @@
 import { randomBytes, createHash } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../errors.js';
+import { processAlive } from './lock.js';
 import { FORMAT, FORMAT_VERSION, headerDigest, leBytes, type CheckpointInput, type HeaderEntry } from './format.js';
 
 export interface SaveOptions {
@@ -49,6 +50,7 @@ export async function saveCheckpoint(file: string, ckpt: CheckpointInput, opts: 
   json.copy(head, 8);
 
   const dir = path.dirname(path.resolve(file));
+  await removeStaleTemporaries(dir, path.basename(file));
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   let fh: FileHandle | undefined;
   try {
@@ -75,6 +77,25 @@ export async function saveCheckpoint(file: string, ckpt: CheckpointInput, opts: 
     savesInFlight.delete(tmp);
   }
   await syncDir(dir);
+}
+
+/**
+ * Temporary files of saves whose process died (kill -9, a crash, power loss) are removed when the
+ * same checkpoint is saved again, so they never pile up. Live processes' files are left alone.
+ */
+async function removeStaleTemporaries(dir: string, base: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return; // the write below reports a missing folder
+  }
+  const prefix = `.${base}.tmp-`;
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number.parseInt(name.slice(prefix.length), 10);
+    if (pid !== process.pid && !processAlive(pid)) await rm(path.join(dir, name), { force: true }).catch(() => {});
+  }
 }
 
 function checkTensor(name: string, shape: number[], data: Float32Array, seen: Record<string, unknown>): void {

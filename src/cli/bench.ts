@@ -1,15 +1,30 @@
 // `charnn bench --speed`: matrix-product GFLOP/s at the training config's own shapes and training
 // chars/s, for every backend that runs here, measured on the spot (medians).
-import chalk from 'chalk';
 import type { Command } from 'commander';
 import { benchMatmul } from '../engine/bench.js';
 import { probeGpuJsModes } from '../engine/gpujs/index.js';
 import { createEngine, type BackendName } from '../engine/select.js';
-import { CELLS, validateConfig, type Cell } from '../model/config.js';
+import { validateConfig, type Cell } from '../model/config.js';
 import { measureTrainSpeed } from '../train/throughput.js';
 import { UserError } from '../errors.js';
-import { choice, int } from './parse.js';
+import { TRAIN_SETTINGS } from '../train/settings.js';
+import { ENGINE_FLAGS, jsonFlag } from './common-flags.js';
+import { outColor as chalk, stdout } from './io.js';
+import { addFlags, pick, type FlagSpec } from './parse.js';
+import { capThreads } from './train-prepare.js';
 import { fmtInt, jsonLine, makeUi } from './ui.js';
+
+const size = (key: string) => pick(TRAIN_SETTINGS, key, { help: `${pick(TRAIN_SETTINGS, key).help} of the benchmarked model` });
+
+const BENCH_FLAGS: FlagSpec[] = [
+  { key: 'speed', flag: '--speed', kind: { type: 'switch' }, help: 'matrix-product GFLOP/s and training chars/s for every backend that runs here' },
+  size('model'), size('layers'), size('hidden'), size('embed'), size('mlp'), size('batch'), size('seq'),
+  { key: 'vocab', flag: '--vocab', arg: '<n>', kind: { type: 'int', min: 2, max: 1 << 20 }, default: 65, help: 'vocabulary size (tinyshakespeare has 65)' },
+  { key: 'steps', flag: '--steps', arg: '<n>', kind: { type: 'int', min: 1, max: 1000 }, default: 5, help: 'timed training steps per backend (after one warm-up step)' },
+  { key: 'backends', flag: '--backends', arg: '<list>', kind: { type: 'text' }, help: 'comma-separated backends to measure (default: all that run here)' },
+  pick(ENGINE_FLAGS, 'threads'),
+  jsonFlag('one JSON object per backend, then a summary line'),
+];
 
 interface BenchFlags {
   speed?: boolean; model: Cell; layers: number; hidden: number; embed: number; mlp: number; batch: number; seq: number;
@@ -17,22 +32,10 @@ interface BenchFlags {
 }
 
 export function registerBench(program: Command): void {
-  program
+  const cmd = program
     .command('bench')
-    .description('measure backends on this machine')
-    .option('--speed', 'matrix-product GFLOP/s and training chars/s for every backend that runs here')
-    .option('--model <cell>', 'cell of the benchmarked model', choice(CELLS), 'lstm')
-    .option('--layers <n>', 'layers', int(1, 64), 2)
-    .option('--hidden <n>', 'hidden units', int(1, 8192), 256)
-    .option('--embed <n>', 'embedding width', int(1, 4096), 64)
-    .option('--mlp <n>', 'MLP expansion of mingru/minlstm blocks', int(0, 16), 2)
-    .option('--batch <n>', 'sequences per step', int(1, 4096), 32)
-    .option('--seq <n>', 'characters per sequence', int(1, 100000), 128)
-    .option('--vocab <n>', 'vocabulary size (tinyshakespeare has 65)', int(2, 1 << 20), 65)
-    .option('--steps <n>', 'timed training steps per backend (after one warm-up step)', int(1, 1000), 5)
-    .option('--backends <list>', 'comma-separated backends to measure (default: all that run here)')
-    .option('--threads <n>', 'worker threads for the simd backend', int(1, 256))
-    .option('--json', 'one JSON object per backend, then a summary line')
+    .description('measure backends on this machine');
+  addFlags(cmd, BENCH_FLAGS)
     .addHelpText('after', `
 Example:
   charnn bench --speed --hidden 256 --batch 32 --seq 128`)
@@ -50,7 +53,7 @@ Example:
       ];
       const rows: Record<string, unknown>[] = [];
       for (const name of backends) {
-        const { engine } = await createEngine(name, { threads: f.threads });
+        const { engine } = await createEngine(name, { threads: capThreads(f.threads, ui) });
         try {
           const row: Record<string, unknown> = { backend: engine.name };
           const slow = engine.name !== 'simd';
@@ -81,6 +84,7 @@ async function defaultBackends(): Promise<BackendName[]> {
 function parseList(s: string): BackendName[] {
   const known = ['simd', 'cpu', 'webasm', 'headlessgl', 'webgpu', 'js'];
   const list = s.split(',').map((x) => x.trim()).filter(Boolean);
+  if (list.length === 0) throw new UserError(`--backends "${s}" names no backend; use some of: ${known.join(', ')}`);
   for (const b of list) if (!known.includes(b)) throw new UserError(`--backends: unknown backend "${b}"; use some of: ${known.join(', ')}`);
   return list as BackendName[];
 }
@@ -91,6 +95,6 @@ function printTable(rows: Record<string, unknown>[]): void {
   const cell = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? fmtInt(v) : v.toFixed(2)) : String(v));
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
   const line = (vals: string[]) => vals.map((v, i) => (i === 0 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join('  ');
-  process.stdout.write(chalk.bold(line(cols)) + '\n');
-  for (const r of rows) process.stdout.write(line(cols.map((c) => cell(r[c]))) + '\n');
+  stdout.write(chalk.bold(line(cols)) + '\n');
+  for (const r of rows) stdout.write(line(cols.map((c) => cell(r[c]))) + '\n');
 }

@@ -1,14 +1,16 @@
 // The end-of-training loss chart: train loss (smoothed) and validation estimates over steps,
 // resampled to the terminal's width.
 import asciichart from 'asciichart';
-import chalk from 'chalk';
+import { Chalk } from 'chalk';
 
 export interface LossHistory {
   train: { step: number; loss: number }[];
   val: { step: number; loss: number }[];
 }
 
-export function lossChart(h: LossHistory, width = Math.min(100, (process.stderr.columns ?? 80) - 12)): string {
+/** Without `color` the chart has no escape codes at all (a file, a pipe, NO_COLOR). */
+export function lossChart(h: LossHistory, { color, width }: { color: boolean; width: number }): string {
+  const chalk = new Chalk({ level: color ? 1 : 0 });
   if (h.train.length < 2) return '';
   const last = h.train[h.train.length - 1].step, first = h.train[0].step;
   const cols = Math.max(10, Math.min(width, h.train.length));
@@ -20,7 +22,7 @@ export function lossChart(h: LossHistory, width = Math.min(100, (process.stderr.
     series.push(resample(h.val, cols, at, 1));
     colors.push(asciichart.green);
   }
-  const plot = asciichart.plot(series, { height: 12, colors, format: (x: number) => x.toFixed(2).padStart(6) });
+  const plot = asciichart.plot(series, { height: 12, colors: color ? colors : undefined, format: (x: number) => x.toFixed(2).padStart(6) });
   return `${plot}\n${' '.repeat(8)}${chalk.cyan('train loss')}  ${chalk.green('validation loss')}  (steps ${first}–${last}, nats/char)`;
 }
 

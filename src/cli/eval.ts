@@ -1,26 +1,29 @@
 // `charnn eval`: nats/char, bits/char and perplexity of a checkpoint on a text file.
-import chalk from 'chalk';
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
-import { BACKENDS, type BackendName } from '../engine/select.js';
 import { evaluateChunks } from '../eval/evaluate.js';
 import { streamEncoded, type EncodeStats } from '../text/index.js';
+import { ENGINE_FLAGS, jsonFlag } from './common-flags.js';
+import { errColor, outColor as c, stdout } from './io.js';
 import { openModel } from './open.js';
-import { choice, int } from './parse.js';
+import { addFlags, type FlagSpec } from './parse.js';
 import { fmt, fmtInt, jsonLine, makeUi } from './ui.js';
 
-interface EvalFlags { seq: number; backend: BackendName; threads?: number; json?: boolean }
+interface EvalFlags { seq: number; backend: string; threads?: number; json?: boolean }
+
+const EVAL_FLAGS: FlagSpec[] = [
+  { key: 'seq', flag: '--seq', arg: '<n>', kind: { type: 'int', min: 1, max: 100000 }, default: 256, help: 'characters per chunk (does not change the result, only speed)' },
+  ...ENGINE_FLAGS,
+  jsonFlag('print one JSON object'),
+];
 
 export function registerEval(program: Command): void {
-  program
+  const cmd = program
     .command('eval')
     .description('measure how well a checkpoint predicts a text file (every character scored once, state carried through the file)')
     .argument('<checkpoint>', '.ckpt file written by charnn train')
-    .argument('<file>', 'UTF-8 text file to score')
-    .option('--seq <n>', 'characters per chunk (does not change the result, only speed)', int(1, 100000), 256)
-    .option('--backend <name>', `compute backend: ${BACKENDS.join(', ')}`, choice(BACKENDS), 'auto')
-    .option('--threads <n>', 'worker threads for the simd backend', int(1, 256))
-    .option('--json', 'print one JSON object')
+    .argument('<file>', 'UTF-8 text file to score');
+  addFlags(cmd, EVAL_FLAGS)
     .addHelpText('after', `
 Example:
   charnn eval checkpoints/shakespeare.ckpt corpora/tinyshakespeare.txt`)
@@ -36,12 +39,12 @@ Example:
         if (ui.json) {
           jsonLine(out);
         } else {
-          process.stdout.write(
-            `${chalk.bold(file)}: ${fmtInt(out.chars)} characters scored\n` +
-              `  ${chalk.green(fmt(out.nats_per_char))} nats/char   ${chalk.green(fmt(out.bits_per_char))} bits/char   perplexity ${chalk.green(fmt(out.perplexity, 3))}\n` +
+          stdout.write(
+            `${c.bold(file)}: ${fmtInt(out.chars)} characters scored\n` +
+              `  ${c.green(fmt(out.nats_per_char))} nats/char   ${c.green(fmt(out.bits_per_char))} bits/char   perplexity ${c.green(fmt(out.perplexity, 3))}\n` +
               `  ${fmtInt(out.chars_per_sec)} chars/s on ${engine.name}\n`,
           );
-          if (stats.unknown) ui.note(chalk.yellow(`skipped ${stats.unknown} characters not in the model's vocabulary (not fed, not scored)`));
+          if (stats.unknown) ui.note(errColor.yellow(`skipped ${stats.unknown} characters not in the model's vocabulary (not fed, not scored)`));
         }
       } finally {
         engine.dispose();

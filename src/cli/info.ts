@@ -1,23 +1,25 @@
 // `charnn info`: what a checkpoint holds.
 import { stat } from 'node:fs/promises';
-import chalk from 'chalk';
 import type { Command } from 'commander';
-import { loadModel } from '../model/store.js';
+import { loadTrained } from '../train/record.js';
 import { countParams, paramLayout } from '../model/params.js';
+import { jsonFlag } from './common-flags.js';
+import { outColor as chalk, stdout } from './io.js';
+import { addFlags } from './parse.js';
 import { fmt, fmtInt, jsonLine, makeUi } from './ui.js';
 
 export function registerInfo(program: Command): void {
-  program
+  const cmd = program
     .command('info')
     .description('show the architecture, size and training record of a checkpoint')
-    .argument('<checkpoint>', '.ckpt file written by charnn train')
-    .option('--json', 'print one JSON object')
+    .argument('<checkpoint>', '.ckpt file written by charnn train');
+  addFlags(cmd, [jsonFlag('print one JSON object')])
     .addHelpText('after', `
 Example:
   charnn info checkpoints/shakespeare.ckpt`)
     .action(async (ckpt: string, f: { json?: boolean }) => {
       const ui = makeUi(!!f.json);
-      const m = await loadModel(ckpt);
+      const m = await loadTrained(ckpt);
       const size = (await stat(ckpt)).size;
       const params = countParams(paramLayout(m.config));
       const t = m.training;
@@ -27,8 +29,8 @@ Example:
         corpus: t.corpus, backend: t.backend, chars_seen: t.chars_seen, resumable: !!(m.m && m.v),
       };
       if (ui.json) return jsonLine(info);
-      const row = (k: string, v: string) => process.stdout.write(`  ${chalk.dim(k.padEnd(18))}${v}\n`);
-      process.stdout.write(`${chalk.bold(ckpt)}\n`);
+      const row = (k: string, v: string) => stdout.write(`  ${chalk.dim(k.padEnd(18))}${v}\n`);
+      stdout.write(`${chalk.bold(ckpt)}\n`);
       const blocks = m.config.mlp ? `, pre-norm residual blocks with ${m.config.mlp}× MLP` : '';
       row('architecture', `${m.config.cell}, ${m.config.layers} layer${m.config.layers > 1 ? 's' : ''} × ${m.config.hidden} hidden, embedding ${m.config.embed}${blocks}`);
       row('parameters', fmtInt(params));

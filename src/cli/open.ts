@@ -2,8 +2,9 @@
 import type { Engine } from '../engine/engine.js';
 import { createEngine, type BackendName } from '../engine/select.js';
 import { Weights } from '../model/model.js';
-import { loadModel } from '../model/store.js';
 import type { ModelFile } from '../model/serialize.js';
+import { loadTrained } from '../train/record.js';
+import { capThreads } from './train-prepare.js';
 import type { Ui } from './ui.js';
 
 export interface OpenModel {
@@ -12,8 +13,8 @@ export interface OpenModel {
   weights: Weights;
 }
 
-export async function openModel(ui: Ui, ckpt: string, backend: BackendName, threads?: number): Promise<OpenModel> {
-  const file = await ui.wait(`Loading ${ckpt}`, () => loadModel(ckpt));
-  const { engine } = await ui.wait(`Starting the ${backend} backend`, () => createEngine(backend, { threads }));
+export async function openModel(ui: Ui, ckpt: string, backend: string, threads?: number): Promise<OpenModel> {
+  const file = await ui.wait(`Loading ${ckpt}`, () => loadTrained(ckpt));
+  const { engine } = await ui.wait(`Starting the ${backend} backend`, () => createEngine(backend as BackendName, { threads: capThreads(threads, ui) }));
   return { file, engine, weights: new Weights(engine, file.config, file.params) };
 }

@@ -1,27 +1,41 @@
-// Flag value parsers: each rejects nonsense with a message commander prints on one line.
-import { InvalidArgumentError } from 'commander';
+// Flag values: each kind of setting (src/train/settings.ts) has one parser, and one table of
+// flags gives a command its options, defaults and help.
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { describeKind, fitsKind, type SettingKind } from '../train/settings.js';
 
-export function int(min: number, max = Number.MAX_SAFE_INTEGER) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!/^\s*-?\d+\s*$/.test(v) || n < min || n > max) {
-      throw new InvalidArgumentError(`expected a whole number from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ' up'}.`);
-    }
-    return n;
+/** What a command's flag table lists: a subset of a Setting's fields, so settings fit as they are. */
+export interface FlagSpec {
+  key: string;
+  flag: string;
+  arg?: string;
+  kind: SettingKind;
+  default?: number | string;
+  help: string;
+}
+
+export function parserFor(kind: SettingKind): (v: string) => unknown {
+  return (v: string) => {
+    const value = kind.type === 'duration' ? duration(v)
+      : kind.type === 'int' ? (/^\s*-?\d+\s*$/.test(v) ? Number(v) : NaN)
+      : kind.type === 'float' ? (v.trim() === '' ? NaN : Number(v))
+      : v;
+    if (!fitsKind(kind, value)) throw new InvalidArgumentError(`expected ${describeKind(kind)}.`);
+    return value;
   };
 }
 
-export function float(min: number, max: number, { minExclusive = false } = {}) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max || (minExclusive && n === min)) {
-      throw new InvalidArgumentError(`expected a number ${minExclusive ? 'above' : 'from'} ${min}${Number.isFinite(max) ? ` up to ${max}` : ''}.`);
-    }
-    return n;
-  };
+/** Adds every flag of `specs` to `cmd`, in order. */
+export function addFlags(cmd: Command, specs: readonly FlagSpec[]): Command {
+  for (const s of specs) {
+    const o = new Option(s.arg ? `${s.flag} ${s.arg}` : s.flag, s.help);
+    if (s.kind.type !== 'switch') o.argParser(parserFor(s.kind));
+    if (s.default !== undefined) o.default(s.default);
+    cmd.addOption(o);
+  }
+  return cmd;
 }
 
-/** "90s", "10m", "1.5h", "2h30m" or plain seconds → seconds. */
+/** "90s", "10m", "1.5h", "2h30m" or plain seconds → seconds (NaN when it is none of those). */
 export function duration(v: string): number {
   const s = v.trim().toLowerCase();
   let total = 0, matched = '';
@@ -29,13 +43,12 @@ export function duration(v: string): number {
     total += Number(m[1]) * (m[2] === 'h' ? 3600 : m[2] === 'm' ? 60 : 1);
     matched += m[0];
   }
-  if (!s || matched !== s || !(total > 0)) throw new InvalidArgumentError('expected a duration such as 90s, 10m or 1h.');
-  return total;
+  return !s || matched !== s || !(total > 0) ? NaN : total;
 }
 
-export function choice<T extends string>(values: readonly T[]) {
-  return (v: string): T => {
-    if (!values.includes(v as T)) throw new InvalidArgumentError(`expected one of: ${values.join(', ')}.`);
-    return v as T;
-  };
+/** The flag table entry for `key`, with another default or help where a command needs one. */
+export function pick<T extends FlagSpec>(specs: readonly T[], key: string, change: Partial<FlagSpec> = {}): FlagSpec {
+  const s = specs.find((x) => x.key === key);
+  if (!s) throw new Error(`no flag ${key}`);
+  return { ...s, ...change };
 }

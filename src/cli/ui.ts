@@ -1,6 +1,7 @@
 // Terminal helpers shared by the subcommands: spinners that vanish in --json mode or off a TTY,
-// and number formatting.
+// number formatting, and JSON lines.
 import ora, { type Ora } from 'ora';
+import { errColor, stderr, stdout } from './io.js';
 
 export interface Ui {
   json: boolean;
@@ -8,6 +9,8 @@ export interface Ui {
   wait<T>(text: string, work: () => Promise<T>): Promise<T>;
   /** A line on stderr for humans (suppressed in JSON mode). */
   note(text: string): void;
+  /** A warning on stderr, in JSON mode too (it is not part of the JSON output). */
+  warn(text: string): void;
 }
 
 export function makeUi(json: boolean): Ui {
@@ -15,7 +18,8 @@ export function makeUi(json: boolean): Ui {
     json,
     async wait(text, work) {
       if (json) return work();
-      const spinner: Ora = ora({ text, stream: process.stderr, isSilent: !process.stderr.isTTY }).start();
+      const spinner: Ora = ora({ text, stream: process.stderr, isSilent: !process.stderr.isTTY, color: errColor.level ? 'cyan' : false });
+      spinner.start();
       try {
         const r = await work();
         spinner.succeed();
@@ -26,7 +30,10 @@ export function makeUi(json: boolean): Ui {
       }
     },
     note(text) {
-      if (!json) process.stderr.write(text + '\n');
+      if (!json) stderr.write(text + '\n');
+    },
+    warn(text) {
+      stderr.write(errColor.yellow(`warning: ${text}`) + '\n');
     },
   };
 }
@@ -40,5 +47,5 @@ export function fmtInt(n: number): string {
 }
 
 export function jsonLine(obj: object): void {
-  process.stdout.write(JSON.stringify(obj) + '\n');
+  stdout.write(JSON.stringify(obj) + '\n');
 }

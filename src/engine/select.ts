@@ -7,8 +7,9 @@ import { createJsEngine } from './js/engine.js';
 import { createGpuJsEngine, probeGpuJsModes } from './gpujs/index.js';
 import { createSimdEngine } from './simd/engine.js';
 
-export const BACKENDS = ['auto', 'simd', 'cpu', 'webasm', 'headlessgl', 'webgpu', 'js'] as const;
-export type BackendName = (typeof BACKENDS)[number];
+import { BACKENDS, type BackendName } from './backends.js';
+
+export { BACKENDS, type BackendName };
 
 export interface EngineChoice {
   engine: Engine;

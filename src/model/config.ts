@@ -16,16 +16,26 @@ export interface ModelConfig {
   mlp?: number;
 }
 
-export function validateConfig(c: ModelConfig): ModelConfig {
-  if (!CELLS.includes(c.cell)) throw new UserError(`--model ${c.cell} is not a known cell; use one of: ${CELLS.join(', ')}`);
-  const ints: [keyof ModelConfig, string, number, number][] = [
-    ['embed', '--embed', 1, 4096], ['hidden', '--hidden', 1, 8192], ['layers', '--layers', 1, 64], ['mlp', '--mlp', 0, 16],
-  ];
-  for (const [key, flag, min, max] of ints) {
-    const v = c[key] as number | undefined;
+/** Inclusive ranges of the size fields; the flags of the same names take theirs from here. */
+export const CONFIG_LIMITS = { embed: [1, 4096], hidden: [1, 8192], layers: [1, 64], mlp: [0, 16] } as const;
+export const MAX_VOCAB = 0x110000;
+
+/**
+ * Checks a configuration. `source` says where it came from, for the message: flags (the default)
+ * are named as flags; a checkpoint is named as the file whose config is damaged.
+ */
+export function validateConfig(c: ModelConfig, source: { checkpoint?: string } = {}): ModelConfig {
+  const fail = (field: string, flag: string, why: string) =>
+    new UserError(source.checkpoint ? `${source.checkpoint} has a damaged model config: ${field} ${why}` : `${flag} ${why}`);
+  if (!CELLS.includes(c.cell)) throw fail('cell', '--model', `${JSON.stringify(c.cell)} is not a known cell; use one of: ${CELLS.join(', ')}`);
+  for (const [key, [min, max]] of Object.entries(CONFIG_LIMITS) as [keyof typeof CONFIG_LIMITS, readonly [number, number]][]) {
+    const v = c[key];
     if (v === undefined && key === 'mlp') continue;
-    if (!Number.isInteger(v) || v! < min || v! > max) throw new UserError(`${flag} must be a whole number from ${min} to ${max} (got ${v})`);
+    if (!Number.isInteger(v) || v! < min || v! > max) throw fail(key, `--${key}`, `must be a whole number from ${min} to ${max} (got ${v})`);
   }
-  if (!Number.isInteger(c.vocab) || c.vocab < 2) throw new UserError(`the training text needs at least 2 distinct characters (found ${c.vocab})`);
+  if (!Number.isInteger(c.vocab) || c.vocab < 2 || c.vocab > MAX_VOCAB) {
+    if (source.checkpoint) throw fail('vocab', '', `must be a whole number from 2 to ${MAX_VOCAB} (got ${c.vocab})`);
+    throw new UserError(`the training text needs at least 2 distinct characters (found ${c.vocab})`);
+  }
   return { ...c, mlp: isMinCell(c.cell) ? (c.mlp ?? 2) : 0 };
 }

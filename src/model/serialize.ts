@@ -3,7 +3,7 @@
 // state as JSON strings in the metadata.
 import { UserError } from '../errors.js';
 import { Vocab } from '../text/vocab.js';
-import { CELLS, validateConfig, type ModelConfig } from './config.js';
+import { validateConfig, type ModelConfig } from './config.js';
 import { paramLayout } from './params.js';
 
 export interface TrainingState {
@@ -65,11 +65,11 @@ export function fromCheckpoint(path: string, metadata: Record<string, string>, t
     }
   };
   const raw = json('config') as Partial<ModelConfig>;
-  if (!raw || typeof raw !== 'object' || !CELLS.includes(raw.cell as never)) throw bad(`unknown cell ${JSON.stringify(raw?.cell)}`);
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw bad('metadata "config" is not an object');
   const config = validateConfig({
     cell: raw.cell!, vocab: Number(raw.vocab), embed: Number(raw.embed), hidden: Number(raw.hidden), layers: Number(raw.layers),
     mlp: raw.mlp === undefined ? undefined : Number(raw.mlp),
-  });
+  }, { checkpoint: path });
   const vocab = Vocab.fromJSON(json('vocab'), path);
   if (vocab.size !== config.vocab) throw bad(`vocabulary has ${vocab.size} characters, config says ${config.vocab}`);
   const layout = paramLayout(config);
@@ -78,13 +78,25 @@ export function fromCheckpoint(path: string, metadata: Record<string, string>, t
     const t = tensors.get(v.name);
     if (!t) throw bad(`tensor ${v.name} is missing`);
     if (t.shape.join('x') !== v.shape.join('x')) throw bad(`tensor ${v.name} has shape [${t.shape}], expected [${v.shape}]`);
+    if (!allFinite(t.data)) throw bad(`tensor ${v.name} holds NaN or infinite values`);
     params.set(t.data, v.off);
   }
   const m = tensors.get('optim.m')?.data, v = tensors.get('optim.v')?.data;
   if ((m && m.length !== layout.total) || (v && v.length !== layout.total)) throw bad('optimizer moments do not match the model');
+  if ((m && !allFinite(m)) || (v && !(allFinite(v) && v.every((x) => x >= 0)))) throw bad('optimizer moments hold NaN, infinite or negative values');
+  // The record's fields are checked by src/train/record.ts, which knows the run settings.
   const training = json('training') as TrainingState;
-  if (!training || typeof training !== 'object' || !Number.isInteger(training.step)) throw bad('training state is damaged');
+  if (!training || typeof training !== 'object' || Array.isArray(training)) throw bad('metadata "training" is not an object');
   const extra = new Map<string, Float32Array>();
-  for (const [name, t] of tensors) if (name.startsWith('train.')) extra.set(name.slice(6), t.data);
+  for (const [name, t] of tensors) {
+    if (!name.startsWith('train.')) continue;
+    if (!allFinite(t.data)) throw bad(`tensor ${name} holds NaN or infinite values`);
+    extra.set(name.slice(6), t.data);
+  }
   return { config, vocab, params, m, v, training, extra };
+}
+
+function allFinite(a: Float32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
+  return true;
 }

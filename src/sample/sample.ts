@@ -11,6 +11,8 @@ export interface SampleOptions extends PickOptions {
   seed: number;
   /** Receives the generated text piece by piece, as it is produced. */
   onText?: (text: string) => void;
+  /** Polled before each character: true ends generation at once (the reader has gone). */
+  shouldStop?: () => boolean;
 }
 
 export interface SampleResult {
@@ -45,7 +47,15 @@ export async function sample(w: Weights, vocab: Vocab, o: SampleOptions): Promis
     logits = await w.e.read(ws.logits);
   };
   for (const id of seedIds) await feed(id);
+  let yielded = performance.now();
   for (let i = 0; i < o.length; i++) {
+    // Every op of a CPU engine resolves at once, so this loop would never let the event loop run:
+    // a closed stdout (its error event) and signals would wait until the end. Yield now and then.
+    if (performance.now() - yielded > 20) {
+      await new Promise((r) => setImmediate(r));
+      yielded = performance.now();
+    }
+    if (o.shouldStop?.()) break;
     const id = pick(logits, o, rng);
     const ch = String.fromCodePoint(vocab.codePointOf(id));
     text += ch;

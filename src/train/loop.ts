@@ -2,6 +2,7 @@
 // schedule, periodic validation on a fixed slice of the validation split with the best weights
 // kept at `out`, the full state saved to `latest` every `saveEvery` steps and when stopped, and
 // one pass over the whole validation split at the end.
+import { existsSync } from 'node:fs';
 import type { Engine } from '../engine/engine.js';
 import { UserError } from '../errors.js';
 import type { ModelConfig } from '../model/config.js';
@@ -81,7 +82,8 @@ export interface TrainSummary {
   chars_per_sec: number;
   seconds: number;
   checkpoint: string;
-  latest: string;
+  /** The latest-state checkpoint, or null when its last save failed. */
+  latest: string | null;
 }
 
 export class TrainingDiverged extends UserError {}
@@ -133,11 +135,14 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
     },
   });
   /** Periodic saves may fail (full disk): the previous file stays, training goes on. */
+  let latestSaved = false;
   const trySave = async (path: string, file: ModelFile, kind: 'best' | 'latest') => {
     try {
       await o.save(path, file);
+      if (kind === 'latest') latestSaved = true;
       o.onEvent?.({ type: 'saved', step, path, kind });
     } catch (err) {
+      if (kind === 'latest') latestSaved = false;
       o.onEvent?.({ type: 'save-failed', step, path, message: (err as Error).message });
     }
   };
@@ -178,7 +183,8 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
     if (!Number.isFinite(loss) || !Number.isFinite(gradNorm) || loss > 2 * Math.log(o.config.vocab) + 5) {
       throw new TrainingDiverged(
         `training diverged at step ${step + 1} (loss ${loss}, gradient norm ${gradNorm}); try a lower learning rate than --lr ${o.lr}` +
-          (best ? `; the last good checkpoint is untouched at ${o.out}` : '; no checkpoint was written'),
+          // Name a file only if there is one: a best checkpoint whose save failed is not one.
+          (existsSync(o.out) ? `; the last good checkpoint is untouched at ${o.out}` : '; no checkpoint was written'),
       );
     }
     if (data.carriesState) ws.carryState();
@@ -199,10 +205,11 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
     steps: step, params: countParams(layout), backend: e.name, stopped, train_loss: recentLoss,
     val_loss: valLoss, val_bpc: valLoss === null ? null : valLoss / Math.LN2, best_eval_loss: best?.loss ?? null,
     chars_per_sec: charsPerSec(),
-    seconds: trainSeconds, checkpoint: o.out, latest: o.latest,
+    seconds: trainSeconds, checkpoint: o.out, latest: latestSaved ? o.latest : null,
   });
   if (stopped === 'interrupted' || stopped === 'stop-after') {
     await o.save(o.latest, await snapshot());
+    latestSaved = true;
     return summary(null);
   }
   if (stopped === 'budget' && (best === null || best.step !== step)) await validate();

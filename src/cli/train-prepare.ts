@@ -1,0 +1,107 @@
+// Everything a training run needs before its first step, checked before any work starts: the
+// files it reads and writes, the locks on its outputs, the settings that depend on each other,
+// the corpus and its split, the engine, and the model size when the budget chooses it.
+import os from 'node:os';
+import path from 'node:path';
+import { acquireLock } from '../checkpoint/lock.js';
+import type { Engine } from '../engine/engine.js';
+import { createEngine, type BackendName } from '../engine/select.js';
+import { UserError } from '../errors.js';
+import { validateConfig, type ModelConfig } from '../model/config.js';
+import type { ModelFile } from '../model/serialize.js';
+import { ensureBrownCorpus, readCorpus, splitIds, type IdArray, type Vocab } from '../text/index.js';
+import { sizeToBudget } from '../train/autosize.js';
+import { crossCheck, type TrainSettings } from '../train/settings.js';
+import { checkRunFiles, type InputFile } from './paths.js';
+import { errColor as c } from './io.js';
+import { fmtInt, jsonLine, type Ui } from './ui.js';
+
+export interface TrainRequest {
+  corpus?: string;
+  settings: TrainSettings;
+  resume?: { file: ModelFile; changes: string[] };
+  /** No size or optimizer flag and a time budget: measure and choose them here. */
+  autosize: boolean;
+}
+
+export interface PreparedRun {
+  corpus: string;
+  out: string;
+  latest: string;
+  settings: TrainSettings;
+  vocab: Vocab;
+  train: IdArray;
+  val: IdArray;
+  engine: Engine;
+  config: ModelConfig;
+}
+
+export function defaultOut(corpus: string): string {
+  const name = path.basename(corpus).replace(/\.[^.]*$/, '') || 'model';
+  return path.join('checkpoints', `${name}.ckpt`);
+}
+
+export const latestOf = (out: string) => out.replace(/\.ckpt$/, '') + '.latest.ckpt';
+
+/** More threads than cores only make every op slower: cap them, and say so. */
+export function capThreads(threads: number | undefined, ui: Ui): number | undefined {
+  const cores = os.availableParallelism();
+  if (threads === undefined || threads <= cores) return threads;
+  ui.warn(`--threads ${threads} is more than the ${cores} cores here; using ${cores}`);
+  return cores;
+}
+
+export async function prepareRun(req: TrainRequest, ui: Ui): Promise<PreparedRun> {
+  const f = { ...req.settings };
+  const why = crossCheck(f);
+  if (why) throw new UserError(why);
+  f.threads = capThreads(f.threads, ui);
+  const corpus = req.corpus ?? (await ui.wait('Preparing the embedded Brown corpus', ensureBrownCorpus));
+  const out = f.out ?? defaultOut(corpus);
+  const latest = latestOf(out);
+  const inputs: InputFile[] = [{ what: 'corpus', path: corpus }];
+  if (f.val) inputs.push({ what: '--val', path: f.val });
+  if (f.resume) inputs.push({ what: '--resume', path: f.resume, replacedBy: ['--out', 'latest checkpoint'] });
+  const outputs = [{ what: '--out', path: out }, { what: 'latest checkpoint', path: latest }];
+  if (f.log) outputs.push({ what: '--log', path: f.log });
+  await checkRunFiles(inputs, outputs);
+  acquireLock(out, '--out');
+  acquireLock(latest, '--out');
+
+  const text = await ui.wait(`Reading ${corpus}`, () => readCorpus(corpus));
+  if (req.resume && JSON.stringify(text.vocab.toJSON()) !== JSON.stringify(req.resume.file.vocab.toJSON())) {
+    throw new UserError(`${corpus} is not the text ${f.resume} was trained on (its characters differ); pass the original corpus`);
+  }
+  let train: IdArray, val: IdArray;
+  if (f.val) {
+    const v = await ui.wait(`Reading ${f.val}`, () => readCorpus(f.val!, { vocab: text.vocab }));
+    if (v.unknown > 0) ui.note(c.yellow(`${f.val}: skipped ${v.unknown} characters that ${corpus} does not contain`));
+    if (v.ids.length < 2) throw new UserError(`--val ${f.val} has ${v.ids.length} character${v.ids.length === 1 ? '' : 's'} the model knows; scoring needs at least 2`);
+    [train, val] = [text.ids, v.ids];
+  } else {
+    ({ train, val } = splitIds(text.ids, f.valFrac, corpus));
+  }
+
+  const { engine, reason } = await ui.wait(`Starting the ${f.backend} backend`, () => createEngine(f.backend as BackendName, { threads: f.threads }));
+  try {
+    if (f.backend === 'auto') ui.note(`backend: ${c.bold(engine.name)} (${reason})`);
+    if (req.autosize) {
+      const sized = await ui.wait(`Sizing a ${f.model} to a ${f.time}s budget on this machine`, () => sizeToBudget(engine, f.model, text.vocab.size, f.time!));
+      Object.assign(f, { layers: sized.layers, hidden: sized.hidden, embed: sized.embed, mlp: sized.mlp, batch: sized.batch, seq: sized.seq, lr: sized.lr, dropout: sized.dropout });
+      if (ui.json) jsonLine({ type: 'autosize', ...sized });
+      ui.note(`model for this budget: ${sized.cell} ${sized.layers}×${sized.hidden}${sized.mlp ? ` (MLP ${sized.mlp}×)` : ''}, embedding ${sized.embed}, batch ${sized.batch}×${sized.seq}, lr ${sized.lr} (${fmtInt(sized.charsPerSec)} chars/s here)`);
+    }
+    if (train.length < f.seq + 1) {
+      const room = train.length - 1;
+      throw new UserError(
+        `${corpus}: its training part has ${train.length} characters, fewer than one window of --seq ${f.seq} + 1` +
+          (room >= 1 ? `; use --seq ${room} or less, or a longer file` : '; use a longer file'),
+      );
+    }
+    const config = req.resume?.file.config ?? validateConfig({ cell: f.model, vocab: text.vocab.size, embed: f.embed, hidden: f.hidden, layers: f.layers, mlp: f.mlp });
+    return { corpus, out, latest, settings: f, vocab: text.vocab, train, val, engine, config };
+  } catch (e) {
+    engine.dispose();
+    throw e;
+  }
+}

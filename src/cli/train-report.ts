@@ -1,0 +1,79 @@
+// What a training run shows: a progress bar, the closing chart and summary on a terminal; JSON
+// lines with --json; and the same lines appended to the --log file. stdout may close at any time
+// (`| head`): the JSON lines then stop and training goes on.
+import { createWriteStream, type WriteStream } from 'node:fs';
+import type { TrainEvent, TrainSummary } from '../train/loop.js';
+import { lossChart, type LossHistory } from './chart.js';
+import { errColor as c, stderr } from './io.js';
+import { TrainProgress } from './progress.js';
+import { fmt, fmtInt, jsonLine, type Ui } from './ui.js';
+
+const round = (x: number) => Math.round(x * 1e6) / 1e6;
+
+export class TrainReport {
+  private readonly history: LossHistory = { train: [], val: [] };
+  private readonly progress: TrainProgress | null;
+  private log: WriteStream | null = null;
+  private logFailure: string | null = null;
+
+  constructor(private readonly ui: Ui, budget: string, logFile?: string) {
+    this.progress = ui.json ? null : new TrainProgress(budget);
+    if (logFile) {
+      this.log = createWriteStream(logFile, { flags: 'a' });
+      this.log.on('error', (e: NodeJS.ErrnoException) => {
+        this.logFailure ??= e.code ?? e.message;
+        this.log = null;
+        ui.warn(`--log ${logFile}: ${this.logFailure}; the log stops here, training goes on`);
+      });
+    }
+  }
+
+  onEvent = (ev: TrainEvent): void => {
+    const line = ev.type === 'step' ? { ...ev, loss: round(ev.loss), charsPerSec: Math.round(ev.charsPerSec) } : ev;
+    this.log?.write(JSON.stringify(line) + '\n');
+    if (ev.type === 'step') this.history.train.push({ step: ev.step, loss: ev.loss });
+    if (ev.type === 'eval') this.history.val.push({ step: ev.step, loss: ev.valLoss });
+    if (this.ui.json) return jsonLine(line);
+    if (ev.type === 'save-failed') {
+      this.progress?.stop();
+      stderr.write(c.red(`could not save ${ev.path} at step ${ev.step}: ${ev.message}; the previous file is kept and training goes on\n`));
+    } else if (ev.type === 'final-eval') {
+      this.progress?.finalEval(ev.chars, ev.total);
+    } else if (ev.type !== 'saved') {
+      this.progress?.onEvent(ev);
+    }
+  };
+
+  stopping(sig: NodeJS.Signals): void {
+    if (!this.ui.json) stderr.write(`\n${c.yellow(`${sig}: stopping after this step and saving; press Ctrl-C again to quit at once`)}\n`);
+  }
+
+  finish(s: TrainSummary, cell: string, patience: number): void {
+    this.progress?.stop();
+    if (this.ui.json) {
+      jsonLine({
+        type: 'summary', ...s, train_loss: round(s.train_loss), val_loss: s.val_loss === null ? null : round(s.val_loss),
+        val_bpc: s.val_bpc === null ? null : round(s.val_bpc), chars_per_sec: Math.round(s.chars_per_sec),
+      });
+    } else if (s.stopped === 'interrupted' || s.stopped === 'stop-after') {
+      stderr.write(`${c.yellow('stopped')} at step ${s.steps}; saved ${c.cyan(s.latest!)} (resume with --resume ${s.latest})\n`);
+    } else {
+      const chart = lossChart(this.history, { color: c.level > 0, width: Math.min(100, (stderr.columns ?? 80) - 12) });
+      if (chart) stderr.write(chart + '\n');
+      stderr.write(
+        `${c.bold('trained')} ${s.steps} steps of a ${fmtInt(s.params)}-parameter ${cell} on ${c.bold(s.backend)} in ${s.seconds.toFixed(1)} s (${fmtInt(s.chars_per_sec)} chars/s)` +
+          (s.stopped === 'patience' ? `, stopped early after ${patience} estimates without improvement` : '') + '\n' +
+          `train loss ${fmt(s.train_loss)}  ${c.green(`validation loss ${fmt(s.val_loss!)} nats/char (${fmt(s.val_bpc!)} bits/char)`)}\n` +
+          `checkpoint ${c.cyan(s.checkpoint)}` + (s.latest ? ` (latest state: ${s.latest})` : '') + '\n',
+      );
+    }
+  }
+
+  /** Stops the bar and closes the log, waiting for its last lines to reach the file. */
+  async close(): Promise<void> {
+    this.progress?.stop();
+    const log = this.log;
+    this.log = null;
+    if (log) await new Promise<void>((done) => log.end(done));
+  }
+}
