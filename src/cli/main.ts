@@ -8,6 +8,7 @@ import { registerInfo } from './info.js';
 import { registerSample } from './sample.js';
 import { registerTrain } from './train.js';
 import { registerBench } from './bench.js';
+import { registerCorpus } from './corpus.js';
 
 const program = new Command('charnn')
   .description('train gated recurrent character-level language models, sample from them, measure their perplexity')
@@ -19,6 +20,7 @@ registerSample(program);
 registerEval(program);
 registerInfo(program);
 registerBench(program);
+registerCorpus(program);
 
 try {
   await program.parseAsync(process.argv);

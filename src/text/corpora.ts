@@ -59,6 +59,8 @@ export interface ListedCorpus {
   entry: CatalogueEntry;
   /** The cached text, or null. */
   cached: string | null;
+  /** Its size in bytes, or null. */
+  bytes: number | null;
 }
 
 const catalogueOf = (opts: CorpusOptions) => opts.catalogue ?? loadCatalogue();
@@ -77,7 +79,10 @@ function textCandidates(entry: CatalogueEntry, opts: CacheOptions): string[] {
 /** Every catalogue entry and where its text is cached, if it is. */
 export async function listCorpora(opts: CorpusOptions = {}): Promise<ListedCorpus[]> {
   const out: ListedCorpus[] = [];
-  for (const entry of catalogueOf(opts).entries) out.push({ entry, cached: (await findCached(textCandidates(entry, opts))) ?? null });
+  for (const entry of catalogueOf(opts).entries) {
+    const cached = (await findCached(textCandidates(entry, opts))) ?? null;
+    out.push({ entry, cached, bytes: cached ? (await stat(cached)).size : null });
+  }
   return out;
 }
 
