@@ -105,6 +105,11 @@ beforeAll(async () => {
       const body = files.get('/small.txt')!;
       res.writeHead(200, { 'content-length': body.length });
       res.write(body.subarray(0, body.length / 3), () => setTimeout(() => res.socket?.destroy(), 20));
+    } else if (req.url === '/stall') {
+      // Sends a third of the file and then nothing, until the client gives up.
+      const body = files.get('/small.txt')!;
+      res.writeHead(200, { 'content-length': body.length });
+      res.write(body.subarray(0, body.length / 3));
     } else if (files.has(req.url!)) {
       const body = files.get(req.url!)!;
       res.writeHead(200, { 'content-length': body.length }).end(body);
@@ -176,6 +181,16 @@ describe('corpus get from a local server', () => {
     const err = await getCorpus('small', { catalogue: catalogueFor('small', '/drop'), corpusDir: dir }).catch((e) => e);
     expect(err).toBeInstanceOf(UserError);
     expect(err.message).toMatch(/connection/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('an aborted download (Ctrl-C in the CLI) leaves nothing behind', async () => {
+    const dir = freshDir();
+    const abort = new AbortController();
+    const onProgress = (p: { done: number }) => p.done > 0 && abort.abort();
+    const err = await getCorpus('small', { catalogue: catalogueFor('small', '/stall'), corpusDir: dir, onProgress, signal: abort.signal }).catch((e) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect(err.message).toMatch(/interrupted/);
     expect(readdirSync(dir)).toEqual([]);
   });
 

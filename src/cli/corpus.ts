@@ -62,11 +62,19 @@ Example:
     .action(async (name: string, f: CorpusFlags) => {
       const ui = makeUi(!!f.json);
       const bar = f.json ? undefined : new DownloadBar();
+      // Ctrl-C aborts the transfer so that its temporary file is removed before the exit.
+      const abort = new AbortController();
+      const onSigint = () => {
+        abort.abort();
+        process.exitCode = 130;
+      };
+      process.once('SIGINT', onSigint);
       try {
         const r = await getCorpus(name, {
           corpusDir: f.corpusDir,
+          signal: abort.signal,
           onProgress: bar && ((p) => bar.update(p)),
-          unpackWith: (label, work) => {
+          stepWith: (label, work) => {
             bar?.stop();
             return ui.wait(label, work);
           },
@@ -76,6 +84,7 @@ Example:
         if (r.unverified) ui.note(chalk.yellow(`the catalogue has no checksum for ${name}; the download's sha256 is ${r.sha256}`));
         process.stdout.write(r.path + '\n');
       } finally {
+        process.off('SIGINT', onSigint);
         bar?.stop();
       }
     });

