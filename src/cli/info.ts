@@ -26,7 +26,7 @@ Example:
       const info = {
         file: ckpt, bytes: size, ...m.config, params, vocab_size: m.vocab.size, steps: t.step,
         best_val_loss: t.best_val_loss, val_loss: t.val_loss, val_bpc: t.val_loss === null ? null : t.val_loss / Math.LN2,
-        corpus: t.corpus, backend: t.backend, chars_seen: t.chars_seen, resumable: !!(m.m && m.v),
+        corpus: t.corpus, corpus_name: t.corpus_name ?? null, split: t.split ?? null, backend: t.backend, chars_seen: t.chars_seen, resumable: !!(m.m && m.v),
       };
       if (ui.json) return jsonLine(info);
       const row = (k: string, v: string) => stdout.write(`  ${chalk.dim(k.padEnd(18))}${v}\n`);
@@ -38,7 +38,8 @@ Example:
       row('training steps', `${fmtInt(t.step)} (${fmtInt(t.chars_seen)} characters seen, on ${t.backend})`);
       row('best val estimate', t.best_val_loss === null ? '—' : `${fmt(t.best_val_loss)} nats/char`);
       row('validation loss', t.val_loss === null ? '—' : `${fmt(t.val_loss)} nats/char (${fmt(t.val_loss / Math.LN2)} bits/char, whole split)`);
-      row('corpus', t.corpus);
+      row('corpus', t.corpus_name ? `${t.corpus_name} (${t.corpus})` : t.corpus);
+      if (t.split) row('split', String(t.split));
       row('file size', `${fmtInt(size)} bytes`);
     });
 }

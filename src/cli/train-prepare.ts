@@ -9,7 +9,9 @@ import { createEngine, type BackendName } from '../engine/select.js';
 import { UserError } from '../errors.js';
 import { validateConfig, type ModelConfig } from '../model/config.js';
 import type { ModelFile } from '../model/serialize.js';
-import { ensureBrownCorpus, readCorpus, splitIds, type IdArray, type Vocab } from '../text/index.js';
+import { readCorpus, splitIds, type IdArray, type Vocab } from '../text/index.js';
+import { resolveCorpus, type CorpusSplit } from '../text/corpora.js';
+import { charsBeforeByte } from '../text/utf8.js';
 import { sizeToBudget } from '../train/autosize.js';
 import { crossCheck, type TrainSettings } from '../train/settings.js';
 import { checkRunFiles, type InputFile } from './paths.js';
@@ -26,6 +28,10 @@ export interface TrainRequest {
 
 export interface PreparedRun {
   corpus: string;
+  /** The catalogue name, when the corpus was given as one (or is the default). */
+  corpusName: string | null;
+  /** How validation was drawn, in words, for the checkpoint and `info`. */
+  split: string;
   out: string;
   latest: string;
   settings: TrainSettings;
@@ -56,7 +62,9 @@ export async function prepareRun(req: TrainRequest, ui: Ui): Promise<PreparedRun
   const why = crossCheck(f);
   if (why) throw new UserError(why);
   f.threads = capThreads(f.threads, ui);
-  const corpus = req.corpus ?? (await ui.wait('Preparing the embedded Brown corpus', ensureBrownCorpus));
+  const arg = req.corpus ?? 'brown';
+  const resolved = await ui.wait(`Finding ${arg}`, () => resolveCorpus(arg, { corpusDir: f.corpusDir }));
+  const corpus = resolved.path;
   const out = f.out ?? defaultOut(corpus);
   const latest = latestOf(out);
   const inputs: InputFile[] = [{ what: 'corpus', path: corpus }];
@@ -72,14 +80,20 @@ export async function prepareRun(req: TrainRequest, ui: Ui): Promise<PreparedRun
   if (req.resume && JSON.stringify(text.vocab.toJSON()) !== JSON.stringify(req.resume.file.vocab.toJSON())) {
     throw new UserError(`${corpus} is not the text ${f.resume} was trained on (its characters differ); pass the original corpus`);
   }
-  let train: IdArray, val: IdArray;
+  let train: IdArray, val: IdArray, split: string;
   if (f.val) {
+    split = `the whole corpus trains; --val ${f.val} validates`;
     const v = await ui.wait(`Reading ${f.val}`, () => readCorpus(f.val!, { vocab: text.vocab }));
     if (v.unknown > 0) ui.note(c.yellow(`${f.val}: skipped ${v.unknown} characters that ${corpus} does not contain`));
     if (v.ids.length < 2) throw new UserError(`--val ${f.val} has ${v.ids.length} character${v.ids.length === 1 ? '' : 's'} the model knows; scoring needs at least 2`);
     [train, val] = [text.ids, v.ids];
+  } else if (resolved.split) {
+    const r = await charRanges(corpus, resolved.split);
+    [train, val] = [text.ids.subarray(r.train[0], r.train[1]), text.ids.subarray(r.val[0], r.val[1])];
+    split = `${resolved.name}'s standard split: characters ${fmtInt(r.train[0])}–${fmtInt(r.train[1])} train, ${fmtInt(r.val[0])}–${fmtInt(r.val[1])} validate`;
   } else {
     ({ train, val } = splitIds(text.ids, f.valFrac, corpus));
+    split = `the last ${f.valFrac * 100}% validates`;
   }
 
   const { engine, reason } = await ui.wait(`Starting the ${f.backend} backend`, () => createEngine(f.backend as BackendName, { threads: f.threads }));
@@ -99,9 +113,16 @@ export async function prepareRun(req: TrainRequest, ui: Ui): Promise<PreparedRun
       );
     }
     const config = req.resume?.file.config ?? validateConfig({ cell: f.model, vocab: text.vocab.size, embed: f.embed, hidden: f.hidden, layers: f.layers, mlp: f.mlp });
-    return { corpus, out, latest, settings: f, vocab: text.vocab, train, val, engine, config };
+    return { corpus, corpusName: resolved.name ?? null, split, out, latest, settings: f, vocab: text.vocab, train, val, engine, config };
   } catch (e) {
     engine.dispose();
     throw e;
   }
+}
+
+/** A catalogue split as character positions of the file (byte splits are converted). */
+async function charRanges(file: string, s: CorpusSplit): Promise<{ train: [number, number]; val: [number, number] }> {
+  if (s.unit === 'chars') return { train: s.train, val: s.val };
+  const at = (b: number) => charsBeforeByte(file, b);
+  return { train: [await at(s.train[0]), await at(s.train[1])], val: [await at(s.val[0]), await at(s.val[1])] };
 }

@@ -28,7 +28,9 @@ async function request(corpus: string | undefined, f: TrainSettings, given: (key
   if (f.resume) {
     const file = await loadTrained(f.resume);
     const { settings, changes } = resumeSettings(f, given, file, f.resume);
-    return { corpus: corpus ?? file.training.corpus, settings, resume: { file, changes }, autosize: false };
+    // A catalogue corpus is found again by name, so its standard split applies again.
+    const recorded = typeof file.training.corpus_name === 'string' ? file.training.corpus_name : file.training.corpus;
+    return { corpus: corpus ?? recorded, settings, resume: { file, changes }, autosize: false };
   }
   if (f.steps === undefined && f.time === undefined) f.time = 600;
   let autosize = f.steps === undefined && !TRAIN_SETTINGS.some((s) => s.sizing && given(s.key));

@@ -116,3 +116,19 @@ export function toCodePoints(s: string, out: Uint32Array): number {
   }
   return n;
 }
+
+/**
+ * How many characters (code points, a leading byte-order mark not counted) the first `byte`
+ * bytes of a UTF-8 file hold: converts a split given in bytes into character positions.
+ */
+export async function charsBeforeByte(path: string, byte: number): Promise<number> {
+  if (byte <= 0) return 0;
+  let n = 0, first = true;
+  for await (const buf of createReadStream(path, { start: 0, end: byte - 1, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    let i = 0;
+    if (first && buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) i = 3;
+    first = false;
+    for (; i < buf.length; i++) if ((buf[i] & 0xc0) !== 0x80) n++;
+  }
+  return n;
+}

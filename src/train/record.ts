@@ -22,6 +22,8 @@ const STATE_FIELDS: Record<string, Field> = {
   chars_seen: { kind: count },
   seconds: { kind: 'seconds' },
   corpus: { kind: text },
+  corpus_name: { kind: text, nullable: true, optional: true },
+  split: { kind: text, optional: true },
   rng: { kind: 'rng' },
   dropout_rng: { kind: 'rng', optional: true },
   cursor: { kind: count, optional: true },

@@ -43,7 +43,7 @@ export interface TrainSettings {
   lr: number; minLr?: number; warmup: number; clip: number; weightDecay: number; dropout: number;
   seed: number; evalEvery: number; evalChars: number; patience: number; valFrac: number; val?: string;
   out?: string; saveEvery: number; stopAfter?: number; resume?: string; log?: string;
-  backend: string; threads?: number; json?: boolean;
+  backend: string; threads?: number; json?: boolean; corpusDir?: string;
 }
 
 const int = (min: number, max?: number): SettingKind => ({ type: 'int', min, max });
@@ -79,6 +79,7 @@ export const TRAIN_SETTINGS: Setting[] = [
   { key: 'backend', flag: '--backend', arg: '<name>', kind: { type: 'choice', values: BACKENDS }, default: 'auto', help: `compute backend: ${BACKENDS.join(', ')}`, resume: 'mutable', stored: { record: 'backend' } },
   { key: 'threads', flag: '--threads', arg: '<n>', kind: int(1, 1024), help: 'worker threads for the simd backend (default: all cores; more than the cores here are capped)', resume: 'mutable', stored: { record: 'threads' } },
   { key: 'json', flag: '--json', kind: { type: 'switch' }, help: 'one JSON object per line on stdout instead of the progress display', resume: 'run' },
+  { key: 'corpusDir', flag: '--corpus-dir', arg: '<folder>', kind: { type: 'text' }, help: 'where catalogue corpora are cached (default: $CHARNN_CORPORA, else the package\'s corpora/ folder)', resume: 'run' },
   { key: 'log', flag: '--log', arg: '<file.jsonl>', kind: { type: 'text' }, help: 'append one JSON line per step and per evaluation to this file', resume: 'run' },
 ];
 
