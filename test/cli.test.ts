@@ -2,7 +2,7 @@
 // checkpoint; and bad input must give one line on stderr and a non-zero exit code.
 import { describe, expect, it, beforeAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,6 +75,20 @@ describe('charnn CLI', () => {
     expect(i.code, i.err).toBe(0);
     expect(i.out).toMatch(/lstm, 1 layer × 24 hidden/);
     expect(i.out).toMatch(/training steps\s+20/);
+  });
+
+  it('train NAME uses the catalogue corpus and its standard split, and info says so', () => {
+    const cache = path.join(dir, 'corpora');
+    mkdirSync(cache, { recursive: true });
+    copyFileSync(path.join(root, '..', 'shared', 'corpora', 'tinyshakespeare.txt'), path.join(cache, 'tinyshakespeare.txt'));
+    const out = path.join(dir, 'ts.ckpt');
+    const r = charnn('train', 'tinyshakespeare', '--corpus-dir', cache, ...small, '--steps', '3', '--out', out, '--json');
+    expect(r.code, r.err).toBe(0);
+    const info = JSON.parse(charnn('info', out, '--json').out);
+    expect(info.corpus_name).toBe('tinyshakespeare');
+    // nanoGPT's split of the 1,115,394 characters: the first 90% train.
+    expect(info.split).toMatch(/0–1,003,854 train, 1,003,854–1,115,394 validate/);
+    expectOneLineError(charnn('train', 'enwik8', '--corpus-dir', cache, '--steps', '1'), /not downloaded yet: run `charnn corpus get enwik8`/);
   });
 
   it('bad input: one line, non-zero exit, no stack trace', () => {
