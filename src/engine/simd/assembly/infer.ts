@@ -1,0 +1,260 @@
+// One inference step of the whole model per command: embedding, every layer and the head, for S
+// streams, over weights packed once by src/engine/simd/ops-infer.ts. The plan is a descriptor of
+// i32 words (addresses and sizes; word numbers in ops-infer.ts). Matrices are packed in panels of
+// 8 output columns, each panel k×8 contiguous, and gate matrices are reordered so that panel
+// ug·G + g holds gate g of units [8ug, 8ug+8): a thread that owns a range of unit groups computes
+// all their gates and then their cell update with no exchange, so threads meet only at one barrier
+// per layer (three per residual block with an MLP). Every output element is its bias plus the
+// products added in input order, one multiply and one add each, exactly as the training matmul
+// does, so a stream's numbers never depend on the stream count, the thread split or the chunking.
+import { share } from './layout';
+import { vsigmoid, vtanh } from './vmath';
+import { vg, geluT } from './pointwise';
+
+const BAR_COUNT: usize = 1024;
+const BAR_GEN: usize = 1088;
+const EPS: f32 = 1e-6;
+
+@inline function word(d: usize, i: i32): i32 { return load<i32>(d + (<usize>i << 2)); }
+@inline function ptr(d: usize, i: i32): usize { return <usize><u32>load<i32>(d + (<usize>i << 2)); }
+@inline function fma(a: v128, x: v128, w: v128): v128 { return f32x4.add(a, f32x4.mul(x, w)); }
+
+/** All nt threads wait here until every one has arrived (a generation-counting spin barrier). */
+function barrier(nt: i32): void {
+  if (nt <= 1) return;
+  const gen = atomic.load<i32>(BAR_GEN);
+  if (atomic.add<i32>(BAR_COUNT, 1) == nt - 1) {
+    atomic.store<i32>(BAR_COUNT, 0);
+    atomic.add<i32>(BAR_GEN, 1);
+  } else {
+    while (atomic.load<i32>(BAR_GEN) == gen) {}
+  }
+}
+
+/**
+ * Panels [q0, q1) of out = init + x·Wx + y·Wy (init 0: zeros; ky 0: no second input). Four panels
+ * at a time keep eight independent accumulators in flight; the weights stream through once.
+ */
+function mv(out: usize, init: usize, x: usize, kx: i32, wx: usize, y: usize, ky: i32, wy: usize, q0: i32, q1: i32): void {
+  const sx = <usize>kx << 5, sy = <usize>ky << 5;
+  const xe = x + (<usize>kx << 2), ye = y + (<usize>ky << 2);
+  let q = q0;
+  for (; q + 4 <= q1; q += 4) {
+    const qb = <usize>q << 5;
+    let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    if (init) {
+      const i = init + qb;
+      a0 = v128.load(i); a1 = v128.load(i, 16); a2 = v128.load(i, 32); a3 = v128.load(i, 48);
+      a4 = v128.load(i, 64); a5 = v128.load(i, 80); a6 = v128.load(i, 96); a7 = v128.load(i, 112);
+    }
+    let w0 = wx + <usize>q * sx, w1 = w0 + sx, w2 = w1 + sx, w3 = w2 + sx;
+    for (let p = x; p < xe; p += 4) {
+      const s = v128.load32_splat(p);
+      a0 = fma(a0, s, v128.load(w0)); a1 = fma(a1, s, v128.load(w0, 16));
+      a2 = fma(a2, s, v128.load(w1)); a3 = fma(a3, s, v128.load(w1, 16));
+      a4 = fma(a4, s, v128.load(w2)); a5 = fma(a5, s, v128.load(w2, 16));
+      a6 = fma(a6, s, v128.load(w3)); a7 = fma(a7, s, v128.load(w3, 16));
+      w0 += 32; w1 += 32; w2 += 32; w3 += 32;
+    }
+    w0 = wy + <usize>q * sy; w1 = w0 + sy; w2 = w1 + sy; w3 = w2 + sy;
+    for (let p = y; p < ye; p += 4) {
+      const s = v128.load32_splat(p);
+      a0 = fma(a0, s, v128.load(w0)); a1 = fma(a1, s, v128.load(w0, 16));
+      a2 = fma(a2, s, v128.load(w1)); a3 = fma(a3, s, v128.load(w1, 16));
+      a4 = fma(a4, s, v128.load(w2)); a5 = fma(a5, s, v128.load(w2, 16));
+      a6 = fma(a6, s, v128.load(w3)); a7 = fma(a7, s, v128.load(w3, 16));
+      w0 += 32; w1 += 32; w2 += 32; w3 += 32;
+    }
+    const o = out + qb;
+    v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48);
+    v128.store(o, a4, 64); v128.store(o, a5, 80); v128.store(o, a6, 96); v128.store(o, a7, 112);
+  }
+  for (; q < q1; q++) {
+    const qb = <usize>q << 5;
+    let a0 = f32x4.splat(0), a1 = a0;
+    if (init) { a0 = v128.load(init + qb); a1 = v128.load(init + qb, 16); }
+    let w0 = wx + <usize>q * sx;
+    for (let p = x; p < xe; p += 4) {
+      const s = v128.load32_splat(p);
+      a0 = fma(a0, s, v128.load(w0)); a1 = fma(a1, s, v128.load(w0, 16));
+      w0 += 32;
+    }
+    w0 = wy + <usize>q * sy;
+    for (let p = y; p < ye; p += 4) {
+      const s = v128.load32_splat(p);
+      a0 = fma(a0, s, v128.load(w0)); a1 = fma(a1, s, v128.load(w0, 16));
+      w0 += 32;
+    }
+    v128.store(out + qb, a0); v128.store(out + qb, a1, 16);
+  }
+}
+
+/** RMSNorm of cols floats, summed exactly as assembly/rmsnorm.ts does; pads come out 0 (gains padded with 0). */
+function rmsnorm(out: usize, x: usize, w: usize, cols: i32, padded: i32): void {
+  let acc = f32x4.splat(0);
+  let j = 0;
+  for (; j + 4 <= cols; j += 4) {
+    const v = v128.load(x + (<usize>j << 2));
+    acc = f32x4.add(acc, f32x4.mul(v, v));
+  }
+  let ss = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+  for (; j < cols; j++) {
+    const v = load<f32>(x + (<usize>j << 2));
+    ss += v * v;
+  }
+  const rs = f32x4.splat(<f32>(1.0 / Math.sqrt(<f64>ss / <f64>cols + <f64>EPS)));
+  for (j = 0; j < padded; j += 4) {
+    const q = <usize>j << 2;
+    v128.store(out + q, f32x4.mul(f32x4.mul(v128.load(x + q), rs), v128.load(w + q)));
+  }
+}
+
+// Cell updates over unit groups [u0, u1); gate g of group ug sits at pre + (ug·G + g)·32 bytes.
+function lstmCells(pre: usize, c: usize, h: usize, u0: i32, u1: i32): void {
+  for (let u = u0; u < u1; u++) {
+    for (let v: usize = 0; v < 32; v += 16) {
+      const P = pre + (<usize>u << 7) + v, q = (<usize>u << 5) + v;
+      const i = vsigmoid(v128.load(P)), f = vsigmoid(v128.load(P, 32));
+      const g = vtanh(v128.load(P, 64)), o = vsigmoid(v128.load(P, 96));
+      const cn = f32x4.add(f32x4.mul(f, v128.load(c + q)), f32x4.mul(i, g));
+      v128.store(c + q, cn);
+      v128.store(h + q, f32x4.mul(o, vtanh(cn)));
+    }
+  }
+}
+
+function gruCells(gx: usize, gh: usize, hPrev: usize, h: usize, u0: i32, u1: i32): void {
+  const one = f32x4.splat(1);
+  for (let u = u0; u < u1; u++) {
+    for (let v: usize = 0; v < 32; v += 16) {
+      const b = <usize>u * 96 + v, q = (<usize>u << 5) + v;
+      const r = vsigmoid(f32x4.add(v128.load(gx + b), v128.load(gh + b)));
+      const z = vsigmoid(f32x4.add(v128.load(gx + b, 32), v128.load(gh + b, 32)));
+      const n = vtanh(f32x4.add(v128.load(gx + b, 64), f32x4.mul(r, v128.load(gh + b, 64))));
+      v128.store(h + q, f32x4.add(f32x4.mul(f32x4.sub(one, z), n), f32x4.mul(z, v128.load(hPrev + q))));
+    }
+  }
+}
+
+function tanhCells(pre: usize, h: usize, u0: i32, u1: i32): void {
+  for (let q = <usize>u0 << 5, e = <usize>u1 << 5; q < e; q += 16) v128.store(h + q, vtanh(v128.load(pre + q)));
+}
+
+/** The scan step h = a·h + coef·g(u), then x1 = x + h, as assembly/minscan.ts and add compute them. */
+function scanCells(lstm: bool, proj: usize, h: usize, x: usize, x1: usize, u0: i32, u1: i32): void {
+  const one = f32x4.splat(1);
+  const G: usize = lstm ? 3 : 2;
+  for (let u = u0; u < u1; u++) {
+    for (let v: usize = 0; v < 32; v += 16) {
+      const P = proj + <usize>u * G * 32 + v, q = (<usize>u << 5) + v;
+      let a: v128, coef: v128, u_: v128;
+      if (lstm) {
+        const f = vsigmoid(v128.load(P)), i = vsigmoid(v128.load(P, 32));
+        const s = f32x4.add(f, i);
+        a = f32x4.div(f, s); coef = f32x4.div(i, s);
+        u_ = vg(v128.load(P, 64));
+      } else {
+        const z = vsigmoid(v128.load(P));
+        a = f32x4.sub(one, z); coef = z;
+        u_ = vg(v128.load(P, 32));
+      }
+      const hv = f32x4.add(f32x4.mul(a, v128.load(h + q)), f32x4.mul(coef, u_));
+      v128.store(h + q, hv);
+      v128.store(x1 + q, f32x4.add(v128.load(x + q), hv));
+    }
+  }
+}
+
+function gelu(p: usize, q0: i32, q1: i32): void {
+  const half = f32x4.splat(0.5), one = f32x4.splat(1);
+  for (let q = <usize>q0 << 5, e = <usize>q1 << 5; q < e; q += 16) {
+    const x = v128.load(p + q);
+    v128.store(p + q, f32x4.mul(f32x4.mul(half, x), f32x4.add(one, geluT(x))));
+  }
+}
+
+function addInto(y: usize, x: usize, u0: i32, u1: i32): void {
+  for (let q = <usize>u0 << 5, e = <usize>u1 << 5; q < e; q += 16) v128.store(y + q, f32x4.add(v128.load(y + q), v128.load(x + q)));
+}
+
+@inline function layer(d: usize, l: i32): usize { return d + (<usize>(32 + l * 16) << 2); }
+
+export function inferStep(d: usize, logits: bool, tid: i32, nt: i32): void {
+  const cell = word(d, 0), S = word(d, 1), E = word(d, 3), H = word(d, 4), L = word(d, 5);
+  const Hp = word(d, 8), ug = Hp >> 3;
+  const u0 = share(ug, tid, nt), u1 = share(ug, tid + 1, nt);
+  const hb = <usize>Hp << 2, ids = ptr(d, 17), emb = ptr(d, 11);
+  const local = ptr(d, 22) + <usize>tid * <usize>word(d, 23);
+  let top: usize;
+  if (cell <= 2) {
+    const G = cell == 0 ? 4 : cell == 1 ? 3 : 1, par = word(d, 24), pb = <usize>G * hb;
+    let prev: usize = 0;
+    for (let l = 0; l < L; l++) {
+      const r = layer(d, l), hin = ptr(r, 4 + par), hout = ptr(r, 5 - par), kx = word(r, 9);
+      const wx = ptr(r, 0), wh = ptr(r, 1), b = ptr(r, 2), pre = ptr(r, 7);
+      for (let s = 0; s < S; s++) {
+        const x = l == 0 ? emb + <usize>load<i32>(ids + (<usize>s << 2)) * (<usize>E << 2) : prev + <usize>s * hb;
+        const hi = hin + <usize>s * hb, ho = hout + <usize>s * hb, ps = pre + <usize>s * pb;
+        if (cell == 1) {
+          const ph = ptr(r, 8) + <usize>s * pb;
+          mv(ps, b, x, kx, wx, 0, 0, 0, u0 * 3, u1 * 3);
+          mv(ph, ptr(r, 3), hi, H, wh, 0, 0, 0, u0 * 3, u1 * 3);
+          gruCells(ps, ph, hi, ho, u0, u1);
+        } else {
+          mv(ps, b, x, kx, wx, hi, H, wh, u0 * G, u1 * G);
+          if (cell == 0) lstmCells(ps, ptr(r, 6) + <usize>s * hb, ho, u0, u1);
+          else tanhCells(ps, ho, u0, u1);
+        }
+      }
+      barrier(nt);
+      prev = hout;
+    }
+    top = prev;
+  } else {
+    const lstm = cell == 4, G = lstm ? 3 : 2, pb = <usize>G * hb, M = word(d, 6), Mp = word(d, 9), mb = <usize>Mp << 2;
+    const m0 = share(Mp >> 3, tid, nt), m1 = share(Mp >> 3, tid + 1, nt);
+    let x = ptr(d, 18), y = ptr(d, 19);
+    const x1 = ptr(d, 20), mbuf = ptr(d, 21), stem = ptr(d, 12);
+    for (let s = 0; s < S; s++) {
+      const row = emb + <usize>load<i32>(ids + (<usize>s << 2)) * (<usize>E << 2), xs = x + <usize>s * hb;
+      if (stem) mv(xs, 0, row, E, stem, 0, 0, 0, u0, u1);
+      else {
+        const lo = u0 << 3, hi = min(u1 << 3, H);
+        if (lo < hi) memory.copy(xs + (<usize>lo << 2), row + (<usize>lo << 2), <usize>(hi - lo) << 2);
+      }
+    }
+    barrier(nt);
+    for (let l = 0; l < L; l++) {
+      const r = layer(d, l), proj = ptr(r, 9), h = ptr(r, 8);
+      for (let s = 0; s < S; s++) {
+        const o = <usize>s * hb, n = local + o, ps = proj + <usize>s * pb;
+        rmsnorm(n, x + o, ptr(r, 0), H, Hp);
+        mv(ps, ptr(r, 2), n, H, ptr(r, 1), 0, 0, 0, u0 * G, u1 * G);
+        scanCells(lstm, ps, h + o, x + o, (M ? x1 : y) + o, u0, u1);
+      }
+      barrier(nt);
+      if (M) {
+        for (let s = 0; s < S; s++) {
+          const n = local + <usize>s * hb, m = mbuf + <usize>s * mb;
+          rmsnorm(n, x1 + <usize>s * hb, ptr(r, 3), H, Hp);
+          mv(m, ptr(r, 5), n, H, ptr(r, 4), 0, 0, 0, m0, m1);
+          gelu(m, m0, m1);
+        }
+        barrier(nt);
+        for (let s = 0; s < S; s++) {
+          const o = <usize>s * hb;
+          mv(y + o, ptr(r, 7), mbuf + <usize>s * mb, M, ptr(r, 6), 0, 0, 0, u0, u1);
+          addInto(y + o, x1 + o, u0, u1);
+        }
+        barrier(nt);
+      }
+      const t = x; x = y; y = t;
+    }
+    for (let s = 0; s < S; s++) rmsnorm(local + <usize>s * hb, x + <usize>s * hb, ptr(d, 13), H, Hp);
+    top = local;
+  }
+  if (!logits) return;
+  const Vp = word(d, 10), q0 = share(Vp >> 3, tid, nt), q1 = share(Vp >> 3, tid + 1, nt);
+  const lg = ptr(d, 16), vb = <usize>Vp << 2;
+  for (let s = 0; s < S; s++) mv(lg + <usize>s * vb, ptr(d, 15), top + <usize>s * hb, H, ptr(d, 14), 0, 0, 0, q0, q1);
+}
