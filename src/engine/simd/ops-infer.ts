@@ -18,18 +18,22 @@ const W = { S: 1, logits: 16, ids: 17, par: 24 } as const;
  */
 const PAR_WEIGHTS = 1 << 17;
 
-const pad8 = (n: number): number => Math.ceil(n / 8) * 8;
+/** Units come in groups of 8 (one panel per gate) and groups in blocks of 4, the kernel's step. */
+const pad = (n: number): number => Math.ceil(n / 32) * 32;
 
-/** W [k × G·n] (row-major, gate blocks of n columns) as panels: panel ug·G + g holds gate g of columns [8ug, 8ug+8). */
+/**
+ * W [k × G·n] (row-major, gate blocks of n columns) as panels of 8 columns: panel q = ug·G + g
+ * holds gate g of columns [8ug, 8ug+8); panels 4c..4c+3 are stored interleaved, k rows of 32.
+ */
 function packPanels(P: Float32Array, off: number, k: number, n: number, G: number): Float32Array {
-  const groups = pad8(n) / 8, out = new Float32Array(groups * G * k * 8);
+  const groups = pad(n) / 8, out = new Float32Array(groups * G * k * 8);
   for (let ug = 0; ug < groups; ug++) {
     for (let g = 0; g < G; g++) {
-      const q = ug * G + g;
+      const q = ug * G + g, base = (q >> 2) * k * 32 + (q & 3) * 8;
       for (let p = 0; p < k; p++) {
         for (let lane = 0; lane < 8; lane++) {
           const u = ug * 8 + lane;
-          if (u < n) out[(q * k + p) * 8 + lane] = P[off + p * G * n + g * n + u];
+          if (u < n) out[base + p * 32 + lane] = P[off + p * G * n + g * n + u];
         }
       }
     }
@@ -39,7 +43,7 @@ function packPanels(P: Float32Array, off: number, k: number, n: number, G: numbe
 
 /** A bias (or norm gain) of G blocks of n in the panel order, zero in the pads. */
 function packVector(P: Float32Array, off: number, n: number, G: number): Float32Array {
-  const groups = pad8(n) / 8, out = new Float32Array(groups * G * 8);
+  const groups = pad(n) / 8, out = new Float32Array(groups * G * 8);
   for (let ug = 0; ug < groups; ug++) {
     for (let g = 0; g < G; g++) {
       for (let lane = 0; lane < 8; lane++) {
@@ -143,8 +147,8 @@ export function prepareInfer(cx: Ctx, md: InferModel, S: number): SimdInferPlan 
   checkInferModel(md, S);
   const P = cx.arena.f32(cx.at(md.params, 0, md.params.size, 'inferPrepare params'), md.params.size).slice();
   const off = md.offset, { cell, hidden: H, embed: E, vocab: V, layers: L } = md;
-  const G = GATES[cell], classic = CELL_CODE[cell] <= 2, Hp = pad8(H), Vp = pad8(V);
-  const M = classic ? 0 : md.mlp * H, Mp = pad8(M);
+  const G = GATES[cell], classic = CELL_CODE[cell] <= 2, Hp = pad(H), Vp = pad(V);
+  const M = classic ? 0 : md.mlp * H, Mp = pad(M);
   const threads = cx.pool.threads;
   const data: [number, Float32Array][] = [];
   let weights = 0;

@@ -19,27 +19,32 @@ const EPS: f32 = 1e-6;
 @inline function ptr(d: usize, i: i32): usize { return <usize><u32>load<i32>(d + (<usize>i << 2)); }
 @inline function fma(a: v128, x: v128, w: v128): v128 { return f32x4.add(a, f32x4.mul(x, w)); }
 
-/** All nt threads wait here until every one has arrived (a generation-counting spin barrier). */
+/** Spins before sleeping: partners normally arrive within microseconds, but on a loaded machine a spinning thread would starve the one it waits for. */
+const SPINS: i32 = 4096;
+
+/** All nt threads wait here until every one has arrived (a generation-counting barrier). */
 function barrier(nt: i32): void {
   if (nt <= 1) return;
   const gen = atomic.load<i32>(BAR_GEN);
   if (atomic.add<i32>(BAR_COUNT, 1) == nt - 1) {
     atomic.store<i32>(BAR_COUNT, 0);
     atomic.add<i32>(BAR_GEN, 1);
-  } else {
-    while (atomic.load<i32>(BAR_GEN) == gen) {}
+    atomic.notify(BAR_GEN);
+    return;
   }
+  for (let i = 0; i < SPINS; i++) if (atomic.load<i32>(BAR_GEN) != gen) return;
+  while (atomic.load<i32>(BAR_GEN) == gen) atomic.wait<i32>(BAR_GEN, gen, -1);
 }
 
 /**
- * Panels [q0, q1) of out = init + x·Wx + y·Wy (init 0: zeros; ky 0: no second input). Four panels
- * at a time keep eight independent accumulators in flight; the weights stream through once.
+ * Panels [q0, q1) (multiples of 4) of out = init + x·Wx + y·Wy (init 0: zeros; ky 0: no second
+ * input). Four panels are packed interleaved, [p][32], so one pointer walks the weights once and
+ * eight independent accumulators stay in flight.
  */
 function mv(out: usize, init: usize, x: usize, kx: i32, wx: usize, y: usize, ky: i32, wy: usize, q0: i32, q1: i32): void {
-  const sx = <usize>kx << 5, sy = <usize>ky << 5;
+  const sx = <usize>kx << 7, sy = <usize>ky << 7;
   const xe = x + (<usize>kx << 2), ye = y + (<usize>ky << 2);
-  let q = q0;
-  for (; q + 4 <= q1; q += 4) {
+  for (let q = q0; q < q1; q += 4) {
     const qb = <usize>q << 5;
     let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
     if (init) {
@@ -47,45 +52,43 @@ function mv(out: usize, init: usize, x: usize, kx: i32, wx: usize, y: usize, ky:
       a0 = v128.load(i); a1 = v128.load(i, 16); a2 = v128.load(i, 32); a3 = v128.load(i, 48);
       a4 = v128.load(i, 64); a5 = v128.load(i, 80); a6 = v128.load(i, 96); a7 = v128.load(i, 112);
     }
-    let w0 = wx + <usize>q * sx, w1 = w0 + sx, w2 = w1 + sx, w3 = w2 + sx;
-    for (let p = x; p < xe; p += 4) {
-      const s = v128.load32_splat(p);
-      a0 = fma(a0, s, v128.load(w0)); a1 = fma(a1, s, v128.load(w0, 16));
-      a2 = fma(a2, s, v128.load(w1)); a3 = fma(a3, s, v128.load(w1, 16));
-      a4 = fma(a4, s, v128.load(w2)); a5 = fma(a5, s, v128.load(w2, 16));
-      a6 = fma(a6, s, v128.load(w3)); a7 = fma(a7, s, v128.load(w3, 16));
-      w0 += 32; w1 += 32; w2 += 32; w3 += 32;
+    let w = wx + <usize>(q >> 2) * sx;
+    let p = x;
+    for (; p + 8 <= xe; p += 8) {
+      const s = v128.load32_splat(p), t = v128.load32_splat(p, 4);
+      a0 = fma(fma(a0, s, v128.load(w)), t, v128.load(w, 128)); a1 = fma(fma(a1, s, v128.load(w, 16)), t, v128.load(w, 144));
+      a2 = fma(fma(a2, s, v128.load(w, 32)), t, v128.load(w, 160)); a3 = fma(fma(a3, s, v128.load(w, 48)), t, v128.load(w, 176));
+      a4 = fma(fma(a4, s, v128.load(w, 64)), t, v128.load(w, 192)); a5 = fma(fma(a5, s, v128.load(w, 80)), t, v128.load(w, 208));
+      a6 = fma(fma(a6, s, v128.load(w, 96)), t, v128.load(w, 224)); a7 = fma(fma(a7, s, v128.load(w, 112)), t, v128.load(w, 240));
+      w += 256;
     }
-    w0 = wy + <usize>q * sy; w1 = w0 + sy; w2 = w1 + sy; w3 = w2 + sy;
-    for (let p = y; p < ye; p += 4) {
+    if (p < xe) {
       const s = v128.load32_splat(p);
-      a0 = fma(a0, s, v128.load(w0)); a1 = fma(a1, s, v128.load(w0, 16));
-      a2 = fma(a2, s, v128.load(w1)); a3 = fma(a3, s, v128.load(w1, 16));
-      a4 = fma(a4, s, v128.load(w2)); a5 = fma(a5, s, v128.load(w2, 16));
-      a6 = fma(a6, s, v128.load(w3)); a7 = fma(a7, s, v128.load(w3, 16));
-      w0 += 32; w1 += 32; w2 += 32; w3 += 32;
+      a0 = fma(a0, s, v128.load(w)); a1 = fma(a1, s, v128.load(w, 16));
+      a2 = fma(a2, s, v128.load(w, 32)); a3 = fma(a3, s, v128.load(w, 48));
+      a4 = fma(a4, s, v128.load(w, 64)); a5 = fma(a5, s, v128.load(w, 80));
+      a6 = fma(a6, s, v128.load(w, 96)); a7 = fma(a7, s, v128.load(w, 112));
+    }
+    w = wy + <usize>(q >> 2) * sy;
+    p = y;
+    for (; p + 8 <= ye; p += 8) {
+      const s = v128.load32_splat(p), t = v128.load32_splat(p, 4);
+      a0 = fma(fma(a0, s, v128.load(w)), t, v128.load(w, 128)); a1 = fma(fma(a1, s, v128.load(w, 16)), t, v128.load(w, 144));
+      a2 = fma(fma(a2, s, v128.load(w, 32)), t, v128.load(w, 160)); a3 = fma(fma(a3, s, v128.load(w, 48)), t, v128.load(w, 176));
+      a4 = fma(fma(a4, s, v128.load(w, 64)), t, v128.load(w, 192)); a5 = fma(fma(a5, s, v128.load(w, 80)), t, v128.load(w, 208));
+      a6 = fma(fma(a6, s, v128.load(w, 96)), t, v128.load(w, 224)); a7 = fma(fma(a7, s, v128.load(w, 112)), t, v128.load(w, 240));
+      w += 256;
+    }
+    if (p < ye) {
+      const s = v128.load32_splat(p);
+      a0 = fma(a0, s, v128.load(w)); a1 = fma(a1, s, v128.load(w, 16));
+      a2 = fma(a2, s, v128.load(w, 32)); a3 = fma(a3, s, v128.load(w, 48));
+      a4 = fma(a4, s, v128.load(w, 64)); a5 = fma(a5, s, v128.load(w, 80));
+      a6 = fma(a6, s, v128.load(w, 96)); a7 = fma(a7, s, v128.load(w, 112));
     }
     const o = out + qb;
     v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48);
     v128.store(o, a4, 64); v128.store(o, a5, 80); v128.store(o, a6, 96); v128.store(o, a7, 112);
-  }
-  for (; q < q1; q++) {
-    const qb = <usize>q << 5;
-    let a0 = f32x4.splat(0), a1 = a0;
-    if (init) { a0 = v128.load(init + qb); a1 = v128.load(init + qb, 16); }
-    let w0 = wx + <usize>q * sx;
-    for (let p = x; p < xe; p += 4) {
-      const s = v128.load32_splat(p);
-      a0 = fma(a0, s, v128.load(w0)); a1 = fma(a1, s, v128.load(w0, 16));
-      w0 += 32;
-    }
-    w0 = wy + <usize>q * sy;
-    for (let p = y; p < ye; p += 4) {
-      const s = v128.load32_splat(p);
-      a0 = fma(a0, s, v128.load(w0)); a1 = fma(a1, s, v128.load(w0, 16));
-      w0 += 32;
-    }
-    v128.store(out + qb, a0); v128.store(out + qb, a1, 16);
   }
 }
 
@@ -181,8 +184,8 @@ function addInto(y: usize, x: usize, u0: i32, u1: i32): void {
 
 export function inferStep(d: usize, logits: bool, tid: i32, nt: i32): void {
   const cell = word(d, 0), S = word(d, 1), E = word(d, 3), H = word(d, 4), L = word(d, 5);
-  const Hp = word(d, 8), ug = Hp >> 3;
-  const u0 = share(ug, tid, nt), u1 = share(ug, tid + 1, nt);
+  const Hp = word(d, 8), blocks = Hp >> 5;
+  const u0 = share(blocks, tid, nt) << 2, u1 = share(blocks, tid + 1, nt) << 2;
   const hb = <usize>Hp << 2, ids = ptr(d, 17), emb = ptr(d, 11);
   const local = ptr(d, 22) + <usize>tid * <usize>word(d, 23);
   let top: usize;
@@ -212,7 +215,7 @@ export function inferStep(d: usize, logits: bool, tid: i32, nt: i32): void {
     top = prev;
   } else {
     const lstm = cell == 4, G = lstm ? 3 : 2, pb = <usize>G * hb, M = word(d, 6), Mp = word(d, 9), mb = <usize>Mp << 2;
-    const m0 = share(Mp >> 3, tid, nt), m1 = share(Mp >> 3, tid + 1, nt);
+    const m0 = share(Mp >> 5, tid, nt) << 2, m1 = share(Mp >> 5, tid + 1, nt) << 2;
     let x = ptr(d, 18), y = ptr(d, 19);
     const x1 = ptr(d, 20), mbuf = ptr(d, 21), stem = ptr(d, 12);
     for (let s = 0; s < S; s++) {
@@ -254,7 +257,7 @@ export function inferStep(d: usize, logits: bool, tid: i32, nt: i32): void {
     top = local;
   }
   if (!logits) return;
-  const Vp = word(d, 10), q0 = share(Vp >> 3, tid, nt), q1 = share(Vp >> 3, tid + 1, nt);
+  const Vp = word(d, 10), q0 = share(Vp >> 5, tid, nt) << 2, q1 = share(Vp >> 5, tid + 1, nt) << 2;
   const lg = ptr(d, 16), vb = <usize>Vp << 2;
   for (let s = 0; s < S; s++) mv(lg + <usize>s * vb, ptr(d, 15), top + <usize>s * hb, H, ptr(d, 14), 0, 0, 0, q0, q1);
 }
