@@ -36,7 +36,7 @@ Example:
       try {
         const r = await sample(weights, file.vocab, {
           prime: f.prime, length: f.length, temperature: f.temperature, topK: f.topK, topP: f.topP, greedy: f.greedy, seed: f.seed,
-          onText: ui.json ? undefined : (t) => process.stdout.write(t),
+          onText: ui.json ? undefined : (_s, t) => process.stdout.write(t),
         });
         if (ui.json) {
           jsonLine({ text: r.text, chars: f.length, seconds: r.seconds, chars_per_sec: f.length / r.seconds, skipped_prime_chars: r.skipped.length });

@@ -11,12 +11,15 @@ const GATES = { lstm: 4, gru: 3, rnn: 1, mingru: 2, minlstm: 3 } as const;
 const HEADER = 32, PER_LAYER = 16;
 /** Descriptor words the kernel and this file share. */
 const W = { S: 1, logits: 16, ids: 17, par: 24 } as const;
+/** Packed weight floats × streams below which a step never splits: a barrier costs more than the split saves. */
+const PAR_WEIGHTS = 1 << 16;
 /**
- * Packed weight floats × streams from which a step runs on every thread. Measured on 2 cores
- * (LSTM 2×256, 0.87 M weights: 2 threads ~1.5× faster); below this the barriers and the wake-up
- * of the workers cost more than the split saves.
+ * Whether splitting pays depends on the model, the cores and what else the machine runs (on a
+ * loaded machine a barrier waits for a descheduled thread and a split step is several times
+ * slower), so a plan measures: TRIAL steps each way, interleaved, then runs the faster way until
+ * the next trial RETRY steps later. Results do not depend on the choice.
  */
-const PAR_WEIGHTS = 1 << 17;
+const TRIAL = 16, RETRY = 8192;
 
 /** Units come in groups of 8 (one panel per gate) and groups in blocks of 4, the kernel's step. */
 const pad = (n: number): number => Math.ceil(n / 32) * 32;
@@ -59,6 +62,10 @@ export class SimdInferPlan implements InferPlan {
   readonly vocab: number;
   readonly stateSize: number;
   private par = 0;
+  /** Steps since the last trial began, and the trial's timings (serial, split). */
+  private steps = 0;
+  private split = false;
+  private readonly times: [number[], number[]] = [[], []];
   private buffer: SharedArrayBuffer | null = null;
   private words!: Int32Array; private logitsView!: Float32Array;
 
@@ -91,8 +98,27 @@ export class SimdInferPlan implements InferPlan {
     this.words[W.par] = this.par;
     const a = this.cx.args();
     a[0] = this.desc; a[1] = logits ? 1 : 0;
-    this.cx.exec(Op.InferStep, this.parallel ? 1 : 0, 1);
+    if (!this.parallel) {
+      this.cx.exec(Op.InferStep, 0, 1);
+    } else if (this.steps < 2 * TRIAL) {
+      const split = (this.steps & 1) === 1, t = performance.now();
+      this.cx.exec(Op.InferStep, split ? 1 : 0, 1);
+      this.times[split ? 1 : 0].push(performance.now() - t);
+      if (++this.steps === 2 * TRIAL) {
+        const med = (xs: number[]) => xs.sort((x, y) => x - y)[xs.length >> 1];
+        this.split = med(this.times[1]) < med(this.times[0]);
+        this.times[0].length = this.times[1].length = 0;
+      }
+    } else {
+      this.cx.exec(Op.InferStep, this.split ? 1 : 0, 1);
+      if (++this.steps === RETRY) this.steps = 0;
+    }
     if (this.classic) this.par = 1 - this.par;
+  }
+
+  /** Whether steps currently run on every thread (after the first trial). */
+  get splitting(): boolean {
+    return this.parallel && this.split;
   }
 
   readLogits(out: Float32Array): void {
