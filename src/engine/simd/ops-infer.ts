@@ -10,7 +10,7 @@ const CELL_CODE = { lstm: 0, gru: 1, rnn: 2, mingru: 3, minlstm: 4 } as const;
 const GATES = { lstm: 4, gru: 3, rnn: 1, mingru: 2, minlstm: 3 } as const;
 const HEADER = 32, PER_LAYER = 16;
 /** Descriptor words the kernel and this file share. */
-const W = { S: 1, logits: 16, ids: 17, par: 24 } as const;
+const W = { logits: 16, ids: 17, par: 24 } as const;
 /** Packed weight floats × streams below which a step never splits: a barrier costs more than the split saves. */
 const PAR_WEIGHTS = 1 << 16;
 /**
@@ -67,7 +67,7 @@ export class SimdInferPlan implements InferPlan {
   private split = false;
   private readonly times: [number[], number[]] = [[], []];
   private buffer: SharedArrayBuffer | null = null;
-  private words!: Int32Array; private logitsView!: Float32Array;
+  private words!: Int32Array; private idWords!: Int32Array; private logitsView!: Float32Array;
 
   constructor(readonly cx: Ctx, private readonly md: InferModel, readonly streams: number,
     private readonly desc: number, private readonly hp: number, private readonly vp: number,
@@ -88,13 +88,13 @@ export class SimdInferPlan implements InferPlan {
     this.buffer = buf;
     this.words = new Int32Array(buf, this.desc, HEADER);
     this.logitsView = new Float32Array(buf, this.words[W.logits], this.streams * this.vp);
+    this.idWords = new Int32Array(buf, this.words[W.ids], this.streams);
   }
 
   step(ids: ArrayLike<number>, logits: boolean): void {
     checkIds(this, ids);
     this.views();
-    const idWords = new Int32Array(this.buffer!, this.words[W.ids], this.streams);
-    for (let s = 0; s < this.streams; s++) idWords[s] = ids[s];
+    for (let s = 0; s < this.streams; s++) this.idWords[s] = ids[s];
     this.words[W.par] = this.par;
     const a = this.cx.args();
     a[0] = this.desc; a[1] = logits ? 1 : 0;
