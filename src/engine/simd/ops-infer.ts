@@ -201,8 +201,9 @@ export function prepareInfer(cx: Ctx, md: InferModel, S: number): SimdInferPlan 
   d[16] = zeros(S * Vp);
   d[17] = zeros(S);
   d[18] = zeros(S * Hp); d[19] = zeros(S * Hp); d[20] = zeros(S * Hp); d[21] = zeros(S * Mp);
-  // Per-thread scratch (the normed inputs each thread computes for itself), a cache line apart.
-  const local = Math.ceil((S * Hp * 4) / 64) * 64;
+  // Per-thread scratch, a cache line apart: the normed inputs each thread computes for itself and
+  // the streams' embedding rows.
+  const local = Math.ceil((S * (Hp + E) * 4) / 64) * 64;
   d[22] = cx.arena.alloc(local * threads); d[23] = local;
   const state: number[][] = [];
   for (let l = 0; l < L; l++) {

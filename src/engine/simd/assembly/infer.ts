@@ -37,15 +37,18 @@ function barrier(nt: i32): void {
 }
 
 /**
- * Panels [q0, q1) (multiples of 4) of out = init + x·Wx + y·Wy (init 0: zeros; ky 0: no second
- * input). Four panels are packed interleaved, [p][32], so one pointer walks the weights once and
- * eight independent accumulators stay in flight.
+ * Panels [q0, q1) (multiples of 4) of out = init + x·Wx + y·Wy for S streams (init 0: zeros;
+ * ky 0: no second input; os, xs, ys: byte strides between streams). Four panels are packed
+ * interleaved, [p][32], so one pointer walks them with eight independent accumulators, and all
+ * streams pass over a chunk while it is still in cache.
  */
-function mv(out: usize, init: usize, x: usize, kx: i32, wx: usize, y: usize, ky: i32, wy: usize, q0: i32, q1: i32): void {
+function mv(S: i32, out: usize, os: usize, init: usize, x0: usize, xs: usize, kx: i32, wx: usize,
+  y0: usize, ys: usize, ky: i32, wy: usize, q0: i32, q1: i32): void {
   const sx = <usize>kx << 7, sy = <usize>ky << 7;
-  const xe = x + (<usize>kx << 2), ye = y + (<usize>ky << 2);
-  for (let q = q0; q < q1; q += 4) {
+  for (let q = q0; q < q1; q += 4) for (let st = 0; st < S; st++) {
     const qb = <usize>q << 5;
+    const x = x0 + <usize>st * xs, y = y0 + <usize>st * ys;
+    const xe = x + (<usize>kx << 2), ye = y + (<usize>ky << 2);
     let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
     if (init) {
       const i = init + qb;
@@ -86,7 +89,7 @@ function mv(out: usize, init: usize, x: usize, kx: i32, wx: usize, y: usize, ky:
       a4 = fma(a4, s, v128.load(w, 64)); a5 = fma(a5, s, v128.load(w, 80));
       a6 = fma(a6, s, v128.load(w, 96)); a7 = fma(a7, s, v128.load(w, 112));
     }
-    const o = out + qb;
+    const o = out + <usize>st * os + qb;
     v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48);
     v128.store(o, a4, 64); v128.store(o, a5, 80); v128.store(o, a6, 96); v128.store(o, a7, 112);
   }
@@ -186,69 +189,66 @@ export function inferStep(d: usize, logits: bool, tid: i32, nt: i32): void {
   const cell = word(d, 0), S = word(d, 1), E = word(d, 3), H = word(d, 4), L = word(d, 5);
   const Hp = word(d, 8), blocks = Hp >> 5;
   const u0 = share(blocks, tid, nt) << 2, u1 = share(blocks, tid + 1, nt) << 2;
-  const hb = <usize>Hp << 2, ids = ptr(d, 17), emb = ptr(d, 11);
-  const local = ptr(d, 22) + <usize>tid * <usize>word(d, 23);
+  const hb = <usize>Hp << 2, eb = <usize>E << 2, ids = ptr(d, 17), emb = ptr(d, 11);
+  // This thread's scratch: normed inputs (S × Hp), then the streams' embedding rows (S × E).
+  const local = ptr(d, 22) + <usize>tid * <usize>word(d, 23), rows = local + <usize>S * hb;
+  for (let s = 0; s < S; s++) memory.copy(rows + <usize>s * eb, emb + <usize>load<i32>(ids + (<usize>s << 2)) * eb, eb);
   let top: usize;
   if (cell <= 2) {
     const G = cell == 0 ? 4 : cell == 1 ? 3 : 1, par = word(d, 24), pb = <usize>G * hb;
-    let prev: usize = 0;
+    let x = rows, xs = eb;
     for (let l = 0; l < L; l++) {
       const r = layer(d, l), hin = ptr(r, 4 + par), hout = ptr(r, 5 - par), kx = word(r, 9);
       const wx = ptr(r, 0), wh = ptr(r, 1), b = ptr(r, 2), pre = ptr(r, 7);
-      for (let s = 0; s < S; s++) {
-        const x = l == 0 ? emb + <usize>load<i32>(ids + (<usize>s << 2)) * (<usize>E << 2) : prev + <usize>s * hb;
-        const hi = hin + <usize>s * hb, ho = hout + <usize>s * hb, ps = pre + <usize>s * pb;
-        if (cell == 1) {
-          const ph = ptr(r, 8) + <usize>s * pb;
-          mv(ps, b, x, kx, wx, 0, 0, 0, u0 * 3, u1 * 3);
-          mv(ph, ptr(r, 3), hi, H, wh, 0, 0, 0, u0 * 3, u1 * 3);
-          gruCells(ps, ph, hi, ho, u0, u1);
-        } else {
-          mv(ps, b, x, kx, wx, hi, H, wh, u0 * G, u1 * G);
-          if (cell == 0) lstmCells(ps, ptr(r, 6) + <usize>s * hb, ho, u0, u1);
-          else tanhCells(ps, ho, u0, u1);
+      if (cell == 1) {
+        const ph = ptr(r, 8);
+        mv(S, pre, pb, b, x, xs, kx, wx, 0, 0, 0, 0, u0 * 3, u1 * 3);
+        mv(S, ph, pb, ptr(r, 3), hin, hb, H, wh, 0, 0, 0, 0, u0 * 3, u1 * 3);
+        for (let s = 0; s < S; s++) {
+          const o = <usize>s * hb;
+          gruCells(pre + <usize>s * pb, ph + <usize>s * pb, hin + o, hout + o, u0, u1);
+        }
+      } else {
+        mv(S, pre, pb, b, x, xs, kx, wx, hin, hb, H, wh, u0 * G, u1 * G);
+        for (let s = 0; s < S; s++) {
+          const o = <usize>s * hb;
+          if (cell == 0) lstmCells(pre + <usize>s * pb, ptr(r, 6) + o, hout + o, u0, u1);
+          else tanhCells(pre + <usize>s * pb, hout + o, u0, u1);
         }
       }
       barrier(nt);
-      prev = hout;
+      x = hout; xs = hb;
     }
-    top = prev;
+    top = x;
   } else {
     const lstm = cell == 4, G = lstm ? 3 : 2, pb = <usize>G * hb, M = word(d, 6), Mp = word(d, 9), mb = <usize>Mp << 2;
     const m0 = share(Mp >> 5, tid, nt) << 2, m1 = share(Mp >> 5, tid + 1, nt) << 2;
     let x = ptr(d, 18), y = ptr(d, 19);
     const x1 = ptr(d, 20), mbuf = ptr(d, 21), stem = ptr(d, 12);
-    for (let s = 0; s < S; s++) {
-      const row = emb + <usize>load<i32>(ids + (<usize>s << 2)) * (<usize>E << 2), xs = x + <usize>s * hb;
-      if (stem) mv(xs, 0, row, E, stem, 0, 0, 0, u0, u1);
-      else {
-        const lo = u0 << 3, hi = min(u1 << 3, H);
-        if (lo < hi) memory.copy(xs + (<usize>lo << 2), row + (<usize>lo << 2), <usize>(hi - lo) << 2);
+    if (stem) mv(S, x, hb, 0, rows, eb, E, stem, 0, 0, 0, 0, u0, u1);
+    else {
+      const lo = u0 << 3, hi = min(u1 << 3, H);
+      for (let s = 0; s < S; s++) {
+        if (lo < hi) memory.copy(x + <usize>s * hb + (<usize>lo << 2), rows + <usize>s * eb + (<usize>lo << 2), <usize>(hi - lo) << 2);
       }
     }
     barrier(nt);
     for (let l = 0; l < L; l++) {
       const r = layer(d, l), proj = ptr(r, 9), h = ptr(r, 8);
+      for (let s = 0; s < S; s++) rmsnorm(local + <usize>s * hb, x + <usize>s * hb, ptr(r, 0), H, Hp);
+      mv(S, proj, pb, ptr(r, 2), local, hb, H, ptr(r, 1), 0, 0, 0, 0, u0 * G, u1 * G);
       for (let s = 0; s < S; s++) {
-        const o = <usize>s * hb, n = local + o, ps = proj + <usize>s * pb;
-        rmsnorm(n, x + o, ptr(r, 0), H, Hp);
-        mv(ps, ptr(r, 2), n, H, ptr(r, 1), 0, 0, 0, u0 * G, u1 * G);
-        scanCells(lstm, ps, h + o, x + o, (M ? x1 : y) + o, u0, u1);
+        const o = <usize>s * hb;
+        scanCells(lstm, proj + <usize>s * pb, h + o, x + o, (M ? x1 : y) + o, u0, u1);
       }
       barrier(nt);
       if (M) {
-        for (let s = 0; s < S; s++) {
-          const n = local + <usize>s * hb, m = mbuf + <usize>s * mb;
-          rmsnorm(n, x1 + <usize>s * hb, ptr(r, 3), H, Hp);
-          mv(m, ptr(r, 5), n, H, ptr(r, 4), 0, 0, 0, m0, m1);
-          gelu(m, m0, m1);
-        }
+        for (let s = 0; s < S; s++) rmsnorm(local + <usize>s * hb, x1 + <usize>s * hb, ptr(r, 3), H, Hp);
+        mv(S, mbuf, mb, ptr(r, 5), local, hb, H, ptr(r, 4), 0, 0, 0, 0, m0, m1);
+        for (let s = 0; s < S; s++) gelu(mbuf + <usize>s * mb, m0, m1);
         barrier(nt);
-        for (let s = 0; s < S; s++) {
-          const o = <usize>s * hb;
-          mv(y + o, ptr(r, 7), mbuf + <usize>s * mb, M, ptr(r, 6), 0, 0, 0, u0, u1);
-          addInto(y + o, x1 + o, u0, u1);
-        }
+        mv(S, y, hb, ptr(r, 7), mbuf, mb, M, ptr(r, 6), 0, 0, 0, 0, u0, u1);
+        for (let s = 0; s < S; s++) addInto(y + <usize>s * hb, x1 + <usize>s * hb, u0, u1);
         barrier(nt);
       }
       const t = x; x = y; y = t;
@@ -258,6 +258,5 @@ export function inferStep(d: usize, logits: bool, tid: i32, nt: i32): void {
   }
   if (!logits) return;
   const Vp = word(d, 10), q0 = share(Vp >> 5, tid, nt) << 2, q1 = share(Vp >> 5, tid + 1, nt) << 2;
-  const lg = ptr(d, 16), vb = <usize>Vp << 2;
-  for (let s = 0; s < S; s++) mv(lg + <usize>s * vb, ptr(d, 15), top + <usize>s * hb, H, ptr(d, 14), 0, 0, 0, q0, q1);
+  mv(S, ptr(d, 16), <usize>Vp << 2, ptr(d, 15), top, hb, H, ptr(d, 14), 0, 0, 0, 0, q0, q1);
 }
