@@ -1,6 +1,17 @@
 // The simd engine's inference plan: packs the weights once into the layout assembly/infer.ts
-// reads (panels of 8 output columns, gates of a unit group side by side), writes the plan's
-// descriptor, and runs one command per character.
+// reads, writes the plan's descriptor, and runs one command per character.
+//
+// Descriptor (i32 words; addresses are byte addresses in the engine's memory):
+//   0 cell (0 lstm, 1 gru, 2 rnn, 3 mingru, 4 minlstm)  1 streams  2 vocab  3 embed  4 hidden
+//   5 layers  6 MLP width (0: none)  7 gates  8-10 hidden, MLP width and vocab padded to 32
+//   11 embedding table  12 stem panels (0: none)  13 final norm gains  14 head panels  15 head bias
+//   16 logits (streams × padded vocab)  17 ids (i32 per stream)  18-20 residual streams x, y, x1
+//   21 MLP activations  22 per-thread scratch  23 its stride  24 which h buffer is current
+// then 16 words per layer:
+//   lstm/gru/rnn: 0 w_x  1 w_h  2 bias (gru: b_x)  3 gru b_h  4-5 h ping-pong  6 lstm c
+//                 7 pre-activations  8 gru recurrent pre-activations  9 input width
+//   mingru/minlstm: 0 norm1  1 w  2 bias  3 norm2  4 mlp.w1  5 mlp.b1  6 mlp.w2  7 mlp.b2
+//                 8 scan state h  9 projections
 import type { InferModel, InferPlan } from '../engine.js';
 import { checkIds, checkInferModel, checkLogitsOut, checkState, stateSize } from '../infer-check.js';
 import type { Ctx } from './context.js';
@@ -11,7 +22,7 @@ const GATES = { lstm: 4, gru: 3, rnn: 1, mingru: 2, minlstm: 3 } as const;
 const HEADER = 32, PER_LAYER = 16;
 /** Descriptor words the kernel and this file share. */
 const W = { logits: 16, ids: 17, par: 24 } as const;
-/** Packed weight floats × streams below which a step never splits: a barrier costs more than the split saves. */
+/** Weight floats × streams below which a step stays on one thread untried: too little work to win back a barrier per layer. */
 const PAR_WEIGHTS = 1 << 16;
 /**
  * Whether splitting pays depends on the model, the cores and what else the machine runs (on a
