@@ -1,28 +1,38 @@
-// `charnn sample`: stream generated text to stdout as it is produced. A reader that goes away
-// (`| head`) ends sampling at once, quietly.
+// `charnn sample`: text generated from a checkpoint, written as it is produced. One sample streams
+// to stdout (or --output); --count N samples run side by side as one batch and are printed one
+// after the other, each under a header. A reader that goes away (`| head`) ends sampling at once.
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { readFile, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
 import type { Command } from 'commander';
+import { UserError } from '../errors.js';
 import { sample } from '../sample/sample.js';
 import { ENGINE_FLAGS, jsonFlag } from './common-flags.js';
 import { errColor as c, stdout } from './io.js';
 import { openModel } from './open.js';
 import { addFlags, type FlagSpec } from './parse.js';
+import { checkRunFiles } from './paths.js';
 import { jsonLine, makeUi } from './ui.js';
 
 interface SampleFlags {
-  prime: string; length: number; temperature: number; topK?: number; topP?: number; greedy?: boolean;
-  seed: number; backend: string; threads?: number; json?: boolean;
+  prime: string; primeFile?: string; length: number; temperature: number; topK?: number; topP?: number; greedy?: boolean;
+  seed: number; count: number; stop?: string; output?: string; backend: string; threads?: number; json?: boolean;
 }
 
 const SAMPLE_FLAGS: FlagSpec[] = [
   { key: 'prime', flag: '--prime', arg: '<text>', kind: { type: 'text' }, default: '', help: 'text the generation continues (characters the model lacks are skipped)' },
-  { key: 'length', flag: '--length', arg: '<n>', kind: { type: 'int', min: 0, max: 1e9 }, default: 500, help: 'characters to generate' },
+  { key: 'primeFile', flag: '--prime-file', arg: '<file>', kind: { type: 'text' }, help: 'read the prime from a UTF-8 file instead' },
+  { key: 'length', flag: '--length', arg: '<n>', kind: { type: 'int', min: 0, max: 1e9 }, default: 500, help: 'characters to generate per sample' },
   { key: 'temperature', flag: '--temperature', arg: '<t>', kind: { type: 'float', min: 0, max: 100, minExclusive: true }, default: 1, help: 'sampling temperature; lower is more conservative' },
   { key: 'topK', flag: '--top-k', arg: '<k>', kind: { type: 'int', min: 1 }, help: 'sample only among the k most likely characters' },
   { key: 'topP', flag: '--top-p', arg: '<p>', kind: { type: 'float', min: 0, max: 1, minExclusive: true }, help: 'sample only from the smallest set of characters with total probability p' },
   { key: 'greedy', flag: '--greedy', kind: { type: 'switch' }, help: 'always take the most likely character' },
-  { key: 'seed', flag: '--seed', arg: '<n>', kind: { type: 'int', min: 0, max: 2 ** 32 - 1 }, default: 42, help: 'random seed (same seed: same text)' },
+  { key: 'seed', flag: '--seed', arg: '<n>', kind: { type: 'int', min: 0, max: 2 ** 32 - 1 }, default: 42, help: 'random seed (same seed: same text; sample i of --count is the same whatever the count)' },
+  { key: 'count', flag: '--count', arg: '<n>', kind: { type: 'int', min: 1, max: 4096 }, default: 1, help: 'independent samples, generated side by side as one batch' },
+  { key: 'stop', flag: '--stop', arg: '<text>', kind: { type: 'text' }, help: 'end a sample once its text ends with this string' },
+  { key: 'output', flag: '--output', arg: '<file>', kind: { type: 'text' }, help: 'write the text to this file instead of stdout (it appears whole when sampling ends)' },
   ...ENGINE_FLAGS,
-  jsonFlag('print one JSON object with the text instead of streaming it'),
+  jsonFlag('print one JSON object with the text(s) instead of streaming'),
 ];
 
 export function registerSample(program: Command): void {
@@ -32,26 +42,70 @@ export function registerSample(program: Command): void {
     .argument('<checkpoint>', '.ckpt file written by charnn train');
   addFlags(cmd, SAMPLE_FLAGS)
     .addHelpText('after', `
-Example:
-  charnn sample checkpoints/shakespeare.ckpt --prime "ROMEO:" --length 400 --temperature 0.8 --seed 7`)
+Examples:
+  charnn sample checkpoints/shakespeare.ckpt --prime "ROMEO:" --length 400 --temperature 0.8 --seed 7
+  charnn sample checkpoints/shakespeare.ckpt --count 4 --stop $'\\n\\n' --length 2000`)
     .action(async (ckpt: string, f: SampleFlags) => {
       const ui = makeUi(!!f.json);
+      if (f.primeFile && f.prime) throw new UserError('give --prime or --prime-file, not both');
+      const inputs = [{ what: 'checkpoint', path: ckpt }, ...(f.primeFile ? [{ what: '--prime-file', path: f.primeFile }] : [])];
+      await checkRunFiles(inputs, f.output ? [{ what: '--output', path: f.output }] : []);
+      const prime = f.primeFile ? await readPrime(f.primeFile) : f.prime;
       const { file, engine, weights } = await openModel(ui, ckpt, f.backend, f.threads);
+      const sink = f.output ? await openOutput(f.output) : null;
+      const write = (text: string) => (sink ? sink.stream.write(text) : stdout.write(text));
+      const live = f.count === 1 && !ui.json;
       try {
         const r = await sample(weights, file.vocab, {
-          prime: f.prime, length: f.length, temperature: f.temperature, topK: f.topK, topP: f.topP, greedy: f.greedy, seed: f.seed,
-          onText: ui.json ? undefined : (t) => stdout.write(t),
-          shouldStop: () => !stdout.ok,
+          prime, length: f.length, temperature: f.temperature, topK: f.topK, topP: f.topP, greedy: f.greedy, seed: f.seed,
+          count: f.count, stop: f.stop, keep: !live,
+          onText: live ? (_s, t) => write(t) : undefined,
+          shouldStop: () => !stdout.ok && !sink,
         });
         if (ui.json) {
-          jsonLine({ text: r.text, chars: f.length, seconds: r.seconds, chars_per_sec: f.length / r.seconds, skipped_prime_chars: r.skipped.length });
+          const per = r.generated / Math.max(1, f.count);
+          jsonLine({ text: r.text, ...(f.count > 1 ? { texts: r.texts } : {}), ended: r.ended, chars: per, seconds: r.seconds, chars_per_sec: r.generated / r.seconds, skipped_prime_chars: r.skipped.length });
+        } else if (live) {
+          write('\n');
         } else {
-          stdout.write('\n');
-          if (r.skipped.length) ui.note(c.yellow(`--prime: skipped ${r.skipped.length} characters not in the model's vocabulary: ${JSON.stringify(r.skipped.join(''))}`));
+          r.texts.forEach((t, i) => write(`${i > 0 ? '\n' : ''}──── sample ${i + 1} of ${f.count} (seed ${f.seed}) ────\n${t}\n`));
         }
-        await stdout.flush();
+        if (sink) await sink.commit();
+        if (r.skipped.length) ui.note(c.yellow(`--prime: skipped ${r.skipped.length} characters not in the model's vocabulary: ${JSON.stringify(r.skipped.join(''))}`));
       } finally {
+        await sink?.abandon();
         engine.dispose();
       }
     });
+}
+
+async function readPrime(file: string): Promise<string> {
+  try {
+    return (await readFile(file, 'utf8')).replace(/^\uFEFF/, '');
+  } catch (e) {
+    throw new UserError(`--prime-file ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+}
+
+/** --output is written beside its target and renamed into place at the end: a failed run leaves the old file. */
+async function openOutput(file: string): Promise<{ stream: WriteStream; commit(): Promise<void>; abandon(): Promise<void> }> {
+  const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.tmp-${process.pid}`);
+  const stream = createWriteStream(tmp, { flags: 'w' });
+  let failure: string | null = null, done = false;
+  stream.on('error', (e: NodeJS.ErrnoException) => (failure ??= e.code ?? e.message));
+  const end = () => new Promise<void>((resolve) => (stream.closed ? resolve() : stream.end(resolve)));
+  return {
+    stream,
+    async commit() {
+      await end();
+      if (failure) throw new UserError(`--output ${file}: ${failure === 'ENOSPC' ? 'no space left on the device' : failure}`);
+      await rename(tmp, file);
+      done = true;
+    },
+    async abandon() {
+      if (done) return;
+      await end();
+      await rm(tmp, { force: true });
+    },
+  };
 }

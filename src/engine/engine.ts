@@ -169,6 +169,32 @@ export interface AdamWArgs {
   gradScale: number;
 }
 
+/**
+ * The model an inference plan runs: its shape and where each named parameter (the names of
+ * src/model/params.ts) starts in the flat parameter tensor. Plain data, so engines need no model code.
+ */
+export interface InferModel {
+  cell: 'lstm' | 'gru' | 'rnn' | 'mingru' | 'minlstm';
+  vocab: number; embed: number; hidden: number; layers: number;
+  /** MLP expansion of the residual blocks (0: none); ignored by lstm, gru, rnn. */
+  mlp: number;
+  params: Tensor;
+  offset: (name: string) => number;
+}
+
+/**
+ * An engine's inference state for `streams` independent streams: weights packed once (a snapshot
+ * taken at prepare time), the recurrent state and the last logits. No activations are kept.
+ * State layout for read/write, whatever the engine: per layer, h (streams × hidden), then for
+ * lstm c (streams × hidden).
+ */
+export interface InferPlan {
+  readonly streams: number;
+  readonly vocab: number;
+  /** Floats in the state vector of inferReadState / inferWriteState. */
+  readonly stateSize: number;
+}
+
 export interface Engine {
   /** Backend name as the user selects it, e.g. "cpu", "webasm", "simd". */
   readonly name: string;
@@ -218,4 +244,17 @@ export interface Engine {
   /** out[outOff] = Σ x[xOff + i]² for i < len. */
   sumSquares(out: Tensor, outOff: number, x: Tensor, xOff: number, len: number): void;
   adamw(args: AdamWArgs): void;
+
+  /** Packs the model's weights for one-character steps of `streams` streams; the state starts at zero. */
+  inferPrepare(model: InferModel, streams: number): InferPlan;
+  /**
+   * Advances every stream by one character: ids[s] is stream s's input. With `logits`, also runs
+   * the head; each stream's numbers are the same whatever the stream count or thread count.
+   */
+  inferStep(plan: InferPlan, ids: ArrayLike<number>, logits: boolean): void;
+  /** Copies the logits of the last step that computed them (streams × vocab) into out. */
+  inferLogits(plan: InferPlan, out: Float32Array): Promise<void>;
+  inferReset(plan: InferPlan): void;
+  inferReadState(plan: InferPlan): Promise<Float32Array>;
+  inferWriteState(plan: InferPlan, state: Float32Array): void;
 }

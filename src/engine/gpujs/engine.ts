@@ -1,12 +1,13 @@
 // The Engine ops as gpu.js kernels. Each op validates its ranges, runs one or more kernels from
 // kernels.ts and commits their outputs; where the data lives is the backend's business.
 import type {
-  AdamWArgs, Engine, GruBackwardArgs, GruForwardArgs, LstmBackwardArgs, LstmForwardArgs, MatmulArgs, MinScanBackwardArgs,
+  AdamWArgs, Engine, InferModel, InferPlan, GruBackwardArgs, GruForwardArgs, LstmBackwardArgs, LstmForwardArgs, MatmulArgs, MinScanBackwardArgs,
   MinScanForwardArgs, RmsNormArgs, RmsNormBackwardArgs, SoftmaxXentArgs, Tensor,
 } from '../engine.js';
 import { type ArrayArg, type Backend, type GTensor, type KernelArg, checkRange } from './backend.js';
 import * as K from './kernels.js';
 import * as KC from './kernels-cells.js';
+import { ComposedInferPlan, composedPlan } from '../infer-composed.js';
 
 /** Sum-of-squares block per partial-sum thread: short enough to keep float32 sums accurate. */
 const SUM_CHUNK = 256;
@@ -311,6 +312,14 @@ export class GpuJsEngine implements Engine {
     checkRange(out as GTensor, outOff, 1, 'sumSquares output');
     this.b.commit(out, outOff, total!, 1);
   }
+
+  // Inference is composed from the ops above, one kernel per piece of the step (no fused kernel).
+  inferPrepare(model: InferModel, streams: number): InferPlan { return new ComposedInferPlan(this, model, streams); }
+  inferStep(plan: InferPlan, ids: ArrayLike<number>, logits: boolean): void { composedPlan(plan).step(ids, logits); }
+  inferLogits(plan: InferPlan, out: Float32Array): Promise<void> { return composedPlan(plan).readLogits(out); }
+  inferReset(plan: InferPlan): void { composedPlan(plan).reset(); }
+  inferReadState(plan: InferPlan): Promise<Float32Array> { return composedPlan(plan).readState(); }
+  inferWriteState(plan: InferPlan, state: Float32Array): void { composedPlan(plan).writeState(state); }
 
   adamw(p: AdamWArgs): void {
     for (let start = 0; start < p.len; start += MAX_PASS) {

@@ -3,6 +3,7 @@
 // model code.
 import type { AdamWArgs, Engine, LstmBackwardArgs, LstmForwardArgs, MatmulArgs, SoftmaxXentArgs, Tensor } from '../engine.js';
 import * as cells from './cells.js';
+import { JsInferPlan } from './infer.js';
 
 class JsTensor implements Tensor {
   readonly data: Float32Array;
@@ -12,6 +13,10 @@ class JsTensor implements Tensor {
 }
 
 const d = (t: Tensor): Float32Array => (t as JsTensor).data;
+const jp = (p: unknown): JsInferPlan => {
+  if (!(p instanceof JsInferPlan)) throw new TypeError('js engine: not an inference plan of this engine');
+  return p;
+};
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
 export function createJsEngine(): Engine {
@@ -91,6 +96,12 @@ export function createJsEngine(): Engine {
       d(out)[outOff] = s;
     },
     adamw,
+    inferPrepare: (model, streams) => new JsInferPlan(model, d(model.params), streams),
+    inferStep: (plan, ids, logits) => jp(plan).step(ids, logits),
+    inferLogits: async (plan, out) => jp(plan).readLogits(out),
+    inferReset: (plan) => jp(plan).reset(),
+    inferReadState: async (plan) => jp(plan).readState(),
+    inferWriteState: (plan, state) => jp(plan).writeState(state),
   };
 }
 

@@ -3,7 +3,7 @@
 // bit-identical results for any thread count (see assembly/matmul.ts and assembly/optim.ts).
 import os from 'node:os';
 import type {
-  AdamWArgs, Engine, GruBackwardArgs, GruForwardArgs, LstmBackwardArgs, LstmForwardArgs, MatmulArgs,
+  AdamWArgs, Engine, InferModel, InferPlan, GruBackwardArgs, GruForwardArgs, LstmBackwardArgs, LstmForwardArgs, MatmulArgs,
   MinScanBackwardArgs, MinScanForwardArgs, RmsNormArgs, RmsNormBackwardArgs, SoftmaxXentArgs, Tensor,
 } from '../engine.js';
 import { Arena } from './arena.js';
@@ -11,6 +11,7 @@ import { Ctx } from './context.js';
 import { Op } from './layout.js';
 import { kernelsModule } from './locate.js';
 import * as C from './ops-cells.js';
+import { SimdInferPlan, prepareInfer } from './ops-infer.js';
 import * as O from './ops-optim.js';
 import * as T from './ops-tensor.js';
 import { Pool } from './pool.js';
@@ -119,4 +120,16 @@ class SimdEngine implements Engine {
   softmaxXent(args: SoftmaxXentArgs): void { O.softmaxXent(this.cx, args); }
   sumSquares(out: Tensor, outOff: number, x: Tensor, xOff: number, len: number): void { this.sq.run(out, outOff, x, xOff, len); }
   adamw(args: AdamWArgs): void { O.adamw(this.cx, args); }
+
+  inferPrepare(model: InferModel, streams: number): InferPlan { return prepareInfer(this.cx, model, streams); }
+  inferStep(plan: InferPlan, ids: ArrayLike<number>, logits: boolean): void { this.plan(plan).step(ids, logits); }
+  async inferLogits(plan: InferPlan, out: Float32Array): Promise<void> { this.plan(plan).readLogits(out); }
+  inferReset(plan: InferPlan): void { this.plan(plan).reset(); }
+  async inferReadState(plan: InferPlan): Promise<Float32Array> { return this.plan(plan).readState(); }
+  inferWriteState(plan: InferPlan, state: Float32Array): void { this.plan(plan).writeState(state); }
+
+  private plan(p: InferPlan): SimdInferPlan {
+    if (!(p instanceof SimdInferPlan) || p.cx !== this.cx) throw new TypeError('simd engine: not an inference plan of this engine');
+    return p;
+  }
 }

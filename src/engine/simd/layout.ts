@@ -6,6 +6,8 @@ export const CTL = 64;
 /** Byte address of the command's arguments, float64 each. */
 export const ARGS = 128;
 export const MAX_ARGS = 16;
+/** Int32 words of the inference step's barrier (count, generation), on separate cache lines (assembly/infer.ts). */
+export const BARRIER = 1024;
 /** First byte of the tensor arena. */
 export const ARENA_START = 4096;
 
@@ -43,6 +45,7 @@ export const Op = {
   RmsNormForward: 24,
   RmsNormBackwardDx: 25,
   RmsNormBackwardDw: 26,
+  InferStep: 27,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 

@@ -11,6 +11,7 @@ import { gruForward, gruBackward } from './gru';
 import { minScanForward, minScanBackward } from './minscan';
 import { rmsNormForward, rmsNormBackwardDx, rmsNormBackwardDw } from './rmsnorm';
 import { sumSquaresPartials, sumPartials, adamw, SQ_CHUNK } from './optim';
+import { inferStep } from './infer';
 
 export function scratchBytes(): i32 { return SCRATCH_BYTES; }
 export function sqChunk(): i32 { return SQ_CHUNK; }
@@ -45,6 +46,7 @@ export function run(tid: i32, nt: i32): void {
     case 24: rmsNormForward(argP(0), argP(1), argP(2), argP(3), argI(4), argI(5), <f32>argF(6), tid, nt); break;
     case 25: rmsNormBackwardDx(argP(0), argP(1), argP(2), argP(3), argP(4), argI(5), argI(6), tid, nt); break;
     case 26: rmsNormBackwardDw(argP(0), argP(1), argP(2), argP(3), argI(4), argI(5), tid, nt); break;
+    case 27: inferStep(argP(0), argI(1) != 0, tid, nt); break;
     default: break;
   }
 }

@@ -49,7 +49,7 @@ export function tanhBackward(dx: usize, y: usize, dy: usize, len: i32, tid: i32,
 }
 
 /** tanh(√(2/π)·(x + 0.044715·x³)) */
-@inline function geluT(x: v128): v128 {
+@inline export function geluT(x: v128): v128 {
   const x3 = f32x4.mul(f32x4.mul(x, x), x);
   return vtanh(f32x4.mul(f32x4.splat(GELU_C), f32x4.add(x, f32x4.mul(f32x4.splat(GELU_A), x3))));
 }

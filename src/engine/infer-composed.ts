@@ -1,0 +1,140 @@
+// An inference plan built from an engine's ordinary ops, one op per piece of the step: what a
+// backend without a fused step (gpu.js) runs. It mirrors the training forward at T = 1 but keeps
+// only what the next character needs: the recurrent state, ping-ponged so no op's output aliases
+// its input.
+import type { Engine, InferModel, InferPlan, Tensor } from './engine.js';
+import { checkIds, checkInferModel, checkLogitsOut, checkState, stateSize } from './infer-check.js';
+
+const RMS_EPS = 1e-6;
+const GATES = { lstm: 4, gru: 3, rnn: 1, mingru: 2, minlstm: 3 } as const;
+
+export class ComposedInferPlan implements InferPlan {
+  readonly vocab: number;
+  readonly stateSize: number;
+  /** The weights, copied at prepare time. */
+  private readonly P: Tensor;
+  private readonly ids: Tensor; private readonly hostIds: Float32Array;
+  private readonly emb: Tensor;
+  /** Per layer, two S×H slots [old | new] (the scan's (steps+1)·batch layout); c likewise for the LSTM. */
+  private readonly h: Tensor[]; private readonly c: Tensor[];
+  private readonly pre: Tensor; private readonly preH: Tensor; private readonly act: Tensor;
+  private readonly xa: Tensor; private readonly xb: Tensor; private readonly x1: Tensor;
+  private readonly n: Tensor; private readonly rstd: Tensor; private readonly m: Tensor; private readonly g: Tensor;
+  private readonly logits: Tensor;
+
+  constructor(private readonly e: Engine, private readonly md: InferModel, readonly streams: number) {
+    checkInferModel(md, streams);
+    const S = streams, H = md.hidden, wide = S * Math.max(GATES[md.cell], md.mlp, 1) * H;
+    this.vocab = md.vocab;
+    this.stateSize = stateSize(md, streams);
+    this.P = e.tensor(md.params.size);
+    e.copy(this.P, 0, md.params, 0, md.params.size);
+    this.ids = e.tensor(S); this.hostIds = new Float32Array(S);
+    this.emb = e.tensor(S * md.embed);
+    this.h = Array.from({ length: md.layers }, () => e.tensor(2 * S * H));
+    this.c = Array.from({ length: md.cell === 'lstm' ? md.layers : 0 }, () => e.tensor(2 * S * H));
+    this.pre = e.tensor(wide); this.preH = e.tensor(wide); this.act = e.tensor(wide);
+    this.xa = e.tensor(S * H); this.xb = e.tensor(S * H); this.x1 = e.tensor(S * H);
+    this.n = e.tensor(S * H); this.rstd = e.tensor(S); this.m = e.tensor(wide); this.g = e.tensor(wide);
+    this.logits = e.tensor(S * md.vocab);
+  }
+
+  step(ids: ArrayLike<number>, logits: boolean): void {
+    checkIds(this, ids);
+    const { e, md, P, streams: S } = this, H = md.hidden, off = md.offset;
+    for (let s = 0; s < S; s++) this.hostIds[s] = ids[s];
+    e.write(this.ids, this.hostIds);
+    e.embedding(this.emb, 0, P, off('embed.weight'), this.ids, 0, S, md.embed);
+    const [top, topOff] = md.cell === 'mingru' || md.cell === 'minlstm' ? this.residual() : this.classic();
+    if (!logits) return;
+    e.broadcastRow(this.logits, 0, P, off('head.bias'), S, md.vocab);
+    e.matmul({ c: this.logits, a: top, aOff: topOff, b: P, bOff: off('head.weight'), m: S, n: md.vocab, k: H, accumulate: true });
+  }
+
+  private classic(): [Tensor, number] {
+    const { e, md, P, streams: S } = this, H = md.hidden, off = md.offset, G = GATES[md.cell] * H, SH = S * H;
+    let x: Tensor = this.emb;
+    for (let l = 0; l < md.layers; l++) {
+      const p = `${md.cell}.${l}`, h = this.h[l];
+      e.broadcastRow(this.pre, 0, P, off(md.cell === 'gru' ? `${p}.b_x` : `${p}.bias`), S, G);
+      e.matmul({ c: this.pre, a: x, b: P, bOff: off(`${p}.w_x`), m: S, n: G, k: l === 0 ? md.embed : H, accumulate: true });
+      if (md.cell === 'gru') {
+        e.broadcastRow(this.preH, 0, P, off(`${p}.b_h`), S, G);
+        e.matmul({ c: this.preH, a: h, b: P, bOff: off(`${p}.w_h`), m: S, n: G, k: H, accumulate: true });
+        e.gruForward({ gx: this.pre, gh: this.preH, hPrev: h, act: this.act, h, hOff: SH, batch: S, hidden: H });
+      } else {
+        e.matmul({ c: this.pre, a: h, b: P, bOff: off(`${p}.w_h`), m: S, n: G, k: H, accumulate: true });
+        if (md.cell === 'rnn') e.tanhForward(h, SH, this.pre, 0, SH);
+        else e.lstmForward({ pre: this.pre, act: this.act, cPrev: this.c[l], c: this.c[l], cOff: SH, h, hOff: SH, batch: S, hidden: H });
+      }
+      e.copy(h, 0, h, SH, SH);
+      if (this.c[l]) e.copy(this.c[l], 0, this.c[l], SH, SH);
+      x = h;
+    }
+    return [x, 0];
+  }
+
+  private residual(): [Tensor, number] {
+    const { e, md, P, streams: S } = this, D = md.hidden, off = md.offset, SD = S * D, K = GATES[md.cell], M = md.mlp * D;
+    let x = this.xa, y = this.xb;
+    if (md.embed !== D) e.matmul({ c: x, a: this.emb, b: P, bOff: off('stem.weight'), m: S, n: D, k: md.embed });
+    else e.copy(x, 0, this.emb, 0, SD);
+    for (let l = 0; l < md.layers; l++) {
+      const p = `${md.cell}.${l}`, h = this.h[l];
+      e.rmsNormForward({ x, w: P, wOff: off(`${p}.norm1`), out: this.n, rstd: this.rstd, rows: S, cols: D, eps: RMS_EPS });
+      e.broadcastRow(this.pre, 0, P, off(`${p}.bias`), S, K * D);
+      e.matmul({ c: this.pre, a: this.n, b: P, bOff: off(`${p}.w`), m: S, n: K * D, k: D, accumulate: true });
+      e.minScanForward({ cell: md.cell as 'mingru' | 'minlstm', proj: this.pre, act: this.act, h, steps: 1, batch: S, hidden: D });
+      e.copy(h, 0, h, SD, SD);
+      if (M === 0) {
+        e.add(y, 0, x, 0, h, 0, SD);
+      } else {
+        e.add(this.x1, 0, x, 0, h, 0, SD);
+        e.rmsNormForward({ x: this.x1, w: P, wOff: off(`${p}.norm2`), out: this.n, rstd: this.rstd, rows: S, cols: D, eps: RMS_EPS });
+        e.broadcastRow(this.m, 0, P, off(`${p}.mlp.b1`), S, M);
+        e.matmul({ c: this.m, a: this.n, b: P, bOff: off(`${p}.mlp.w1`), m: S, n: M, k: D, accumulate: true });
+        e.geluForward(this.g, 0, this.m, 0, S * M);
+        e.broadcastRow(y, 0, P, off(`${p}.mlp.b2`), S, D);
+        e.matmul({ c: y, a: this.g, b: P, bOff: off(`${p}.mlp.w2`), m: S, n: D, k: M, accumulate: true });
+        e.add(y, 0, y, 0, this.x1, 0, SD);
+      }
+      [x, y] = [y, x];
+    }
+    e.rmsNormForward({ x, w: P, wOff: off('norm_f'), out: this.n, rstd: this.rstd, rows: S, cols: D, eps: RMS_EPS });
+    return [this.n, 0];
+  }
+
+  async readLogits(out: Float32Array): Promise<void> {
+    checkLogitsOut(this, out);
+    out.set(await this.e.read(this.logits));
+  }
+
+  reset(): void {
+    for (const t of [...this.h, ...this.c]) this.e.zero(t);
+  }
+
+  async readState(): Promise<Float32Array> {
+    const out = new Float32Array(this.stateSize), n = this.streams * this.md.hidden;
+    let o = 0;
+    for (let l = 0; l < this.md.layers; l++) {
+      out.set(await this.e.read(this.h[l], 0, n), o); o += n;
+      if (this.c[l]) { out.set(await this.e.read(this.c[l], 0, n), o); o += n; }
+    }
+    return out;
+  }
+
+  writeState(state: Float32Array): void {
+    checkState(this, state);
+    const n = this.streams * this.md.hidden;
+    let o = 0;
+    for (let l = 0; l < this.md.layers; l++) {
+      this.e.write(this.h[l], state.subarray(o, o + n)); o += n;
+      if (this.c[l]) { this.e.write(this.c[l], state.subarray(o, o + n)); o += n; }
+    }
+  }
+}
+
+export function composedPlan(plan: InferPlan): ComposedInferPlan {
+  if (!(plan instanceof ComposedInferPlan)) throw new TypeError('not an inference plan of this engine');
+  return plan;
+}

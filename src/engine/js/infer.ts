@@ -1,0 +1,169 @@
+// The inference step in plain loops: the readable statement of what every engine's fused step
+// computes, in the same order as the training forward of src/model/*.ts (bias, then the input
+// product, then the recurrent product; the residual blocks as x + cell(norm(x)), then the MLP).
+import type { InferModel, InferPlan } from '../engine.js';
+import { checkIds, checkInferModel, checkLogitsOut, checkState, stateSize } from '../infer-check.js';
+import { gelu } from './cells.js';
+
+const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+const g = (x: number): number => (x >= 0 ? x + 0.5 : sigmoid(x));
+const RMS_EPS = 1e-6;
+const GATES = { lstm: 4, gru: 3, rnn: 1, mingru: 2, minlstm: 3 } as const;
+
+/** out[j] (+)= Σ_p x[p]·W[p·n + j], the sum taken first as the js matmul does. */
+function product(out: Float32Array, x: Float32Array, xOff: number, k: number, W: Float32Array, wOff: number, n: number, acc: boolean): void {
+  for (let j = 0; j < n; j++) {
+    let s = 0;
+    for (let p = 0; p < k; p++) s += x[xOff + p] * W[wOff + p * n + j];
+    out[j] = acc ? out[j] + s : s;
+  }
+}
+
+function rmsNorm(out: Float32Array, x: Float32Array, xOff: number, w: Float32Array, wOff: number, n: number): void {
+  let ss = 0;
+  for (let j = 0; j < n; j++) ss += x[xOff + j] ** 2;
+  const rstd = 1 / Math.sqrt(ss / n + RMS_EPS);
+  for (let j = 0; j < n; j++) out[j] = x[xOff + j] * rstd * w[wOff + j];
+}
+
+export class JsInferPlan implements InferPlan {
+  readonly vocab: number;
+  readonly stateSize: number;
+  private readonly P: Float32Array;
+  /** Per layer, streams × hidden. */
+  readonly h: Float32Array[];
+  readonly c: Float32Array[];
+  readonly logits: Float32Array;
+  private readonly off: (name: string) => number;
+  private readonly pre: Float32Array; private readonly preH: Float32Array;
+  private readonly x: Float32Array; private readonly x1: Float32Array;
+  private readonly n: Float32Array; private readonly m: Float32Array; private readonly y: Float32Array;
+
+  constructor(private readonly md: InferModel, params: Float32Array, readonly streams: number) {
+    checkInferModel(md, streams);
+    const H = md.hidden, S = streams, wide = Math.max(GATES[md.cell], md.mlp) * H;
+    this.vocab = md.vocab;
+    this.stateSize = stateSize(md, streams);
+    this.P = params.slice();
+    this.off = md.offset;
+    this.h = Array.from({ length: md.layers }, () => new Float32Array(S * H));
+    this.c = Array.from({ length: md.cell === 'lstm' ? md.layers : 0 }, () => new Float32Array(S * H));
+    this.logits = new Float32Array(S * md.vocab);
+    this.pre = new Float32Array(wide); this.preH = new Float32Array(wide);
+    const X = Math.max(H, md.embed);
+    this.x = new Float32Array(X); this.x1 = new Float32Array(X); this.n = new Float32Array(X);
+    this.m = new Float32Array(wide); this.y = new Float32Array(X);
+  }
+
+  step(ids: ArrayLike<number>, logits: boolean): void {
+    checkIds(this, ids);
+    for (let s = 0; s < this.streams; s++) {
+      const top = this.md.cell === 'lstm' || this.md.cell === 'gru' || this.md.cell === 'rnn' ? this.classic(s, ids[s]) : this.residual(s, ids[s]);
+      if (!logits) continue;
+      const { hidden: H, vocab: V } = this.md, out = this.logits.subarray(s * V, (s + 1) * V);
+      out.set(this.P.subarray(this.off('head.bias'), this.off('head.bias') + V));
+      product(out, top, 0, H, this.P, this.off('head.weight'), V, true);
+    }
+  }
+
+  /** The LSTM, GRU and Elman stacks; returns the top layer's h of stream s. */
+  private classic(s: number, id: number): Float32Array {
+    const { P, off, pre, preH } = this, { cell, hidden: H, embed: E, layers } = this.md;
+    let x = P.subarray(off('embed.weight') + id * E, off('embed.weight') + (id + 1) * E);
+    for (let l = 0; l < layers; l++) {
+      const p = `${cell}.${l}`, h = this.h[l].subarray(s * H, (s + 1) * H), k = l === 0 ? E : H;
+      const G = GATES[cell] * H;
+      pre.set(P.subarray(off(cell === 'gru' ? `${p}.b_x` : `${p}.bias`), off(cell === 'gru' ? `${p}.b_x` : `${p}.bias`) + G));
+      product(pre, x, 0, k, P, off(`${p}.w_x`), G, true);
+      if (cell === 'gru') {
+        preH.set(P.subarray(off(`${p}.b_h`), off(`${p}.b_h`) + G));
+        product(preH, h, 0, H, P, off(`${p}.w_h`), G, true);
+        for (let j = 0; j < H; j++) {
+          const r = sigmoid(pre[j] + preH[j]), z = sigmoid(pre[H + j] + preH[H + j]);
+          const n = Math.tanh(pre[2 * H + j] + r * preH[2 * H + j]);
+          h[j] = (1 - z) * n + z * h[j];
+        }
+      } else {
+        product(pre, h, 0, H, P, off(`${p}.w_h`), G, true);
+        if (cell === 'rnn') {
+          for (let j = 0; j < H; j++) h[j] = Math.tanh(pre[j]);
+        } else {
+          const c = this.c[l].subarray(s * H, (s + 1) * H);
+          for (let j = 0; j < H; j++) {
+            const i = sigmoid(pre[j]), f = sigmoid(pre[H + j]), gg = Math.tanh(pre[2 * H + j]), o = sigmoid(pre[3 * H + j]);
+            c[j] = f * c[j] + i * gg;
+            h[j] = o * Math.tanh(c[j]);
+          }
+        }
+      }
+      x = h;
+    }
+    return x;
+  }
+
+  /** The minGRU/minLSTM residual stack; returns the final-normed stream of stream s. */
+  private residual(s: number, id: number): Float32Array {
+    const { P, off, pre, x, x1, n, m, y } = this, { cell, hidden: D, embed: E, layers, mlp } = this.md;
+    const emb = off('embed.weight') + id * E;
+    if (E !== D) product(x, P, emb, E, P, off('stem.weight'), D, false);
+    else x.set(P.subarray(emb, emb + E));
+    const K = GATES[cell], M = mlp * D;
+    for (let l = 0; l < layers; l++) {
+      const p = `${cell}.${l}`, h = this.h[l].subarray(s * D, (s + 1) * D);
+      rmsNorm(n, x, 0, P, off(`${p}.norm1`), D);
+      pre.set(P.subarray(off(`${p}.bias`), off(`${p}.bias`) + K * D));
+      product(pre, n, 0, D, P, off(`${p}.w`), K * D, true);
+      for (let j = 0; j < D; j++) {
+        let a: number, coef: number;
+        if (cell === 'mingru') {
+          const z = sigmoid(pre[j]);
+          a = 1 - z; coef = z;
+        } else {
+          const f = sigmoid(pre[j]), i = sigmoid(pre[D + j]);
+          a = f / (f + i); coef = i / (f + i);
+        }
+        h[j] = a * h[j] + coef * g(pre[(K - 1) * D + j]);
+        x1[j] = x[j] + h[j];
+      }
+      if (M === 0) { x.set(x1.subarray(0, D)); continue; }
+      rmsNorm(n, x1, 0, P, off(`${p}.norm2`), D);
+      m.set(P.subarray(off(`${p}.mlp.b1`), off(`${p}.mlp.b1`) + M));
+      product(m, n, 0, D, P, off(`${p}.mlp.w1`), M, true);
+      for (let j = 0; j < M; j++) m[j] = gelu(m[j]);
+      y.set(P.subarray(off(`${p}.mlp.b2`), off(`${p}.mlp.b2`) + D));
+      product(y, m, 0, M, P, off(`${p}.mlp.w2`), D, true);
+      for (let j = 0; j < D; j++) x[j] = y[j] + x1[j];
+    }
+    rmsNorm(n, x, 0, P, off('norm_f'), D);
+    return n;
+  }
+
+  readLogits(out: Float32Array): void {
+    checkLogitsOut(this, out);
+    out.set(this.logits);
+  }
+
+  reset(): void {
+    for (const t of [...this.h, ...this.c]) t.fill(0);
+  }
+
+  readState(): Float32Array {
+    const out = new Float32Array(this.stateSize), n = this.streams * this.md.hidden;
+    let o = 0;
+    for (let l = 0; l < this.md.layers; l++) {
+      out.set(this.h[l], o); o += n;
+      if (this.c.length) { out.set(this.c[l], o); o += n; }
+    }
+    return out;
+  }
+
+  writeState(state: Float32Array): void {
+    checkState(this, state);
+    const n = this.streams * this.md.hidden;
+    let o = 0;
+    for (let l = 0; l < this.md.layers; l++) {
+      this.h[l].set(state.subarray(o, o + n)); o += n;
+      if (this.c.length) { this.c[l].set(state.subarray(o, o + n)); o += n; }
+    }
+  }
+}

@@ -1,0 +1,255 @@
+// The simd engine's inference plan: packs the weights once into the layout assembly/infer.ts
+// reads, writes the plan's descriptor, and runs one command per character.
+//
+// Descriptor (i32 words; addresses are byte addresses in the engine's memory):
+//   0 cell (0 lstm, 1 gru, 2 rnn, 3 mingru, 4 minlstm)  1 streams  2 vocab  3 embed  4 hidden
+//   5 layers  6 MLP width (0: none)  7 gates  8-10 hidden, MLP width and vocab padded to 32
+//   11 embedding table  12 stem panels (0: none)  13 final norm gains  14 head panels  15 head bias
+//   16 logits (streams × padded vocab)  17 ids (i32 per stream)  18-20 residual streams x, y, x1
+//   21 MLP activations  22 per-thread scratch  23 its stride  24 which h buffer is current
+// then 16 words per layer:
+//   lstm/gru/rnn: 0 w_x  1 w_h  2 bias (gru: b_x)  3 gru b_h  4-5 h ping-pong  6 lstm c
+//                 7 pre-activations  8 gru recurrent pre-activations  9 input width
+//   mingru/minlstm: 0 norm1  1 w  2 bias  3 norm2  4 mlp.w1  5 mlp.b1  6 mlp.w2  7 mlp.b2
+//                 8 scan state h  9 projections
+import type { InferModel, InferPlan } from '../engine.js';
+import { checkIds, checkInferModel, checkLogitsOut, checkState, stateSize } from '../infer-check.js';
+import type { Ctx } from './context.js';
+import { Op } from './layout.js';
+
+const CELL_CODE = { lstm: 0, gru: 1, rnn: 2, mingru: 3, minlstm: 4 } as const;
+const GATES = { lstm: 4, gru: 3, rnn: 1, mingru: 2, minlstm: 3 } as const;
+const HEADER = 32, PER_LAYER = 16;
+/** Descriptor words the kernel and this file share. */
+const W = { logits: 16, ids: 17, par: 24 } as const;
+/** Weight floats × streams below which a step stays on one thread untried: too little work to win back a barrier per layer. */
+const PAR_WEIGHTS = 1 << 16;
+/**
+ * Whether splitting pays depends on the model, the cores and what else the machine runs (on a
+ * loaded machine a barrier waits for a descheduled thread and a split step is several times
+ * slower), so a plan measures: TRIAL steps each way, interleaved, then runs the faster way until
+ * the next trial RETRY steps later. Results do not depend on the choice.
+ */
+const TRIAL = 16, RETRY = 8192;
+
+/** Units come in groups of 8 (one panel per gate) and groups in blocks of 4, the kernel's step. */
+const pad = (n: number): number => Math.ceil(n / 32) * 32;
+
+/**
+ * W [k × G·n] (row-major, gate blocks of n columns) as panels of 8 columns: panel q = ug·G + g
+ * holds gate g of columns [8ug, 8ug+8); panels 4c..4c+3 are stored interleaved, k rows of 32.
+ */
+function packPanels(P: Float32Array, off: number, k: number, n: number, G: number): Float32Array {
+  const groups = pad(n) / 8, out = new Float32Array(groups * G * k * 8);
+  for (let ug = 0; ug < groups; ug++) {
+    for (let g = 0; g < G; g++) {
+      const q = ug * G + g, base = (q >> 2) * k * 32 + (q & 3) * 8;
+      for (let p = 0; p < k; p++) {
+        for (let lane = 0; lane < 8; lane++) {
+          const u = ug * 8 + lane;
+          if (u < n) out[base + p * 32 + lane] = P[off + p * G * n + g * n + u];
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** A bias (or norm gain) of G blocks of n in the panel order, zero in the pads. */
+function packVector(P: Float32Array, off: number, n: number, G: number): Float32Array {
+  const groups = pad(n) / 8, out = new Float32Array(groups * G * 8);
+  for (let ug = 0; ug < groups; ug++) {
+    for (let g = 0; g < G; g++) {
+      for (let lane = 0; lane < 8; lane++) {
+        const u = ug * 8 + lane;
+        if (u < n) out[(ug * G + g) * 8 + lane] = P[off + g * n + u];
+      }
+    }
+  }
+  return out;
+}
+
+export class SimdInferPlan implements InferPlan {
+  readonly vocab: number;
+  readonly stateSize: number;
+  private par = 0;
+  /** Steps since the last trial began, and the trial's timings (serial, split). */
+  private steps = 0;
+  private split = false;
+  private readonly times: [number[], number[]] = [[], []];
+  private buffer: SharedArrayBuffer | null = null;
+  private words!: Int32Array; private idWords!: Int32Array; private logitsView!: Float32Array;
+
+  constructor(readonly cx: Ctx, private readonly md: InferModel, readonly streams: number,
+    private readonly desc: number, private readonly hp: number, private readonly vp: number,
+    /** Per layer, the state buffers: [h0, h1, c] (classic) or [h] (residual); byte addresses. */
+    private readonly state: number[][], private readonly parallel: boolean) {
+    this.vocab = md.vocab;
+    this.stateSize = stateSize(md, streams);
+  }
+
+  private get classic(): boolean {
+    return CELL_CODE[this.md.cell] <= 2;
+  }
+
+  /** Views over the descriptor and logits, renewed when memory growth replaces the buffer. */
+  private views(): void {
+    const buf = this.cx.arena.memory.buffer;
+    if (buf === this.buffer) return;
+    this.buffer = buf;
+    this.words = new Int32Array(buf, this.desc, HEADER);
+    this.logitsView = new Float32Array(buf, this.words[W.logits], this.streams * this.vp);
+    this.idWords = new Int32Array(buf, this.words[W.ids], this.streams);
+  }
+
+  step(ids: ArrayLike<number>, logits: boolean): void {
+    checkIds(this, ids);
+    this.views();
+    for (let s = 0; s < this.streams; s++) this.idWords[s] = ids[s];
+    this.words[W.par] = this.par;
+    const a = this.cx.args();
+    a[0] = this.desc; a[1] = logits ? 1 : 0;
+    if (!this.parallel) {
+      this.cx.exec(Op.InferStep, 0, 1);
+    } else if (this.steps < 2 * TRIAL) {
+      const split = (this.steps & 1) === 1, t = performance.now();
+      this.cx.exec(Op.InferStep, split ? 1 : 0, 1);
+      this.times[split ? 1 : 0].push(performance.now() - t);
+      if (++this.steps === 2 * TRIAL) {
+        const med = (xs: number[]) => xs.sort((x, y) => x - y)[xs.length >> 1];
+        this.split = med(this.times[1]) < med(this.times[0]);
+        this.times[0].length = this.times[1].length = 0;
+      }
+    } else {
+      this.cx.exec(Op.InferStep, this.split ? 1 : 0, 1);
+      if (++this.steps === RETRY) this.steps = 0;
+    }
+    if (this.classic) this.par = 1 - this.par;
+  }
+
+  /** Whether steps currently run on every thread (after the first trial). */
+  get splitting(): boolean {
+    return this.parallel && this.split;
+  }
+
+  readLogits(out: Float32Array): void {
+    checkLogitsOut(this, out);
+    this.views();
+    const V = this.vocab;
+    for (let s = 0; s < this.streams; s++) out.set(this.logitsView.subarray(s * this.vp, s * this.vp + V), s * V);
+  }
+
+  /** The floats of layer l's current h (and c), stream-major with the padded stride. */
+  private slots(l: number): number[] {
+    const st = this.state[l];
+    if (!this.classic) return [st[0]];
+    return this.md.cell === 'lstm' ? [st[this.par], st[2]] : [st[this.par]];
+  }
+
+  reset(): void {
+    this.cx.args();
+    const n = this.streams * this.hp;
+    for (const st of this.state) for (const p of st) this.cx.arena.f32(p, n).fill(0);
+    this.par = 0;
+  }
+
+  readState(): Float32Array {
+    this.cx.args();
+    const { streams: S, hp } = this, H = this.md.hidden, out = new Float32Array(this.stateSize);
+    let o = 0;
+    for (let l = 0; l < this.md.layers; l++) {
+      for (const p of this.slots(l)) {
+        const v = this.cx.arena.f32(p, S * hp);
+        for (let s = 0; s < S; s++, o += H) out.set(v.subarray(s * hp, s * hp + H), o);
+      }
+    }
+    return out;
+  }
+
+  writeState(state: Float32Array): void {
+    checkState(this, state);
+    this.cx.args();
+    const { streams: S, hp } = this, H = this.md.hidden;
+    let o = 0;
+    for (let l = 0; l < this.md.layers; l++) {
+      for (const p of this.slots(l)) {
+        const v = this.cx.arena.f32(p, S * hp);
+        for (let s = 0; s < S; s++, o += H) v.set(state.subarray(o, o + H), s * hp);
+      }
+    }
+  }
+}
+
+export function prepareInfer(cx: Ctx, md: InferModel, S: number): SimdInferPlan {
+  checkInferModel(md, S);
+  const P = cx.arena.f32(cx.at(md.params, 0, md.params.size, 'inferPrepare params'), md.params.size).slice();
+  const off = md.offset, { cell, hidden: H, embed: E, vocab: V, layers: L } = md;
+  const G = GATES[cell], classic = CELL_CODE[cell] <= 2, Hp = pad(H), Vp = pad(V);
+  const M = classic ? 0 : md.mlp * H, Mp = pad(M);
+  const threads = cx.pool.threads;
+  const data: [number, Float32Array][] = [];
+  let weights = 0;
+  const put = (a: Float32Array): number => {
+    const p = cx.arena.alloc(a.byteLength);
+    data.push([p, a]);
+    return p;
+  };
+  const panels = (name: string, k: number, n: number, g: number): number => {
+    weights += k * g * n;
+    return put(packPanels(P, off(name), k, n, g));
+  };
+  const vector = (name: string, n: number, g: number): number => put(packVector(P, off(name), n, g));
+  const zeros = (floats: number): number => cx.arena.alloc(Math.max(floats, 1) * 4);
+
+  const d = new Int32Array(HEADER + PER_LAYER * L);
+  d[0] = CELL_CODE[cell]; d[1] = S; d[2] = V; d[3] = E; d[4] = H; d[5] = L; d[6] = M; d[7] = G;
+  d[8] = Hp; d[9] = Mp; d[10] = Vp;
+  d[11] = put(P.slice(off('embed.weight'), off('embed.weight') + V * E));
+  if (!classic && E !== H) d[12] = panels('stem.weight', E, H, 1);
+  if (!classic) d[13] = vector('norm_f', H, 1);
+  d[14] = panels('head.weight', H, V, 1);
+  d[15] = vector('head.bias', V, 1);
+  d[16] = zeros(S * Vp);
+  d[17] = zeros(S);
+  d[18] = zeros(S * Hp); d[19] = zeros(S * Hp); d[20] = zeros(S * Hp); d[21] = zeros(S * Mp);
+  // Per-thread scratch, a cache line apart: the normed inputs each thread computes for itself and
+  // the streams' embedding rows.
+  const local = Math.ceil((S * (Hp + E) * 4) / 64) * 64;
+  d[22] = cx.arena.alloc(local * threads); d[23] = local;
+  const state: number[][] = [];
+  for (let l = 0; l < L; l++) {
+    const r = HEADER + PER_LAYER * l, p = `${cell}.${l}`;
+    if (classic) {
+      const k = l === 0 ? E : H;
+      d[r] = panels(`${p}.w_x`, k, H, G);
+      d[r + 1] = panels(`${p}.w_h`, H, H, G);
+      d[r + 2] = vector(cell === 'gru' ? `${p}.b_x` : `${p}.bias`, H, G);
+      if (cell === 'gru') d[r + 3] = vector(`${p}.b_h`, H, G);
+      d[r + 4] = zeros(S * Hp); d[r + 5] = zeros(S * Hp);
+      if (cell === 'lstm') d[r + 6] = zeros(S * Hp);
+      d[r + 7] = zeros(S * G * Hp);
+      if (cell === 'gru') d[r + 8] = zeros(S * G * Hp);
+      d[r + 9] = k;
+      state.push(cell === 'lstm' ? [d[r + 4], d[r + 5], d[r + 6]] : [d[r + 4], d[r + 5]]);
+    } else {
+      d[r] = vector(`${p}.norm1`, H, 1);
+      d[r + 1] = panels(`${p}.w`, H, H, G);
+      d[r + 2] = vector(`${p}.bias`, H, G);
+      if (M) {
+        d[r + 3] = vector(`${p}.norm2`, H, 1);
+        d[r + 4] = panels(`${p}.mlp.w1`, H, M, 1);
+        d[r + 5] = vector(`${p}.mlp.b1`, M, 1);
+        d[r + 6] = panels(`${p}.mlp.w2`, M, H, 1);
+        d[r + 7] = vector(`${p}.mlp.b2`, H, 1);
+      }
+      d[r + 8] = zeros(S * Hp);
+      d[r + 9] = zeros(S * G * Hp);
+      state.push([d[r + 8]]);
+    }
+  }
+  const desc = cx.arena.alloc(d.byteLength);
+  // Every allocation is done: views taken now stay valid.
+  for (const [p, a] of data) cx.arena.f32(p, a.length).set(a);
+  new Int32Array(cx.arena.memory.buffer, desc, d.length).set(d);
+  return new SimdInferPlan(cx, md, S, desc, Hp, Vp, state, threads > 1 && weights * S >= PAR_WEIGHTS);
+}
