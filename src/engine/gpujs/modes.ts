@@ -13,7 +13,7 @@ export { firstLine } from './reason.js';
 const { GPU } = gpujs;
 
 export type GpuJsMode = 'cpu' | 'webasm' | 'headlessgl' | 'webgpu' | 'gpu';
-export const GPUJS_MODES: readonly GpuJsMode[] = ['cpu', 'webasm', 'headlessgl', 'webgpu', 'gpu'];
+export const GPUJS_MODES: readonly GpuJsMode[] = ['cpu', 'webasm', 'webgpu', 'headlessgl', 'gpu'];
 
 /** gpu.js kernel classes whose tensors live on a GPU. */
 const GL_MODES = new Set(['headlessgl', 'webgl', 'webgl2']);

@@ -4,9 +4,8 @@
 //   Ubuntu 22.04; charnn depends on a newer build (0.6.x), which the top-level import resolves to.
 // - Dawn's Vulkan backend rejects old Mesa lavapipe (22.x) on a CPU-only machine, while its OpenGL
 //   ES backend runs on llvmpipe through EGL without any display, in WebGPU "compatibility" mode.
-// So adapters are tried in order: Dawn's default backends, then OpenGL ES. Whatever answered
-// first becomes navigator.gpu, with its adapter options baked in, because gpu.js calls
-// requestAdapter() without arguments.
+// So adapters are tried in order: Dawn's default backends, then OpenGL ES. The first that answers
+// is the one navigator.gpu hands gpu.js (which calls requestAdapter() without arguments).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -72,7 +71,7 @@ async function install(): Promise<Installed> {
       for (const [name, value] of Object.entries(dawn.globals as object)) {
         if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value;
       }
-      setNavigatorGpu(wrap(instance, a.adapterOptions));
+      setNavigatorGpu(wrap(instance, adapter));
       const desc = describe(adapter);
       return { ok: true, info: { packageVersion: version ?? 'unknown', via: a.label, adapter: desc } };
     } catch (e) {
@@ -82,10 +81,14 @@ async function install(): Promise<Installed> {
   return { ok: false, reason: `the webgpu package ${version ?? ''} loaded but no WebGPU adapter answered (${tried.join('; ')})` };
 }
 
-/** A GPU object whose requestAdapter() asks with the options that worked. */
-function wrap(instance: GPU, adapterOptions: Record<string, unknown>): GPU {
+/**
+ * A GPU object whose requestAdapter() answers with the adapter found here. Asking Dawn again
+ * would redo the backend discovery, which fails once headless-gl has taken EGL (see modes.ts);
+ * gpu.js asks for one device per process, so one adapter serves it.
+ */
+function wrap(instance: GPU, adapter: GPUAdapter): GPU {
   return {
-    requestAdapter: (o?: GPURequestAdapterOptions) => instance.requestAdapter({ ...adapterOptions, ...o }),
+    requestAdapter: async () => adapter,
     getPreferredCanvasFormat: () => instance.getPreferredCanvasFormat(),
     get wgslLanguageFeatures() {
       return instance.wgslLanguageFeatures;
