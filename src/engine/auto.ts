@@ -20,6 +20,8 @@ export interface BackendStatus {
   reason?: string;
   /** Training chars/s at the probed shape, where measured. */
   charsPerSec?: number;
+  /** charsPerSec is an upper bound: the measurement ran out of time (see probe.ts). */
+  bound?: boolean;
 }
 
 export interface AutoChoice {
@@ -40,7 +42,7 @@ export interface AutoOptions {
 /** Probes one backend in its own process; with a shape, also measures its training speed. */
 export async function probeBackend(backend: string, shape: ProbeShape | null, threads?: number): Promise<BackendStatus> {
   const a = await probeInChild({ backend, threads, shape: shape ?? undefined });
-  return { backend, works: a.ok, reason: a.reason, charsPerSec: a.charsPerSec };
+  return { backend, works: a.ok, reason: a.reason, charsPerSec: a.charsPerSec, ...(a.bound ? { bound: true } : {}) };
 }
 
 /** Every backend: whether it works here and why not; chars/s for those in `measure`. */
@@ -74,11 +76,17 @@ export function decide(statuses: BackendStatus[], threads: number): { backend: A
   const simd = statuses.find((s) => s.backend === 'simd');
   const simdSpeed = simd?.works ? simd.charsPerSec ?? 0 : 0;
   const gpus = statuses.filter((s) => (GPU_BACKENDS as readonly string[]).includes(s.backend));
+  // A bound (the measurement ran out of time) is never evidence that a GPU is faster.
   const working = gpus.filter((s) => s.works && (s.charsPerSec ?? 0) > 0).sort((a, b) => b.charsPerSec! - a.charsPerSec!);
+  const fast = working.filter((s) => !s.bound);
   const simdName = `the WebAssembly SIMD engine with ${threads} thread${threads === 1 ? '' : 's'}`;
   const best = working[0];
-  if (best && best.charsPerSec! > simdSpeed) {
-    return { backend: best.backend as GpuBackend, reason: `gpu.js ${best.backend} trains this model at ${fmt(best.charsPerSec!)} chars/s, faster than simd (${fmt(simdSpeed)})` };
+  if (fast[0] && fast[0].charsPerSec! > simdSpeed) {
+    const g = fast[0];
+    return { backend: g.backend as GpuBackend, reason: `gpu.js ${g.backend} trains this model at ${fmt(g.charsPerSec!)} chars/s, faster than simd (${fmt(simdSpeed)})` };
+  }
+  if (best?.bound) {
+    return { backend: 'simd', reason: `${simdName} (${fmt(simdSpeed)} chars/s): gpu.js ${best.backend} works but is slower here (${best.reason})` };
   }
   if (best) {
     return { backend: 'simd', reason: `${simdName}: it trains this model at ${fmt(simdSpeed)} chars/s, faster than gpu.js ${best.backend} (${fmt(best.charsPerSec!)})` };

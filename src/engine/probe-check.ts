@@ -21,7 +21,12 @@ export interface ProbeAnswer {
   ok: boolean;
   reason?: string;
   charsPerSec?: number;
+  /** The measurement ran out of time: the backend works, and charsPerSec is only an upper bound. */
+  bound?: boolean;
 }
+
+/** What the child prints once the kernel check has passed, before it measures. */
+export const CHECKED = 'charnn-probe: checked';
 
 /** Null when the engine computes a known sum of squares exactly, else what went wrong. */
 export async function checkEngine(engine: Engine): Promise<string | null> {

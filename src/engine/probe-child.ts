@@ -1,7 +1,7 @@
 // One backend, probed in a process of its own (see probe.ts for why): opens it, checks a small
 // kernel round trip, and with a model shape measures training chars/s. Prints one JSON line.
 import { createEngine, type BackendName } from './select.js';
-import { checkEngine, type ProbeRequest, type ProbeAnswer } from './probe-check.js';
+import { CHECKED, checkEngine, type ProbeRequest, type ProbeAnswer } from './probe-check.js';
 import { firstLine } from './gpujs/reason.js';
 import { createGpuJsEngine, type GpuJsMode } from './gpujs/index.js';
 import { measureTrainSpeed } from '../train/throughput.js';
@@ -21,6 +21,7 @@ async function main(): Promise<ProbeAnswer> {
     const wrong = await checkEngine(engine);
     if (wrong) return { ok: false, reason: wrong };
     if (!req.shape) return { ok: true };
+    process.stdout.write(`${CHECKED}\n`);
     const s = req.shape;
     const r = await measureTrainSpeed(engine, s.config, s.batch, s.seq, s.steps ?? 2, 1);
     return { ok: true, charsPerSec: r.charsPerSec };
