@@ -18,6 +18,7 @@ import { DeviceBackend } from '../src/engine/gpujs/device.js';
 import { GpuJsEngine, MAX_PASS } from '../src/engine/gpujs/engine.js';
 import { createGpuJsEngine } from '../src/engine/gpujs/index.js';
 import { createJsEngine } from '../src/engine/js/engine.js';
+import { gpuModes } from './engines.js';
 import { failOnConsoleOutput, prng, randoms } from './support.js';
 
 const TOL = 1e-5;
@@ -41,7 +42,7 @@ const jsData = (t: Tensor): Float32Array => (t as unknown as { data: Float32Arra
 
 failOnConsoleOutput();
 
-const variants = [
+const cpuVariants = [
   { label: 'cpu', make: () => createGpuJsEngine('cpu') },
   { label: 'webasm', make: () => createGpuJsEngine('webasm') },
   {
@@ -49,6 +50,10 @@ const variants = [
     make: async (): Promise<Engine> => new GpuJsEngine('cpu', new DeviceBackend(new gpujs.GPU({ mode: 'cpu' }), 'cpu')),
   },
 ] as const;
+// scripts/test-gpu.sh sets CHARNN_GPU_MODES: the same op checks then run on real device storage.
+const variants = gpuModes.length
+  ? gpuModes.map((m) => ({ label: m, make: () => createGpuJsEngine(m) }))
+  : cpuVariants;
 
 /** A tensor's contents in the test: `data` sits at offset `off` with random padding around it. */
 interface Slot {

@@ -13,6 +13,7 @@ import { DeviceBackend } from '../src/engine/gpujs/device.js';
 import { GpuJsEngine, MAX_PASS } from '../src/engine/gpujs/engine.js';
 import { createGpuJsEngine, probeGpuJsModes } from '../src/engine/gpujs/index.js';
 import { UserError } from '../src/errors.js';
+import { gpuModes } from './engines.js';
 import { failOnConsoleOutput, prng, randoms } from './support.js';
 
 const TOL = 1e-5;
@@ -51,7 +52,7 @@ describe('probeGpuJsModes', () => {
   });
 });
 
-const variants = [
+const cpuVariants = [
   { label: 'cpu', mode: 'cpu', make: () => createGpuJsEngine('cpu') },
   { label: 'webasm', mode: 'webasm', make: () => createGpuJsEngine('webasm') },
   {
@@ -60,6 +61,10 @@ const variants = [
     make: async (): Promise<Engine> => new GpuJsEngine('cpu', new DeviceBackend(new gpujs.GPU({ mode: 'cpu' }), 'cpu')),
   },
 ] as const;
+// scripts/test-gpu.sh sets CHARNN_GPU_MODES: the same op checks then run on real device storage.
+const variants = gpuModes.length
+  ? gpuModes.map((m) => ({ label: m, mode: m, make: () => createGpuJsEngine(m) }))
+  : cpuVariants;
 
 describe.each(variants)('gpu.js engine: $label', ({ mode, make }) => {
   let e: Engine;

@@ -1,7 +1,11 @@
 // Every backend the test suite runs model-level checks through.
+//
+// CHARNN_GPU_MODES=headlessgl,webgpu (set by scripts/test-gpu.sh) runs the same suites through
+// those gpu.js GPU modes instead of the CPU engines: the GPU run checks the GPU path, and the
+// default run (npm test) stays as fast as before.
 import type { Engine } from '../src/engine/engine.js';
 import { createJsEngine } from '../src/engine/js/engine.js';
-import { createGpuJsEngine } from '../src/engine/gpujs/index.js';
+import { createGpuJsEngine, type GpuJsMode } from '../src/engine/gpujs/index.js';
 import { createSimdEngine } from '../src/engine/simd/engine.js';
 
 export interface EngineFactory {
@@ -9,10 +13,26 @@ export interface EngineFactory {
   create: () => Promise<Engine>;
 }
 
-export const engineFactories: EngineFactory[] = [
+const GPU_MODE_NAMES = ['headlessgl', 'webgpu'];
+
+/** The GPU modes this run must check; an unknown name is a mistake in the caller's setup, not a skip. */
+export const gpuModes: GpuJsMode[] = (process.env.CHARNN_GPU_MODES ?? '')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean)
+  .map((m) => {
+    if (!GPU_MODE_NAMES.includes(m)) throw new Error(`CHARNN_GPU_MODES: unknown mode "${m}" (expected ${GPU_MODE_NAMES.join(', ')})`);
+    return m as GpuJsMode;
+  });
+
+const cpuFactories: EngineFactory[] = [
   { name: 'js', create: async () => createJsEngine() },
   { name: 'gpu.js cpu', create: () => createGpuJsEngine('cpu') },
   { name: 'gpu.js webasm', create: () => createGpuJsEngine('webasm') },
   { name: 'simd, 1 thread', create: () => createSimdEngine({ threads: 1 }) },
   { name: 'simd, 2 threads', create: () => createSimdEngine({ threads: 2 }) },
 ];
+
+export const gpuFactories: EngineFactory[] = gpuModes.map((m) => ({ name: `gpu.js ${m}`, create: () => createGpuJsEngine(m) }));
+
+export const engineFactories: EngineFactory[] = gpuFactories.length ? gpuFactories : cpuFactories;

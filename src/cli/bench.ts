@@ -2,7 +2,7 @@
 // chars/s, for every backend that runs here, measured on the spot (medians).
 import type { Command } from 'commander';
 import { benchMatmul } from '../engine/bench.js';
-import { probeGpuJsModes } from '../engine/gpujs/index.js';
+import { listBackends, type BackendStatus } from '../engine/auto.js';
 import { createEngine, type BackendName } from '../engine/select.js';
 import { validateConfig, type Cell } from '../model/config.js';
 import { measureTrainSpeed } from '../train/throughput.js';
@@ -43,7 +43,13 @@ Example:
       if (!f.speed) throw new UserError('bench needs --speed (the only benchmark so far); see charnn bench --help');
       const ui = makeUi(!!f.json);
       const config = validateConfig({ cell: f.model, vocab: f.vocab, embed: f.embed, hidden: f.hidden, layers: f.layers, mlp: f.mlp });
-      const backends = f.backends ? parseList(f.backends) : await ui.wait('Probing backends', defaultBackends);
+      // Every backend, each in its own process (a GPU driver crash, or two GL stacks in one
+      // process, must not end the benchmark): works or why not, and training chars/s.
+      const statuses = await ui.wait('Probing every backend', () => listBackends({ config, batch: f.batch, seq: f.seq, steps: 2 }, { threads: f.threads }));
+      if (ui.json) for (const s of statuses) jsonLine({ type: 'backend', ...s });
+      else printStatuses(statuses);
+      // The detailed in-process table: simd unless --backends names others.
+      const backends = f.backends ? parseList(f.backends) : (['simd'] as BackendName[]);
       const B = f.batch, T = f.seq, H = f.hidden, G = 4 * H;
       const shapes = [
         { label: `${B}x${G}x${H} step`, m: B, n: G, k: H },
@@ -75,10 +81,13 @@ Example:
     });
 }
 
-async function defaultBackends(): Promise<BackendName[]> {
-  const modes = await probeGpuJsModes();
-  const gpu = modes.filter((m) => m.ok).map((m) => m.mode as BackendName);
-  return ['simd', ...gpu];
+function printStatuses(statuses: BackendStatus[]): void {
+  for (const s of statuses) {
+    const speed = s.charsPerSec ? `${fmtInt(Math.round(s.charsPerSec))} chars/s` : '';
+    const state = s.works ? chalk.green('works') : chalk.yellow(`not available: ${s.reason ?? 'unknown reason'}`);
+    process.stdout.write(`${s.backend.padEnd(11)} ${state}${speed ? `  ${speed}` : ''}\n`);
+  }
+  process.stdout.write('\n');
 }
 
 function parseList(s: string): BackendName[] {

@@ -1,10 +1,13 @@
-// Backend selection. `auto` prefers a real GPU through gpu.js (webgpu, then headless-gl), and
-// otherwise the WebAssembly SIMD engine, which beats gpu.js's CPU modes by an order of magnitude.
+// Backend selection. `auto` takes a GPU through gpu.js (webgpu or headless-gl) when it works and
+// trains faster than the WebAssembly SIMD engine at the model's shapes (auto.ts), else simd,
+// which beats gpu.js's CPU modes by an order of magnitude.
 import os from 'node:os';
 import { UserError } from '../errors.js';
 import type { Engine } from './engine.js';
 import { createJsEngine } from './js/engine.js';
-import { createGpuJsEngine, probeGpuJsModes } from './gpujs/index.js';
+import { createGpuJsEngine } from './gpujs/index.js';
+import { chooseAuto } from './auto.js';
+import type { ProbeShape } from './probe.js';
 import { createSimdEngine } from './simd/engine.js';
 
 import { BACKENDS, type BackendName } from './backends.js';
@@ -17,7 +20,20 @@ export interface EngineChoice {
   reason: string;
 }
 
-export async function createEngine(name: BackendName, opts: { threads?: number } = {}): Promise<EngineChoice> {
+/** The shape auto measures at when the caller names none: the README's LSTM 2×256 config. */
+export const DEFAULT_PROBE_SHAPE: ProbeShape = {
+  config: { cell: 'lstm', vocab: 65, embed: 64, hidden: 256, layers: 2 }, batch: 32, seq: 128,
+};
+
+export interface CreateEngineOptions {
+  threads?: number;
+  /** For auto: the model and batch it will run, so the speed comparison is at its own shapes. */
+  shape?: ProbeShape;
+  /** For auto: where its per-machine cache lives (see auto.ts). */
+  cacheDir?: string;
+}
+
+export async function createEngine(name: BackendName, opts: CreateEngineOptions = {}): Promise<EngineChoice> {
   const threads = opts.threads ?? os.availableParallelism();
   switch (name) {
     case 'simd':
@@ -27,15 +43,9 @@ export async function createEngine(name: BackendName, opts: { threads?: number }
     case 'cpu': case 'webasm': case 'headlessgl': case 'webgpu':
       return { engine: await createGpuJsEngine(name), reason: 'requested' };
     case 'auto': {
-      const modes = await probeGpuJsModes();
-      for (const gpu of ['webgpu', 'headlessgl'] as const) {
-        const m = modes.find((x) => x.mode === gpu);
-        if (m?.ok) return { engine: await createGpuJsEngine(gpu), reason: `gpu.js ${gpu} works on this machine` };
-      }
-      return {
-        engine: await createSimdEngine({ threads }),
-        reason: `no GPU backend works here (webgpu, headlessgl), so the WebAssembly SIMD engine with ${threads} thread${threads === 1 ? '' : 's'}`,
-      };
+      const pick = await chooseAuto(opts.shape ?? DEFAULT_PROBE_SHAPE, { threads, cacheDir: opts.cacheDir });
+      const engine = pick.backend === 'simd' ? await createSimdEngine({ threads }) : await createGpuJsEngine(pick.backend);
+      return { engine, reason: pick.reason + (pick.cached ? ' (measured earlier on this machine)' : '') };
     }
     default:
       throw new UserError(`--backend ${name as string} is not known; use one of: ${BACKENDS.join(', ')}`);

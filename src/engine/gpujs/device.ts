@@ -31,6 +31,15 @@ async function download(h: Handle): Promise<Float32Array> {
   throw new Error('gpu.js returned an unexpected array type from a device read');
 }
 
+/**
+ * headless-gl runs kernels synchronously, so a queue of them settles through microtasks alone and
+ * a training loop that only awaits reads would never let timers, signals (Ctrl-C) or worker
+ * messages in. One macrotask turn per host read keeps the process responsive at no real cost.
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 class DeviceTensor implements GTensor {
   h: Handle | null = null;
   constructor(readonly size: number) {}
@@ -121,6 +130,7 @@ export class DeviceBackend implements Backend {
       if (len > 0) result = (await download(d.h!)).slice(off, off + len);
     });
     this.rethrow();
+    await yieldToEventLoop();
     return result;
   }
 
@@ -143,6 +153,7 @@ export class DeviceBackend implements Backend {
   async sync(): Promise<void> {
     await this.tail;
     this.rethrow();
+    await yieldToEventLoop();
   }
 
   dispose(): void {

@@ -7,7 +7,10 @@ import type { Backend } from './backend.js';
 import { DeviceBackend } from './device.js';
 import { GpuJsEngine } from './engine.js';
 import { HostBackend } from './host.js';
-import { GPUJS_MODES, type GpuJsMode, firstLine, openMode, openModeOrThrow } from './modes.js';
+import { GPUJS_MODES, type GpuJsMode, openModeOrThrow } from './modes.js';
+import { firstLine } from './reason.js';
+import { checkEngine } from '../probe-check.js';
+import { probeInChild } from '../probe.js';
 
 export type { GpuJsMode } from './modes.js';
 export { GPUJS_MODES } from './modes.js';
@@ -31,31 +34,29 @@ export interface GpuJsModeProbe {
 
 /**
  * Which modes work here: a mode is ok only if it opens and a small kernel round trip returns
- * the right numbers (an adapter that answers can still fail to run a shader).
+ * the right numbers (an adapter that answers can still fail to run a shader). The GPU modes are
+ * probed in processes of their own (see ../probe.ts): a driver crash or two GL stacks in one
+ * process must not take the caller down.
  */
 export async function probeGpuJsModes(): Promise<GpuJsModeProbe[]> {
   const results: GpuJsModeProbe[] = [];
   for (const mode of GPUJS_MODES) {
-    results.push(await probeOne(mode));
+    if (mode === 'cpu' || mode === 'webasm') {
+      results.push(await probeHere(mode));
+    } else {
+      const a = await probeInChild({ backend: `gpujs:${mode}` });
+      results.push({ mode, ok: a.ok, reason: a.reason });
+    }
   }
   return results;
 }
 
-async function probeOne(mode: GpuJsMode): Promise<GpuJsModeProbe> {
-  let engine: GpuJsEngine | null = null;
+async function probeHere(mode: GpuJsMode): Promise<GpuJsModeProbe> {
+  let engine: Engine | null = null;
   try {
-    const opened = await openMode(mode);
-    if (typeof opened === 'string') return { mode, ok: false, reason: opened };
-    engine = new GpuJsEngine(mode, backendFor(mode, opened.gpu, opened.device));
-    const data = Float32Array.from([1, -2, 3.5, 0.25, 7, -1]);
-    const t = engine.tensor(8);
-    engine.write(t, data, 1);
-    const out = engine.tensor(1);
-    engine.sumSquares(out, 0, t, 0, 8);
-    const [got] = await engine.read(out);
-    const want = data.reduce((s, v) => s + v * v, 0);
-    if (got !== want) return { mode, ok: false, reason: `test kernel returned ${got}, expected ${want}` };
-    return { mode, ok: true };
+    engine = await createGpuJsEngine(mode);
+    const wrong = await checkEngine(engine);
+    return wrong ? { mode, ok: false, reason: wrong } : { mode, ok: true };
   } catch (e) {
     return { mode, ok: false, reason: firstLine(e) };
   } finally {

@@ -1,15 +1,19 @@
 // Which gpu.js modes exist on this machine, and how to open one. Opening never prints: gpu.js
-// swallows a missing `gl` build itself, and the `webgpu` package is imported here so its load
-// error becomes a reason string instead of a crash.
+// swallows a missing `gl` build itself, and the `webgpu` package is imported by webgpu-node.ts so
+// its load error becomes a reason string instead of a crash.
 import { createRequire } from 'node:module';
 import gpujs from 'gpu.js';
 import type { GPU as GPUType } from 'gpu.js';
 import { UserError } from '../../errors.js';
+import { firstLine } from './reason.js';
+import { installWebGpu } from './webgpu-node.js';
+
+export { firstLine } from './reason.js';
 
 const { GPU } = gpujs;
 
 export type GpuJsMode = 'cpu' | 'webasm' | 'headlessgl' | 'webgpu' | 'gpu';
-export const GPUJS_MODES: readonly GpuJsMode[] = ['cpu', 'webasm', 'headlessgl', 'webgpu', 'gpu'];
+export const GPUJS_MODES: readonly GpuJsMode[] = ['cpu', 'webasm', 'webgpu', 'headlessgl', 'gpu'];
 
 /** gpu.js kernel classes whose tensors live on a GPU. */
 const GL_MODES = new Set(['headlessgl', 'webgl', 'webgl2']);
@@ -32,8 +36,8 @@ export async function openMode(mode: GpuJsMode): Promise<OpenedMode | string> {
       if (!GPU.isHeadlessGLSupported) return `no headless-gl context (${glLoadError() ?? 'gl could not create a context'})`;
       return { gpu: new GPU({ mode: 'headlessgl' }), device: true };
     case 'webgpu': {
-      const why = await installWebGpu();
-      if (why) return why;
+      const installed = await installWebGpu();
+      if (!installed.ok) return installed.reason;
       if (!(await GPU.isWebGPUAvailable())) return 'no WebGPU adapter answered';
       return { gpu: new GPU({ mode: 'webgpu' }), device: true };
     }
@@ -63,33 +67,6 @@ export async function openModeOrThrow(mode: GpuJsMode): Promise<OpenedMode> {
   return opened;
 }
 
-let webGpuInstall: Promise<string | null> | null = null;
-
-/**
- * gpu.js's webgpu backend looks for `navigator.gpu`, which Node only has once the `webgpu`
- * package (Dawn) is loaded and installed as a global. Done once per process.
- */
-function installWebGpu(): Promise<string | null> {
-  webGpuInstall ??= (async () => {
-    const g = globalThis as { navigator?: { gpu?: unknown } };
-    if (g.navigator?.gpu) return null;
-    let dawn: typeof import('webgpu');
-    try {
-      dawn = await import('webgpu');
-    } catch (e) {
-      return `the webgpu package (Dawn) did not load: ${firstLine(e)}`;
-    }
-    for (const [name, value] of Object.entries(dawn.globals as object)) {
-      if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value;
-    }
-    const gpu = dawn.create([]);
-    if (g.navigator) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
-    else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
-    return null;
-  })();
-  return webGpuInstall;
-}
-
 function glLoadError(): string | null {
   try {
     createRequire(import.meta.url)('gl');
@@ -102,7 +79,3 @@ function glLoadError(): string | null {
   }
 }
 
-export function firstLine(e: unknown): string {
-  const message = e instanceof Error ? e.message : String(e);
-  return message.split('\n')[0]!.trim();
-}

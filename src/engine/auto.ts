@@ -1,0 +1,139 @@
+// What `--backend auto` and `bench --speed` know about the backends here. auto takes a GPU
+// backend only when it works *and* trains faster than the simd engine at the model's own shapes:
+// a GPU reached through a software renderer, or a small model on a slow GPU, loses to simd. The
+// measurement is short but not free (GPU kernels compile on first use), so its result is cached
+// per machine, installed GPU packages and model shape.
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { packageRoot } from '../text/package-root.js';
+import { webgpuVersion } from './gpujs/webgpu-node.js';
+import { probeInChild, type ProbeShape } from './probe.js';
+
+export const GPU_BACKENDS = ['webgpu', 'headlessgl'] as const;
+export type GpuBackend = (typeof GPU_BACKENDS)[number];
+
+export interface BackendStatus {
+  backend: string;
+  works: boolean;
+  /** Why it does not work here, in words. */
+  reason?: string;
+  /** Training chars/s at the probed shape, where measured. */
+  charsPerSec?: number;
+  /** charsPerSec is an upper bound: the measurement ran out of time (see probe.ts). */
+  bound?: boolean;
+}
+
+export interface AutoChoice {
+  backend: 'simd' | GpuBackend;
+  reason: string;
+  statuses: BackendStatus[];
+  cached: boolean;
+}
+
+export interface AutoOptions {
+  threads: number;
+  /** Where the cache lives (default: $CHARNN_CACHE_DIR, else $XDG_CACHE_HOME/charnn, else ~/.cache/charnn). */
+  cacheDir?: string;
+  /** Ignore and overwrite a cached answer. */
+  refresh?: boolean;
+}
+
+/** Probes one backend in its own process; with a shape, also measures its training speed. */
+export async function probeBackend(backend: string, shape: ProbeShape | null, threads?: number): Promise<BackendStatus> {
+  const a = await probeInChild({ backend, threads, shape: shape ?? undefined });
+  return { backend, works: a.ok, reason: a.reason, charsPerSec: a.charsPerSec, ...(a.bound ? { bound: true } : {}) };
+}
+
+/** Every backend: whether it works here and why not; chars/s for those in `measure`. */
+export async function listBackends(shape: ProbeShape, opts: { threads?: number; measure?: readonly string[] } = {}): Promise<BackendStatus[]> {
+  const measure = opts.measure ?? ['simd', ...GPU_BACKENDS];
+  const all = ['simd', ...GPU_BACKENDS, 'webasm', 'cpu', 'js'];
+  const out: BackendStatus[] = [];
+  for (const b of all) out.push(await probeBackend(b, measure.includes(b) ? shape : null, opts.threads));
+  return out;
+}
+
+export async function chooseAuto(shape: ProbeShape, o: AutoOptions): Promise<AutoChoice> {
+  const file = path.join(cacheDir(o.cacheDir), 'backend-probe.json');
+  const key = cacheKey(shape, o.threads);
+  const cache = readCache(file);
+  let statuses = o.refresh ? undefined : cache[key]?.statuses;
+  const cached = statuses !== undefined;
+  if (!statuses) {
+    statuses = [];
+    const simd = await probeBackend('simd', shape, o.threads);
+    statuses.push(simd);
+    for (const b of GPU_BACKENDS) statuses.push(await probeBackend(b, simd.works ? shape : null, o.threads));
+    cache[key] = { at: new Date().toISOString(), statuses };
+    writeCache(file, cache);
+  }
+  return { ...decide(statuses, o.threads), statuses, cached };
+}
+
+/** The fastest working GPU backend if it beats simd, else simd; with the reason in words. */
+export function decide(statuses: BackendStatus[], threads: number): { backend: AutoChoice['backend']; reason: string } {
+  const simd = statuses.find((s) => s.backend === 'simd');
+  const simdSpeed = simd?.works ? simd.charsPerSec ?? 0 : 0;
+  const gpus = statuses.filter((s) => (GPU_BACKENDS as readonly string[]).includes(s.backend));
+  // A bound (the measurement ran out of time) is never evidence that a GPU is faster.
+  const working = gpus.filter((s) => s.works && (s.charsPerSec ?? 0) > 0).sort((a, b) => b.charsPerSec! - a.charsPerSec!);
+  const fast = working.filter((s) => !s.bound);
+  const simdName = `the WebAssembly SIMD engine with ${threads} thread${threads === 1 ? '' : 's'}`;
+  const best = working[0];
+  if (fast[0] && fast[0].charsPerSec! > simdSpeed) {
+    const g = fast[0];
+    return { backend: g.backend as GpuBackend, reason: `gpu.js ${g.backend} trains this model at ${fmt(g.charsPerSec!)} chars/s, faster than simd (${fmt(simdSpeed)})` };
+  }
+  if (best?.bound) {
+    return { backend: 'simd', reason: `${simdName} (${fmt(simdSpeed)} chars/s): gpu.js ${best.backend} works but is slower here (${best.reason})` };
+  }
+  if (best) {
+    return { backend: 'simd', reason: `${simdName}: it trains this model at ${fmt(simdSpeed)} chars/s, faster than gpu.js ${best.backend} (${fmt(best.charsPerSec!)})` };
+  }
+  const why = gpus.map((s) => `${s.backend}: ${s.reason ?? 'not measured'}`).join('; ');
+  return { backend: 'simd', reason: `${simdName}: no GPU backend works here (${why})` };
+}
+
+const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
+
+function cacheDir(dir?: string): string {
+  if (dir) return dir;
+  if (process.env.CHARNN_CACHE_DIR) return process.env.CHARNN_CACHE_DIR;
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'charnn');
+}
+
+/** What the answer depends on: the machine, the runtime, the GPU packages installed, the shape. */
+function cacheKey(shape: ProbeShape, threads: number): string {
+  const cpus = os.cpus();
+  const glBuilt = existsSync(path.join(packageRoot(), 'node_modules', 'gl', 'build', 'Release', 'webgl.node'));
+  return JSON.stringify({
+    host: os.hostname(), cpu: cpus[0]?.model ?? '?', cores: cpus.length, platform: `${process.platform}-${process.arch}`,
+    node: process.version, webgpu: webgpuVersion(), gl: glBuilt, display: !!process.env.DISPLAY, threads,
+    config: shape.config, batch: shape.batch, seq: shape.seq,
+  });
+}
+
+type Cache = Record<string, { at: string; statuses: BackendStatus[] }>;
+
+function readCache(file: string): Cache {
+  try {
+    const c = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    return c && typeof c === 'object' && !Array.isArray(c) ? (c as Cache) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Best effort: a cache that cannot be written only costs the next run a probe. */
+function writeCache(file: string, cache: Cache): void {
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(cache, null, 1));
+    renameSync(tmp, file);
+  } catch {
+    // ignored on purpose, see above
+  }
+}

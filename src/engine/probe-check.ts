@@ -1,0 +1,41 @@
+// The shared part of a backend probe: a small kernel round trip whose answer is known exactly
+// (an adapter that answers can still fail to run a shader).
+import type { Engine } from './engine.js';
+import type { ModelConfig } from '../model/config.js';
+
+export interface ProbeShape {
+  config: ModelConfig;
+  batch: number;
+  seq: number;
+  /** Timed training steps after one warm-up step (default 2). */
+  steps?: number;
+}
+
+export interface ProbeRequest {
+  backend: string;
+  threads?: number;
+  shape?: ProbeShape;
+}
+
+export interface ProbeAnswer {
+  ok: boolean;
+  reason?: string;
+  charsPerSec?: number;
+  /** The measurement ran out of time: the backend works, and charsPerSec is only an upper bound. */
+  bound?: boolean;
+}
+
+/** What the child prints once the kernel check has passed, before it measures. */
+export const CHECKED = 'charnn-probe: checked';
+
+/** Null when the engine computes a known sum of squares exactly, else what went wrong. */
+export async function checkEngine(engine: Engine): Promise<string | null> {
+  const data = Float32Array.from([1, -2, 3.5, 0.25, 7, -1]);
+  const t = engine.tensor(8);
+  engine.write(t, data, 1);
+  const out = engine.tensor(1);
+  engine.sumSquares(out, 0, t, 0, 8);
+  const [got] = await engine.read(out);
+  const want = data.reduce((s, v) => s + v * v, 0);
+  return got === want ? null : `test kernel returned ${got}, expected ${want}`;
+}

@@ -1,0 +1,12 @@
+// scripts/test-gpu.sh: the GPU path in the mode(s) CHARNN_GPU_MODES names. The op suites and the
+// gradient checks run through the GPU modes instead of the CPU engines there (test/engines.ts).
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/gpu/**/*.test.ts', 'test/engine-gpujs.test.ts', 'test/engine-gpujs-cells.test.ts', 'test/gradcheck.test.ts'],
+    testTimeout: 300_000,
+    hookTimeout: 300_000,
+    fileParallelism: false,
+  },
+});
