@@ -85,9 +85,9 @@ function printStatuses(statuses: BackendStatus[]): void {
   for (const s of statuses) {
     const speed = s.charsPerSec ? `${fmtInt(Math.round(s.charsPerSec))} chars/s` : '';
     const state = s.works ? chalk.green('works') : chalk.yellow(`not available: ${s.reason ?? 'unknown reason'}`);
-    process.stdout.write(`${s.backend.padEnd(11)} ${state}${speed ? `  ${speed}` : ''}\n`);
+    stdout.write(`${s.backend.padEnd(11)} ${state}${speed ? `  ${speed}` : ''}\n`);
   }
-  process.stdout.write('\n');
+  stdout.write("\n");
 }
 
 function parseList(s: string): BackendName[] {

@@ -15,6 +15,6 @@ export interface OpenModel {
 
 export async function openModel(ui: Ui, ckpt: string, backend: string, threads?: number): Promise<OpenModel> {
   const file = await ui.wait(`Loading ${ckpt}`, () => loadTrained(ckpt));
-  const { engine } = await ui.wait(`Starting the ${backend} backend`, () => createEngine(backend as BackendName, { threads: capThreads(threads, ui) }));
+  const { engine } = await ui.wait(`Starting the ${backend} backend`, () => createEngine(backend as BackendName, { threads: capThreads(threads, ui), shape: { config: file.config, batch: 32, seq: 128 } }));
   return { file, engine, weights: new Weights(engine, file.config, file.params) };
 }

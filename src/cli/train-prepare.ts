@@ -96,7 +96,10 @@ export async function prepareRun(req: TrainRequest, ui: Ui): Promise<PreparedRun
     split = `the last ${f.valFrac * 100}% validates`;
   }
 
-  const { engine, reason } = await ui.wait(`Starting the ${f.backend} backend`, () => createEngine(f.backend as BackendName, { threads: f.threads }));
+  const given = req.resume?.file.config ?? (req.autosize ? null : validateConfig({ cell: f.model, vocab: text.vocab.size, embed: f.embed, hidden: f.hidden, layers: f.layers, mlp: f.mlp }));
+  // auto measures the backends at this model's shapes (a sized model: at the family's usual one).
+  const shape = given ? { config: given, batch: f.batch, seq: f.seq } : undefined;
+  const { engine, reason } = await ui.wait(`Starting the ${f.backend} backend`, () => createEngine(f.backend as BackendName, { threads: f.threads, shape }));
   try {
     if (f.backend === 'auto') ui.note(`backend: ${c.bold(engine.name)} (${reason})`);
     if (req.autosize) {
@@ -112,7 +115,7 @@ export async function prepareRun(req: TrainRequest, ui: Ui): Promise<PreparedRun
           (room >= 1 ? `; use --seq ${room} or less, or a longer file` : '; use a longer file'),
       );
     }
-    const config = req.resume?.file.config ?? validateConfig({ cell: f.model, vocab: text.vocab.size, embed: f.embed, hidden: f.hidden, layers: f.layers, mlp: f.mlp });
+    const config = given ?? validateConfig({ cell: f.model, vocab: text.vocab.size, embed: f.embed, hidden: f.hidden, layers: f.layers, mlp: f.mlp });
     return { corpus, corpusName: resolved.name ?? null, split, out, latest, settings: f, vocab: text.vocab, train, val, engine, config };
   } catch (e) {
     engine.dispose();

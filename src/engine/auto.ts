@@ -22,6 +22,8 @@ export interface BackendStatus {
   charsPerSec?: number;
   /** charsPerSec is an upper bound: the measurement ran out of time (see probe.ts). */
   bound?: boolean;
+  /** A software renderer, not a GPU: listed, never measured for auto, never chosen. */
+  software?: boolean;
 }
 
 export interface AutoChoice {
@@ -42,7 +44,7 @@ export interface AutoOptions {
 /** Probes one backend in its own process; with a shape, also measures its training speed. */
 export async function probeBackend(backend: string, shape: ProbeShape | null, threads?: number): Promise<BackendStatus> {
   const a = await probeInChild({ backend, threads, shape: shape ?? undefined });
-  return { backend, works: a.ok, reason: a.reason, charsPerSec: a.charsPerSec, ...(a.bound ? { bound: true } : {}) };
+  return { backend, works: a.ok, reason: a.reason, charsPerSec: a.charsPerSec, ...(a.bound ? { bound: true } : {}), ...(a.software ? { software: true } : {}) };
 }
 
 /** Every backend: whether it works here and why not; chars/s for those in `measure`. */
@@ -61,10 +63,14 @@ export async function chooseAuto(shape: ProbeShape, o: AutoOptions): Promise<Aut
   let statuses = o.refresh ? undefined : cache[key]?.statuses;
   const cached = statuses !== undefined;
   if (!statuses) {
-    statuses = [];
-    const simd = await probeBackend('simd', shape, o.threads);
-    statuses.push(simd);
-    for (const b of GPU_BACKENDS) statuses.push(await probeBackend(b, simd.works ? shape : null, o.threads));
+    // First whether any real GPU works at all (fast); only then measure it and simd at the shape.
+    const gpus: BackendStatus[] = [];
+    for (const b of GPU_BACKENDS) gpus.push(await probeBackend(b, null, o.threads));
+    const real = gpus.filter((g) => g.works && !g.software);
+    const simd = real.length ? await probeBackend('simd', shape, o.threads) : { backend: 'simd', works: true };
+    statuses = [simd];
+    // One at a time: measurements running side by side would slow each other down.
+    for (const g of gpus) statuses.push(real.includes(g) && simd.works ? await probeBackend(g.backend, shape, o.threads) : g);
     cache[key] = { at: new Date().toISOString(), statuses };
     writeCache(file, cache);
   }
@@ -77,7 +83,7 @@ export function decide(statuses: BackendStatus[], threads: number): { backend: A
   const simdSpeed = simd?.works ? simd.charsPerSec ?? 0 : 0;
   const gpus = statuses.filter((s) => (GPU_BACKENDS as readonly string[]).includes(s.backend));
   // A bound (the measurement ran out of time) is never evidence that a GPU is faster.
-  const working = gpus.filter((s) => s.works && (s.charsPerSec ?? 0) > 0).sort((a, b) => b.charsPerSec! - a.charsPerSec!);
+  const working = gpus.filter((s) => s.works && !s.software && (s.charsPerSec ?? 0) > 0).sort((a, b) => b.charsPerSec! - a.charsPerSec!);
   const fast = working.filter((s) => !s.bound);
   const simdName = `the WebAssembly SIMD engine with ${threads} thread${threads === 1 ? '' : 's'}`;
   const best = working[0];
@@ -92,6 +98,7 @@ export function decide(statuses: BackendStatus[], threads: number): { backend: A
     return { backend: 'simd', reason: `${simdName}: it trains this model at ${fmt(simdSpeed)} chars/s, faster than gpu.js ${best.backend} (${fmt(best.charsPerSec!)})` };
   }
   const why = gpus.map((s) => `${s.backend}: ${s.reason ?? 'not measured'}`).join('; ');
+  if (gpus.some((s) => s.software)) return { backend: 'simd', reason: `${simdName}: no GPU here (${why})` };
   return { backend: 'simd', reason: `${simdName}: no GPU backend works here (${why})` };
 }
 

@@ -23,7 +23,12 @@ export interface ProbeAnswer {
   charsPerSec?: number;
   /** The measurement ran out of time: the backend works, and charsPerSec is only an upper bound. */
   bound?: boolean;
+  /** The "GPU" is a software renderer (llvmpipe, lavapipe, SwiftShader): a CPU, never chosen by auto. */
+  software?: boolean;
 }
+
+/** Renderer names of the software rasterisers that stand in for a GPU on machines without one. */
+export const SOFTWARE_RENDERER = /llvmpipe|lavapipe|softpipe|swiftshader|software/i;
 
 /** What the child prints once the kernel check has passed, before it measures. */
 export const CHECKED = 'charnn-probe: checked';

@@ -1,7 +1,8 @@
 // One backend, probed in a process of its own (see probe.ts for why): opens it, checks a small
 // kernel round trip, and with a model shape measures training chars/s. Prints one JSON line.
 import { createEngine, type BackendName } from './select.js';
-import { CHECKED, checkEngine, type ProbeRequest, type ProbeAnswer } from './probe-check.js';
+import { CHECKED, SOFTWARE_RENDERER, checkEngine, type ProbeRequest, type ProbeAnswer } from './probe-check.js';
+import { installWebGpu } from './gpujs/webgpu-node.js';
 import { firstLine } from './gpujs/reason.js';
 import { createGpuJsEngine, type GpuJsMode } from './gpujs/index.js';
 import { measureTrainSpeed } from '../train/throughput.js';
@@ -20,6 +21,8 @@ async function main(): Promise<ProbeAnswer> {
   try {
     const wrong = await checkEngine(engine);
     if (wrong) return { ok: false, reason: wrong };
+    const software = await softwareRenderer(req.backend);
+    if (software) return { ok: true, software: true, reason: `a software renderer (${software}), not a GPU` };
     if (!req.shape) return { ok: true };
     process.stdout.write(`${CHECKED}\n`);
     const s = req.shape;
@@ -30,6 +33,13 @@ async function main(): Promise<ProbeAnswer> {
   } finally {
     engine.dispose();
   }
+}
+
+/** The renderer's name when a GPU backend runs on a software rasteriser (webgpu reports its adapter). */
+async function softwareRenderer(backend: string): Promise<string | null> {
+  if (backend !== 'webgpu' && backend !== 'gpujs:webgpu') return null;
+  const w = await installWebGpu();
+  return w.ok && SOFTWARE_RENDERER.test(w.info.adapter) ? w.info.adapter : null;
 }
 
 main().then(
