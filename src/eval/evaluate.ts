@@ -1,94 +1,177 @@
-// Perplexity evaluation. The text is read as one stream (or `streams` contiguous streams run side
-// by side), the hidden state is carried from chunk to chunk, and every character but the first
-// of each stream is scored exactly once. A short final chunk is padded: the model is causal, so
-// padding after the last real input cannot change the scores before it, and those are all we sum.
-import type { Ids } from '../train/batch.js';
-import { Weights, Workspace } from '../model/model.js';
+// Perplexity evaluation, exact and fast. The text is cut into S contiguous segments scored side
+// by side as one batch; every segment after the first starts from the state reached by feeding
+// the `burnIn` symbols just before it (fed, not scored), and segment 0 starts from the zero state
+// exactly as one stream over the whole text does. Every symbol but the text's first is scored
+// exactly once, so S = 1 is the exact single-stream figure and S > 1 differs from it only by
+// what the state would have remembered from beyond the burn-in.
+//
+// Defaults, measured (see DEFAULT_STREAMS below) on tinyshakespeare with a small LSTM.
+import { UserError } from '../errors.js';
+import type { Weights } from '../model/model.js';
+import { readIdRange, type EncodeStats, type IdChunk } from '../text/corpus.js';
+import type { Tokenizer } from '../text/tokenizer.js';
+import { charStartAtOrAfter, checkTextFile } from '../text/utf8.js';
+import type { IdArray } from '../text/vocab.js';
+import { scoreStreams, type EvalProgress, type StreamSpec } from './streams.js';
+
+export type { EvalProgress } from './streams.js';
+
+/**
+ * Measured with an LSTM 2×128 trained 300 steps (`charnn train tinyshakespeare.txt --model lstm
+ * --layers 2 --hidden 128 --steps 300`), the whole 1.1 MB file: see MEASURED below.
+ */
+export const DEFAULT_STREAMS = 32;
+export const DEFAULT_BURN_IN = 256;
+/** Characters per chunk: long enough to amortise the per-chunk overhead, short enough that the
+ * activations of S × seq positions stay small (memory is bounded by S · seq, not the file). */
+export const DEFAULT_SEQ = 128;
+
+export interface EvalOptions {
+  /** Most segments side by side; fewer for a short text (each segment ≥ 4 burn-ins long). 1 = exact single stream. */
+  streams?: number;
+  /** Symbols fed before each segment after the first to warm its state; ≥ 1. */
+  burnIn?: number;
+  /** Symbols per chunk (speed and memory only; the result does not depend on it). */
+  seq?: number;
+  /** Called a few times a second, and once at the start and the end. */
+  onProgress?: (p: EvalProgress) => void;
+  /** Aborting stops after the current chunk with a partial result. */
+  signal?: AbortSignal;
+}
+
+export interface Segmentation {
+  /** Segments actually used. */
+  streams: number;
+  burnIn: number;
+  /** Symbols scored per segment, roughly. */
+  unitsPerSegment: number;
+}
 
 export interface EvalResult {
-  /** Characters scored. */
+  /** Symbols scored (characters, or bytes for a byte model). */
   chars: number;
   /** Total loss in nats. */
   nats: number;
   seconds: number;
+  /** Symbols in the text that were skipped as unknown (never for bytes). */
+  unknown: number;
+  unknownChars: Map<number, number>;
+  /** Symbols read from the file (known and unknown); for ids, their count. */
+  total: number;
+  /** True when stopped by the signal; the figures are over the symbols scored until then. */
+  partial: boolean;
+  segmentation: Segmentation;
 }
 
-export interface EvalOptions {
-  /** Characters per chunk (the unrolled length). */
-  seq?: number;
-  /** Contiguous streams evaluated as one batch; 1 carries the state across the whole text. */
-  streams?: number;
-  onProgress?: (charsDone: number) => void;
+interface Resolved { streams: number; burnIn: number; seq: number }
+
+function resolve(o: EvalOptions): Resolved {
+  const streams = o.streams ?? DEFAULT_STREAMS, burnIn = o.burnIn ?? DEFAULT_BURN_IN, seq = o.seq ?? DEFAULT_SEQ;
+  if (!Number.isInteger(streams) || streams < 1) throw new UserError(`--streams must be a whole number ≥ 1 (got ${streams})`);
+  if (!Number.isInteger(burnIn) || burnIn < 1) throw new UserError(`--burn-in must be a whole number ≥ 1 (got ${burnIn})`);
+  if (!Number.isInteger(seq) || seq < 1) throw new UserError(`--seq must be a whole number ≥ 1 (got ${seq})`);
+  return { streams, burnIn, seq };
 }
 
-/** Evaluates an in-memory text. */
-export async function evaluateIds(w: Weights, ids: Ids, o: EvalOptions = {}): Promise<EvalResult> {
-  const S = Math.max(1, Math.min(o.streams ?? 1, Math.floor(ids.length / 2)));
-  const L = Math.floor(ids.length / S);
-  const segments = Array.from({ length: S }, (_, s) => ids.subarray(s * L, s === S - 1 ? ids.length : (s + 1) * L));
-  if (S === 1) return evaluateChunks(w, [ids], o);
-  // Equal-length streams keep the batch rectangular; the last stream's extra tail (< S chars) is
-  // scored as a stream of its own would be, by a second single-stream pass over it.
-  const main = await evaluateParallel(w, segments.map((s) => s.subarray(0, L)), o);
-  const tail = segments[S - 1].subarray(L - 1);
-  if (tail.length < 2) return main;
-  const extra = await evaluateChunks(w, [tail], { ...o, onProgress: undefined });
-  return { chars: main.chars + extra.chars, nats: main.nats + extra.nats, seconds: main.seconds + extra.seconds };
+/** Segments for a text of `units`: a burn-in may cost at most a quarter of a segment. */
+export function planStreams(units: number, streams: number, burnIn: number): number {
+  return Math.max(1, Math.min(streams, Math.floor(units / Math.max(16, 4 * burnIn))));
 }
 
-/** Evaluates a text arriving in chunks (a file streamed from disk) as one stream. */
-export async function evaluateChunks(w: Weights, chunks: AsyncIterable<Ids> | Iterable<Ids>, o: EvalOptions = {}): Promise<EvalResult> {
-  const T = o.seq ?? 256;
-  const ws = new Workspace(w, 1, T, false);
-  const start = performance.now();
-  const pending = new Float32Array(T + 1);
-  let have = 0, chars = 0, nats = 0;
-  const run = async (n: number) => {
-    ws.setInputs(pending.subarray(0, T), pending.subarray(1, T + 1));
-    ws.forward(); ws.loss();
-    const losses = await w.e.read(ws.losses, 0, n);
-    for (let i = 0; i < n; i++) nats += losses[i];
-    chars += n;
-    ws.carryState();
-    pending[0] = pending[T];
-    have = 1;
-    o.onProgress?.(chars);
+/** One line for a report, e.g. "32 segments of ~3,484 chars side by side, each after the first warmed up on the 256 chars before it". */
+export function describeSegmentation(s: Segmentation, unit: 'char' | 'byte' = 'char'): string {
+  const n = (x: number) => Math.round(x).toLocaleString('en-US');
+  if (s.streams === 1) return `one stream over the whole text (exact)`;
+  return `${s.streams} segments of ~${n(s.unitsPerSegment)} ${unit}s side by side, each after the first warmed up on the ${n(s.burnIn)} ${unit}s before it (fed, not scored)`;
+}
+
+function result(r: Awaited<ReturnType<typeof scoreStreams>>, p: Resolved, S: number, stats: EncodeStats): EvalResult {
+  return {
+    chars: r.chars, nats: r.nats, seconds: r.seconds, partial: r.partial,
+    unknown: stats.unknown, unknownChars: stats.unknownChars, total: stats.chars,
+    segmentation: { streams: S, burnIn: p.burnIn, unitsPerSegment: r.chars / S },
   };
-  for await (const chunk of chunks) {
-    for (let i = 0; i < chunk.length; i++) {
-      pending[have++] = chunk[i];
-      if (have === T + 1) await run(T);
-    }
-  }
-  if (have > 1) {
-    pending.fill(pending[have - 1], have);
-    await run(have - 1);
-  }
-  return { chars, nats, seconds: (performance.now() - start) / 1000 };
 }
 
-async function evaluateParallel(w: Weights, segments: Ids[], o: EvalOptions): Promise<EvalResult> {
-  const S = segments.length, L = segments[0].length, T = o.seq ?? 256;
-  const ws = new Workspace(w, S, T, false);
-  const start = performance.now();
-  const inputs = new Float32Array(S * T), targets = new Float32Array(S * T);
-  let chars = 0, nats = 0;
-  for (let pos = 0; pos < L - 1; pos += T) {
-    const n = Math.min(T, L - 1 - pos);
-    for (let t = 0; t < T; t++) {
-      const p = Math.min(pos + t, L - 2);
-      for (let s = 0; s < S; s++) {
-        inputs[t * S + s] = segments[s][p];
-        targets[t * S + s] = segments[s][p + 1];
-      }
-    }
-    ws.setInputs(inputs, targets);
-    ws.forward(); ws.loss();
-    const losses = await w.e.read(ws.losses, 0, n * S);
-    for (let i = 0; i < n * S; i++) nats += losses[i];
-    chars += n * S;
-    ws.carryState();
-    o.onProgress?.(chars);
+/** Evaluates an in-memory text (train's validation). Progress counts ids. */
+export async function evaluateIds(w: Weights, ids: IdArray, o: EvalOptions = {}): Promise<EvalResult> {
+  const p = resolve(o), N = ids.length;
+  const S = planStreams(N, p.streams, p.burnIn);
+  const at = (s: number) => Math.floor((s * N) / S);
+  const specs: StreamSpec[] = Array.from({ length: S }, (_, s) => {
+    const a = at(s), b = at(s + 1);
+    return { burn: ids.subarray(Math.max(0, a - p.burnIn), a), body: [{ ids: ids.subarray(a, b), bytes: b - a }] };
+  });
+  const r = await scoreStreams(w, specs, { seq: p.seq, total: N, onProgress: o.onProgress, signal: o.signal });
+  return result(r, p, S, { chars: N, unknown: 0, unknownChars: new Map() });
+}
+
+/** Evaluates a text arriving in chunks as one exact stream (no segments). */
+export async function evaluateChunks(w: Weights, chunks: AsyncIterable<IdArray> | Iterable<IdArray>, o: EvalOptions = {}): Promise<EvalResult> {
+  const p = resolve({ ...o, streams: 1 });
+  const body = (async function* () {
+    for await (const ids of chunks) yield { ids, bytes: ids.length };
+  })();
+  const r = await scoreStreams(w, [{ burn: new Uint8Array(0), body }], { seq: p.seq, total: 0, onProgress: o.onProgress, signal: o.signal });
+  return result(r, p, 1, { chars: r.chars + 1, unknown: 0, unknownChars: new Map() });
+}
+
+/**
+ * Evaluates a file streamed from disk: S byte ranges (boundaries moved to character starts for a
+ * character model), each read by its own stream, so memory is bounded by S·seq whatever the file
+ * size. Progress counts file bytes. Unknown characters are skipped and counted.
+ */
+export async function evaluateFile(w: Weights, path: string, tok: Tokenizer, o: EvalOptions = {}): Promise<EvalResult> {
+  const p = resolve(o);
+  const size = await checkTextFile(path);
+  const S = planStreams(size, p.streams, p.burnIn);
+  const bounds: number[] = [0];
+  for (let s = 1; s < S; s++) {
+    const x = Math.floor((s * size) / S);
+    bounds.push(tok.kind === 'bytes' ? x : await charStartAtOrAfter(path, x));
   }
-  return { chars, nats, seconds: (performance.now() - start) / 1000 };
+  bounds.push(size);
+  const stats: EncodeStats[] = [];
+  const specs: StreamSpec[] = [];
+  for (let s = 0; s < S; s++) {
+    const st: EncodeStats = { chars: 0, unknown: 0, unknownChars: new Map() };
+    stats.push(st);
+    const burn = s === 0 ? new Uint8Array(0) : await burnIn(path, tok, bounds[s], p.burnIn);
+    specs.push({ burn, body: readIdRange(path, tok, { start: bounds[s], end: bounds[s + 1], stats: st }) });
+  }
+  const r = await scoreStreams(w, specs, { seq: p.seq, total: size, onProgress: o.onProgress, signal: o.signal });
+  const all: EncodeStats = { chars: 0, unknown: 0, unknownChars: new Map() };
+  for (const st of stats) {
+    all.chars += st.chars;
+    all.unknown += st.unknown;
+    for (const [cp, k] of st.unknownChars) all.unknownChars.set(cp, (all.unknownChars.get(cp) ?? 0) + k);
+  }
+  if (!r.partial) {
+    if (all.chars === 0) throw new UserError(`${path} is empty`);
+    if (all.unknown === all.chars) throw new UserError(`${path} has no character of the model's vocabulary`);
+    if (r.chars === 0) throw new UserError(`${path} has fewer than 2 characters the model knows; nothing to score`);
+  }
+  return result(r, p, S, all);
+}
+
+/**
+ * The last `n` known symbols before byte `end` (a character start). Unknown characters in the
+ * window are skipped like everywhere else, so the window grows until it holds n known ones.
+ */
+async function burnIn(path: string, tok: Tokenizer, end: number, n: number): Promise<IdArray> {
+  for (let span = 4 * n + 16; ; span *= 4) {
+    const from = Math.max(0, end - span);
+    const start = from === 0 || tok.kind === 'bytes' ? from : await charStartAtOrAfter(path, from);
+    const got: number[] = [];
+    // A throwaway tally: these characters belong to the previous segment, which counts them.
+    const tally: EncodeStats = { chars: 0, unknown: 0, unknownChars: new Map() };
+    for await (const c of readIdRange(path, tok, { start, end, stats: tally }) as AsyncIterable<IdChunk>) {
+      for (let i = 0; i < c.ids.length; i++) got.push(c.ids[i]);
+    }
+    if (got.length >= n || from === 0) {
+      const ids = tok.vocab.allocIds(Math.min(n, got.length));
+      ids.set(got.slice(got.length - ids.length));
+      return ids;
+    }
+  }
 }

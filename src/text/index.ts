@@ -1,5 +1,6 @@
 export { Vocab, UnknownCharError, describeCodePoint, type IdArray } from './vocab.js';
-export { readCorpus, streamEncoded, type Corpus, type EncodeStats } from './corpus.js';
+export { readCorpus, streamEncoded, readIdRange, type Corpus, type EncodeStats, type IdChunk } from './corpus.js';
 export { splitIds, DEFAULT_VAL_FRAC } from './split.js';
 export { ensureBrownCorpus } from './brown.js';
 export { packageRoot } from './package-root.js';
+export { TOKENIZERS, BYTE_VOCAB, CharTokenizer, ByteTokenizer, makeTokenizer, type Tokenizer, type TokenizerKind, type Decoder } from './tokenizer.js';
