@@ -22,16 +22,18 @@ export type { EvalProgress } from './streams.js';
  */
 export const DEFAULT_STREAMS = 32;
 export const DEFAULT_BURN_IN = 256;
-/** Characters per chunk: long enough to amortise the per-chunk overhead, short enough that the
- * activations of S × seq positions stay small (memory is bounded by S · seq, not the file). */
-export const DEFAULT_SEQ = 128;
+/**
+ * Positions per chunk (streams × seq) when `seq` is not given: enough to keep the matrix products
+ * efficient, few enough that activations stay small. Memory is bounded by this, not the file.
+ */
+export const CHUNK_POSITIONS = 4096;
 
 export interface EvalOptions {
   /** Most segments side by side; fewer for a short text (each segment ≥ 4 burn-ins long). 1 = exact single stream. */
   streams?: number;
   /** Symbols fed before each segment after the first to warm its state; ≥ 1. */
   burnIn?: number;
-  /** Symbols per chunk (speed and memory only; the result does not depend on it). */
+  /** Symbols per chunk and stream (speed and memory only; the result does not depend on it). Default: CHUNK_POSITIONS / streams, within 16..256. */
   seq?: number;
   /** Called a few times a second, and once at the start and the end. */
   onProgress?: (p: EvalProgress) => void;
@@ -63,14 +65,20 @@ export interface EvalResult {
   segmentation: Segmentation;
 }
 
-interface Resolved { streams: number; burnIn: number; seq: number }
+interface Resolved { streams: number; burnIn: number; seq?: number }
 
 function resolve(o: EvalOptions): Resolved {
-  const streams = o.streams ?? DEFAULT_STREAMS, burnIn = o.burnIn ?? DEFAULT_BURN_IN, seq = o.seq ?? DEFAULT_SEQ;
+  const streams = o.streams ?? DEFAULT_STREAMS, burnIn = o.burnIn ?? DEFAULT_BURN_IN;
+  const seq = o.seq;
   if (!Number.isInteger(streams) || streams < 1) throw new UserError(`--streams must be a whole number ≥ 1 (got ${streams})`);
   if (!Number.isInteger(burnIn) || burnIn < 1) throw new UserError(`--burn-in must be a whole number ≥ 1 (got ${burnIn})`);
-  if (!Number.isInteger(seq) || seq < 1) throw new UserError(`--seq must be a whole number ≥ 1 (got ${seq})`);
+  if (seq !== undefined && (!Number.isInteger(seq) || seq < 1)) throw new UserError(`--seq must be a whole number ≥ 1 (got ${seq})`);
   return { streams, burnIn, seq };
+}
+
+/** Symbols per chunk for S streams actually used. */
+function chunkSeq(p: Resolved, S: number): number {
+  return p.seq ?? Math.max(16, Math.min(256, Math.round(CHUNK_POSITIONS / S)));
 }
 
 /** Segments for a text of `units`: a burn-in may cost at most a quarter of a segment. */
@@ -102,7 +110,7 @@ export async function evaluateIds(w: Weights, ids: IdArray, o: EvalOptions = {})
     const a = at(s), b = at(s + 1);
     return { burn: ids.subarray(Math.max(0, a - p.burnIn), a), body: [{ ids: ids.subarray(a, b), bytes: b - a }] };
   });
-  const r = await scoreStreams(w, specs, { seq: p.seq, total: N, onProgress: o.onProgress, signal: o.signal });
+  const r = await scoreStreams(w, specs, { seq: chunkSeq(p, S), total: N, onProgress: o.onProgress, signal: o.signal });
   return result(r, p, S, { chars: N, unknown: 0, unknownChars: new Map() });
 }
 
@@ -112,7 +120,7 @@ export async function evaluateChunks(w: Weights, chunks: AsyncIterable<IdArray> 
   const body = (async function* () {
     for await (const ids of chunks) yield { ids, bytes: ids.length };
   })();
-  const r = await scoreStreams(w, [{ burn: new Uint8Array(0), body }], { seq: p.seq, total: 0, onProgress: o.onProgress, signal: o.signal });
+  const r = await scoreStreams(w, [{ burn: new Uint8Array(0), body }], { seq: chunkSeq(p, 1), total: 0, onProgress: o.onProgress, signal: o.signal });
   return result(r, p, 1, { chars: r.chars + 1, unknown: 0, unknownChars: new Map() });
 }
 
@@ -131,15 +139,17 @@ export async function evaluateFile(w: Weights, path: string, tok: Tokenizer, o: 
     bounds.push(tok.kind === 'bytes' ? x : await charStartAtOrAfter(path, x));
   }
   bounds.push(size);
+  // Read buffers of all streams together stay near 4 MB, however many streams there are.
+  const chunkBytes = Math.max(4096, Math.min(1 << 16, Math.floor((1 << 22) / S)));
   const stats: EncodeStats[] = [];
   const specs: StreamSpec[] = [];
   for (let s = 0; s < S; s++) {
     const st: EncodeStats = { chars: 0, unknown: 0, unknownChars: new Map() };
     stats.push(st);
     const burn = s === 0 ? new Uint8Array(0) : await burnIn(path, tok, bounds[s], p.burnIn);
-    specs.push({ burn, body: readIdRange(path, tok, { start: bounds[s], end: bounds[s + 1], stats: st }) });
+    specs.push({ burn, body: readIdRange(path, tok, { start: bounds[s], end: bounds[s + 1], stats: st, chunkBytes }) });
   }
-  const r = await scoreStreams(w, specs, { seq: p.seq, total: size, onProgress: o.onProgress, signal: o.signal });
+  const r = await scoreStreams(w, specs, { seq: chunkSeq(p, S), total: size, onProgress: o.onProgress, signal: o.signal });
   const all: EncodeStats = { chars: 0, unknown: 0, unknownChars: new Map() };
   for (const st of stats) {
     all.chars += st.chars;
