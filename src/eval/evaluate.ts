@@ -10,7 +10,7 @@ import { readIdRange, type EncodeStats, type IdChunk } from '../text/corpus.js';
 import type { Tokenizer } from '../text/tokenizer.js';
 import { charStartAtOrAfter, checkTextFile } from '../text/utf8.js';
 import type { IdArray } from '../text/vocab.js';
-import { scoreStreams, type EvalProgress, type StreamSpec } from './streams.js';
+import { scoreStreams, type EvalProgress, type StreamScore, type StreamSpec } from './streams.js';
 
 export type { EvalProgress } from './streams.js';
 
@@ -22,7 +22,7 @@ export type { EvalProgress } from './streams.js';
  *   Δ bits/char       7.1e-4 5.8e-6  1.6e-5  1.9e-8   2.2e-10  5.1e-8
  *   chars/s           6,617  5,788   6,768   8,187    5,290    9,235
  * A burn-in of 128 is already exact to 1e-7 here; 128 streams were as fast as more (speeds are
- * noisy on this machine) with half the open files. 256 streams only help beyond ~1 M characters.
+ * noisy on this machine) with half the open files.
  */
 export const DEFAULT_STREAMS = 128;
 export const DEFAULT_BURN_IN = 128;
@@ -49,7 +49,7 @@ export interface Segmentation {
   /** Segments actually used. */
   streams: number;
   burnIn: number;
-  /** Symbols scored per segment, roughly. */
+  /** Symbols per segment, roughly (extrapolated from the part read when the run was stopped). */
   unitsPerSegment: number;
 }
 
@@ -97,11 +97,11 @@ export function describeSegmentation(s: Segmentation, unit: 'char' | 'byte' = 'c
   return `${s.streams} segments of ~${n(s.unitsPerSegment)} ${unit}s side by side, each after the first warmed up on the ${n(s.burnIn)} ${unit}s before it (fed, not scored)`;
 }
 
-function result(r: Awaited<ReturnType<typeof scoreStreams>>, p: Resolved, S: number, stats: EncodeStats): EvalResult {
+function result(r: StreamScore, p: Resolved, S: number, stats: EncodeStats, total: number): EvalResult {
   return {
     chars: r.chars, nats: r.nats, seconds: r.seconds, partial: r.partial,
     unknown: stats.unknown, unknownChars: stats.unknownChars, total: stats.chars,
-    segmentation: { streams: S, burnIn: p.burnIn, unitsPerSegment: r.chars / S },
+    segmentation: { streams: S, burnIn: p.burnIn, unitsPerSegment: (r.partial && r.done > 0 ? (r.chars * total) / r.done : r.chars) / S },
   };
 }
 
@@ -115,7 +115,7 @@ export async function evaluateIds(w: Weights, ids: IdArray, o: EvalOptions = {})
     return { burn: ids.subarray(Math.max(0, a - p.burnIn), a), body: [{ ids: ids.subarray(a, b), bytes: b - a }] };
   });
   const r = await scoreStreams(w, specs, { seq: chunkSeq(p, S), total: N, onProgress: o.onProgress, signal: o.signal });
-  return result(r, p, S, { chars: N, unknown: 0, unknownChars: new Map() });
+  return result(r, p, S, { chars: N, unknown: 0, unknownChars: new Map() }, N);
 }
 
 /** Evaluates a text arriving in chunks as one exact stream (no segments). */
@@ -125,7 +125,7 @@ export async function evaluateChunks(w: Weights, chunks: AsyncIterable<IdArray> 
     for await (const ids of chunks) yield { ids, bytes: ids.length };
   })();
   const r = await scoreStreams(w, [{ burn: new Uint8Array(0), body }], { seq: chunkSeq(p, 1), total: 0, onProgress: o.onProgress, signal: o.signal });
-  return result(r, p, 1, { chars: r.chars + 1, unknown: 0, unknownChars: new Map() });
+  return result(r, p, 1, { chars: r.chars + 1, unknown: 0, unknownChars: new Map() }, 0);
 }
 
 /**
@@ -165,7 +165,7 @@ export async function evaluateFile(w: Weights, path: string, tok: Tokenizer, o: 
     if (all.unknown === all.chars) throw new UserError(`${path} has no character of the model's vocabulary`);
     if (r.chars === 0) throw new UserError(`${path} has fewer than 2 characters the model knows; nothing to score`);
   }
-  return result(r, p, S, all);
+  return result(r, p, S, all, size);
 }
 
 /**

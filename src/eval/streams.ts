@@ -36,6 +36,8 @@ export interface StreamScore {
   seconds: number;
   /** True when the signal stopped the run: the sums cover only what was scored until then. */
   partial: boolean;
+  /** Source units consumed, as in progress. */
+  done: number;
 }
 
 /** A bar needs a few updates a second, not one per chunk of a fast model. */
@@ -101,14 +103,17 @@ export async function scoreStreams(w: Weights, specs: StreamSpec[], o: ScoreOpti
   const start = performance.now();
   const cursors = specs.map((s) => new Cursor(s));
   let chars = 0, nats = 0, partial = false, lastReport = start;
+  const consumed = () => {
+    let done = 0;
+    for (const c of cursors) done += c.consumed();
+    return Math.min(o.total, Math.round(done));
+  };
   const report = (force: boolean) => {
     if (!o.onProgress) return;
     const now = performance.now();
     if (!force && now - lastReport < PROGRESS_MS) return;
     lastReport = now;
-    let done = 0;
-    for (const c of cursors) done += c.consumed();
-    o.onProgress({ done: Math.min(o.total, Math.round(done)), total: o.total, chars });
+    o.onProgress({ done: consumed(), total: o.total, chars });
   };
   try {
     // A stream's first id is only an input: nothing before it to predict it from.
@@ -116,7 +121,7 @@ export async function scoreStreams(w: Weights, specs: StreamSpec[], o: ScoreOpti
       const x = await c.pull();
       if (x >= 0) c.last = x;
     }
-    if (cursors.every((c) => c.ended)) return { chars: 0, nats: 0, seconds: 0, partial: false };
+    if (cursors.every((c) => c.ended)) return { chars: 0, nats: 0, seconds: 0, partial: false, done: o.total };
     const ws = new Workspace(w, S, T, false);
     const inputs = new Float32Array(S * T), targets = new Float32Array(S * T);
     const scored = new Uint8Array(S * T);
@@ -163,10 +168,13 @@ export async function scoreStreams(w: Weights, specs: StreamSpec[], o: ScoreOpti
       }
       ws.carryState();
       report(false);
+      // Engine reads may resolve as microtasks and file reads are rare, so without this the event
+      // loop would not turn for minutes: no timer, no signal handler, no abort from outside.
+      await new Promise((resolve) => setImmediate(resolve));
     }
   } finally {
     await Promise.all(cursors.map((c) => c.close()));
   }
   report(true);
-  return { chars, nats, seconds: (performance.now() - start) / 1000, partial };
+  return { chars, nats, seconds: (performance.now() - start) / 1000, partial, done: consumed() };
 }
