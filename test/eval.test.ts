@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createJsEngine } from '../src/engine/js/engine.js';
-import { evaluateFile, evaluateIds, planStreams } from '../src/eval/evaluate.js';
+import { describeSegmentation, evaluateFile, evaluateIds, planStreams } from '../src/eval/evaluate.js';
 import { scoreStreams } from '../src/eval/streams.js';
 import { validateConfig, type Cell } from '../src/model/config.js';
 import { Weights, Workspace } from '../src/model/model.js';
@@ -99,6 +99,8 @@ describe('segments side by side', () => {
     const one = await evaluateFile(w, file, tok, { streams: 1 });
     const many = await evaluateFile(w, file, tok, { streams: 8, burnIn: 64 });
     expect(many.segmentation.streams).toBe(8);
+    expect(describeSegmentation(many.segmentation)).toMatch(/^8 segments of ~7\d\d chars side by side, each after the first warmed up on the 64 chars before it/);
+    expect(describeSegmentation(one.segmentation)).toMatch(/one stream/);
     expect(many.chars).toBe(one.chars);
     expect(many.total).toBe(one.total);
     expect(Math.abs(bpc(many) - bpc(one))).toBeLessThan(1e-3);

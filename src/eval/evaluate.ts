@@ -90,7 +90,7 @@ export function planStreams(units: number, streams: number, burnIn: number): num
   return Math.max(1, Math.min(streams, Math.floor(units / Math.max(16, 4 * burnIn))));
 }
 
-/** One line for a report, e.g. "32 segments of ~3,484 chars side by side, each after the first warmed up on the 256 chars before it". */
+/** One line for a report, e.g. "128 segments of ~8,714 chars side by side, each after the first warmed up on the 128 chars before it (fed, not scored)". */
 export function describeSegmentation(s: Segmentation, unit: 'char' | 'byte' = 'char'): string {
   const n = (x: number) => Math.round(x).toLocaleString('en-US');
   if (s.streams === 1) return `one stream over the whole text (exact)`;
@@ -118,7 +118,7 @@ export async function evaluateIds(w: Weights, ids: IdArray, o: EvalOptions = {})
   return result(r, p, S, { chars: N, unknown: 0, unknownChars: new Map() }, N);
 }
 
-/** Evaluates a text arriving in chunks as one exact stream (no segments). */
+/** Evaluates a text arriving in chunks as one exact stream (no segments; progress has no total). */
 export async function evaluateChunks(w: Weights, chunks: AsyncIterable<IdArray> | Iterable<IdArray>, o: EvalOptions = {}): Promise<EvalResult> {
   const p = resolve({ ...o, streams: 1 });
   const body = (async function* () {
