@@ -3,6 +3,7 @@
 // state as JSON strings in the metadata.
 import { UserError } from '../errors.js';
 import { Vocab } from '../text/vocab.js';
+import { BYTE_VOCAB, TOKENIZERS, type TokenizerKind } from '../text/tokenizer.js';
 import { validateConfig, type ModelConfig } from './config.js';
 import { paramLayout } from './params.js';
 
@@ -24,6 +25,8 @@ export interface TrainingState {
 export interface ModelFile {
   config: ModelConfig;
   vocab: Vocab;
+  /** What a symbol is; absent (older checkpoints) means chars. Bytes use BYTE_VOCAB. */
+  tokenizer?: TokenizerKind;
   params: Float32Array;
   m?: Float32Array;
   v?: Float32Array;
@@ -48,6 +51,7 @@ export function toCheckpoint(f: ModelFile): CheckpointData {
     metadata: {
       config: JSON.stringify(f.config),
       vocab: JSON.stringify(f.vocab.toJSON()),
+      tokenizer: f.tokenizer ?? 'chars',
       training: JSON.stringify(f.training),
     },
     tensors,
@@ -72,6 +76,7 @@ export function fromCheckpoint(path: string, metadata: Record<string, string>, t
   }, { checkpoint: path });
   const vocab = Vocab.fromJSON(json('vocab'), path);
   if (vocab.size !== config.vocab) throw bad(`vocabulary has ${vocab.size} characters, config says ${config.vocab}`);
+  const tokenizer = readTokenizer(metadata.tokenizer, vocab, bad);
   const layout = paramLayout(config);
   const params = new Float32Array(layout.total);
   for (const v of layout.views) {
@@ -93,7 +98,14 @@ export function fromCheckpoint(path: string, metadata: Record<string, string>, t
     if (!allFinite(t.data)) throw bad(`tensor ${name} holds NaN or infinite values`);
     extra.set(name.slice(6), t.data);
   }
-  return { config, vocab, params, m, v, training, extra };
+  return { config, vocab, tokenizer, params, m, v, training, extra };
+}
+
+function readTokenizer(value: string | undefined, vocab: Vocab, bad: (why: string) => Error): TokenizerKind {
+  if (value === undefined) return 'chars';
+  if (!TOKENIZERS.includes(value as TokenizerKind)) throw bad(`unknown tokenizer ${JSON.stringify(value)}`);
+  if (value === 'bytes' && JSON.stringify(vocab.toJSON()) !== JSON.stringify(BYTE_VOCAB.toJSON())) throw bad('a byte model needs the 256-symbol byte vocabulary');
+  return value as TokenizerKind;
 }
 
 function allFinite(a: Float32Array): boolean {

@@ -8,12 +8,15 @@
 //
 // Files are read twice as a stream (pass 1: character set or counts, pass 2: ids) so that the
 // only large allocation is the id array itself, in the smallest type that holds the ids.
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { UserError } from '../errors.js';
-import { readTextChunks, toCodePoints } from './utf8.js';
+import { BYTE_VOCAB, CharTokenizer, type Tokenizer, type TokenizerKind } from './tokenizer.js';
+import { checkTextFile, fsError, readTextChunks, readTextSpans, toCodePoints } from './utf8.js';
 import { Vocab, type IdArray } from './vocab.js';
 
 export interface EncodeStats {
-  /** Characters (code points) in the file, the byte-order mark not included. */
+  /** Characters (code points) in the file, the byte-order mark not included; bytes for a byte model. */
   chars: number;
   /** Characters skipped because the vocabulary lacks them. */
   unknown: number;
@@ -24,15 +27,18 @@ export interface EncodeStats {
 export interface Corpus extends EncodeStats {
   ids: IdArray;
   vocab: Vocab;
+  tokenizer: TokenizerKind;
 }
 
 const CHUNK_BYTES = 1 << 20;
 
 /**
  * Reads a UTF-8 text file. Without `opts.vocab` the vocabulary is built from the file; with it,
- * characters outside it follow the unknown-character policy above.
+ * characters outside it follow the unknown-character policy above. With `tokenizer: 'bytes'` the
+ * ids are the file's raw bytes (no decoding, nothing unknown) and the vocabulary is BYTE_VOCAB.
  */
-export async function readCorpus(path: string, opts: { vocab?: Vocab } = {}): Promise<Corpus> {
+export async function readCorpus(path: string, opts: { vocab?: Vocab; tokenizer?: TokenizerKind } = {}): Promise<Corpus> {
+  if (opts.tokenizer === 'bytes') return readBytes(path);
   let cps = new Uint32Array(CHUNK_BYTES);
   const chunks = async function* () {
     for await (const text of readTextChunks(path, CHUNK_BYTES)) {
@@ -72,7 +78,78 @@ export async function readCorpus(path: string, opts: { vocab?: Vocab } = {}): Pr
     }
   }
   if (k !== ids.length) throw changed(path);
-  return { ids, vocab, ...stats };
+  return { ids, vocab, tokenizer: 'chars', ...stats };
+}
+
+async function readBytes(path: string): Promise<Corpus> {
+  const size = await checkTextFile(path);
+  const ids = new Uint8Array(size);
+  const fh = await open(path, 'r').catch((e) => Promise.reject(fsError(path, e)));
+  try {
+    for (let off = 0; off < size; ) {
+      const { bytesRead } = await fh.read(ids, off, Math.min(size - off, CHUNK_BYTES), off);
+      if (bytesRead === 0) throw changed(path);
+      off += bytesRead;
+    }
+  } finally {
+    await fh.close();
+  }
+  return { ids, vocab: BYTE_VOCAB, tokenizer: 'bytes', chars: size, unknown: 0, unknownChars: new Map() };
+}
+
+export interface IdChunk {
+  ids: IdArray;
+  /** File bytes these ids came from (unknown characters included). */
+  bytes: number;
+}
+
+/**
+ * Yields the ids of the byte range [start, end) of `path` (which must begin at a character start),
+ * with the bytes each chunk covers. Unknown characters are skipped and counted into `stats`.
+ * A chunk is only valid until the next one is requested.
+ */
+export async function* readIdRange(
+  path: string,
+  tok: Tokenizer,
+  o: { start?: number; end?: number; chunkBytes?: number; stats?: EncodeStats } = {},
+): AsyncGenerator<IdChunk> {
+  const stats = o.stats ?? { chars: 0, unknown: 0, unknownChars: new Map() };
+  const chunkBytes = o.chunkBytes ?? 1 << 16;
+  if (tok.kind === 'bytes') {
+    const size = await checkTextFile(path);
+    const start = o.start ?? 0, end = Math.min(o.end ?? size, size);
+    if (end <= start) return;
+    const stream = createReadStream(path, { highWaterMark: chunkBytes, start, end: end - 1 });
+    try {
+      for await (const buf of stream as AsyncIterable<Buffer>) {
+        stats.chars += buf.length;
+        yield { ids: buf, bytes: buf.length };
+      }
+    } catch (e) {
+      throw fsError(path, e);
+    } finally {
+      stream.destroy();
+    }
+    return;
+  }
+  const vocab = tok.vocab;
+  let cps = new Uint32Array(chunkBytes);
+  let out = vocab.allocIds(chunkBytes);
+  for await (const { text, bytes } of readTextSpans(path, { chunkBytes, start: o.start, end: o.end })) {
+    if (cps.length < text.length) {
+      cps = new Uint32Array(text.length);
+      out = vocab.allocIds(text.length);
+    }
+    const n = toCodePoints(text, cps);
+    stats.chars += n;
+    let k = 0;
+    for (let i = 0; i < n; i++) {
+      const id = vocab.idOf(cps[i]);
+      if (id < 0) countUnknown(stats, cps[i]);
+      else out[k++] = id;
+    }
+    yield { ids: out.subarray(0, k), bytes };
+  }
 }
 
 /**
@@ -82,11 +159,18 @@ export async function readCorpus(path: string, opts: { vocab?: Vocab } = {}): Pr
  */
 export async function* streamEncoded(
   path: string,
-  vocab: Vocab,
+  model: Vocab | Tokenizer,
   chunkChars = 1 << 16,
   stats: EncodeStats = { chars: 0, unknown: 0, unknownChars: new Map() },
 ): AsyncGenerator<IdArray, EncodeStats> {
   if (!(Number.isInteger(chunkChars) && chunkChars > 0)) throw new RangeError(`chunkChars must be a positive integer, got ${chunkChars}`);
+  const tok = model instanceof Vocab ? new CharTokenizer(model) : model;
+  if (tok.kind === 'bytes') {
+    // A copy, because the consumer may keep a chunk after asking for the next one.
+    for await (const c of readIdRange(path, tok, { chunkBytes: chunkChars, stats })) yield c.ids.slice();
+    return stats;
+  }
+  const vocab = tok.vocab;
   let cps = new Uint32Array(CHUNK_BYTES);
   let out = vocab.allocIds(chunkChars);
   let k = 0;

@@ -1,7 +1,7 @@
 // Streaming UTF-8 reading of a text file with errors a user can act on. Text arrives as chunks
 // of whole code points, so a surrogate pair is never split between two chunks.
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { UserError } from '../errors.js';
 
 /** Checks that `path` is a non-empty regular file; returns its size in bytes. */
@@ -29,11 +29,28 @@ export function fsError(path: string, e: unknown): Error {
 
 /** Yields the decoded text of `path`, a byte-order mark stripped, line endings untouched. */
 export async function* readTextChunks(path: string, chunkBytes = 1 << 20): AsyncGenerator<string> {
-  await checkTextFile(path);
+  for await (const span of readTextSpans(path, { chunkBytes })) if (span.text) yield span.text;
+}
+
+export interface TextSpan {
+  text: string;
+  /** File bytes this text came from (a character split across reads counts where it began). */
+  bytes: number;
+}
+
+/**
+ * Yields the decoded text of the byte range [start, end) of `path` with the bytes each piece
+ * covers. The range must begin at a character start; a byte-order mark is stripped only at
+ * offset 0 (further in, U+FEFF is an ordinary character of the text).
+ */
+export async function* readTextSpans(path: string, o: { chunkBytes?: number; start?: number; end?: number } = {}): AsyncGenerator<TextSpan> {
+  const size = await checkTextFile(path);
+  const start = o.start ?? 0, end = Math.min(o.end ?? size, size);
+  if (end <= start) return;
   // fatal: invalid bytes must stop the run, not turn silently into U+FFFD training characters.
-  const decoder = new TextDecoder('utf-8', { fatal: true });
-  const stream = createReadStream(path, { highWaterMark: chunkBytes });
-  let offset = 0;
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: start > 0 });
+  const stream = createReadStream(path, { highWaterMark: o.chunkBytes ?? 1 << 20, start, end: end - 1 });
+  let offset = start;
   try {
     for await (const buf of stream as AsyncIterable<Buffer>) {
       if (offset === 0 && buf.length >= 2 && ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff))) {
@@ -49,7 +66,7 @@ export async function* readTextChunks(path: string, chunkBytes = 1 << 20): Async
         throw new UserError(`${path} is not valid UTF-8 (bad byte sequence near offset ${at}); convert it to UTF-8`);
       }
       offset += buf.length;
-      if (text) yield text;
+      yield { text, bytes: buf.length };
     }
     let tail: string;
     try {
@@ -57,11 +74,28 @@ export async function* readTextChunks(path: string, chunkBytes = 1 << 20): Async
     } catch {
       throw new UserError(`${path} is not valid UTF-8 (it ends in the middle of a character)`);
     }
-    if (tail) yield tail;
+    if (tail) yield { text: tail, bytes: 0 };
   } catch (e) {
     throw e instanceof UserError ? e : fsError(path, e);
   } finally {
     stream.destroy();
+  }
+}
+
+/** The first character start at or after byte `offset` (UTF-8 continuation bytes are 10xxxxxx). */
+export async function charStartAtOrAfter(path: string, offset: number): Promise<number> {
+  const fh = await open(path, 'r');
+  try {
+    const b = Buffer.alloc(4);
+    const { bytesRead } = await fh.read(b, 0, 4, offset);
+    let i = 0;
+    // At most three: a longer run is invalid UTF-8, which decoding reports with its offset.
+    while (i < Math.min(3, bytesRead) && (b[i] & 0xc0) === 0x80) i++;
+    return offset + i;
+  } catch (e) {
+    throw fsError(path, e);
+  } finally {
+    await fh.close();
   }
 }
 

@@ -11,6 +11,7 @@ import { countParams, initParams, paramLayout } from '../model/params.js';
 import type { ModelFile, TrainingState } from '../model/serialize.js';
 import { evaluateIds } from '../eval/evaluate.js';
 import type { Vocab } from '../text/vocab.js';
+import type { TokenizerKind } from '../text/tokenizer.js';
 import { Rng } from '../rng.js';
 import { batchSource, type Batching, type Ids } from './batch.js';
 import { AdamW } from './optimizer.js';
@@ -20,6 +21,8 @@ export interface TrainOptions {
   engine: Engine;
   config: ModelConfig;
   vocab: Vocab;
+  /** Recorded in the checkpoint; absent means chars. */
+  tokenizer?: TokenizerKind;
   train: Ids;
   val: Ids;
   corpus: string;
@@ -104,7 +107,7 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
   const opt = new AdamW(w, { beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: o.weightDecay, clip: o.clip });
   const evalSlice = o.val.subarray(0, Math.min(o.val.length, o.evalChars));
   const evalSeq = Math.min(o.seq, 128);
-  // Many short streams make the periodic estimate fast; the final pass is one exact stream.
+  // Many short streams make the periodic estimate fast; the final pass uses eval's defaults.
   const evalStreams = Math.max(1, Math.min(32, Math.floor(evalSlice.length / (4 * evalSeq))));
 
   let step = r?.training.step ?? 0;
@@ -121,7 +124,7 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
   const recent: number[] = [];
 
   const snapshot = async (extra: Partial<TrainingState> = {}): Promise<ModelFile> => ({
-    config: o.config, vocab: o.vocab, params: await e.read(w.params), m: await e.read(w.m!), v: await e.read(w.v!),
+    config: o.config, vocab: o.vocab, tokenizer: o.tokenizer ?? 'chars', params: await e.read(w.params), m: await e.read(w.m!), v: await e.read(w.v!),
     extra: data.carriesState ? await ws.readState() : undefined,
     training: {
       step, best_val_loss: best?.loss ?? null, best_step: best?.step ?? null, val_loss: null, train_loss: recentLoss,
@@ -219,9 +222,9 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
   const kept: Best = best!;
   const keptFile = kept.file ?? (await o.load(o.out));
   e.write(w.params, keptFile.params);
+  // The same segmented path as eval, with its defaults: within 1e-3 bits/char of one stream.
   const full = await evaluateIds(w, o.val, {
-    seq: 256,
-    onProgress: (chars) => o.onEvent?.({ type: 'final-eval', chars, total: o.val.length - 1 }),
+    onProgress: (p) => o.onEvent?.({ type: 'final-eval', chars: p.done, total: p.total }),
   });
   const valLoss = full.nats / full.chars;
   await o.save(o.out, { ...keptFile, training: { ...keptFile.training, val_loss: valLoss } });
