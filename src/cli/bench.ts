@@ -1,5 +1,6 @@
-// `charnn bench --speed`: matrix-product GFLOP/s at the training config's own shapes and training
-// chars/s, for every backend that runs here, measured on the spot (medians).
+// `charnn bench`: a perplexity table of checkpoints on files (`bench CKPT... --on FILE...`), or
+// `--speed`: matrix-product GFLOP/s at the training config's own shapes, training, sampling and
+// eval chars/s, for every backend that runs here, measured on the spot (medians).
 import type { Command } from 'commander';
 import { benchMatmul } from '../engine/bench.js';
 import { listBackends, type BackendStatus } from '../engine/auto.js';
@@ -13,6 +14,9 @@ import { outColor as chalk, stdout } from './io.js';
 import { addFlags, pick, type FlagSpec } from './parse.js';
 import { capThreads } from './train-prepare.js';
 import { fmtInt, jsonLine, makeUi } from './ui.js';
+import { measureSampleSpeed } from '../sample/bench.js';
+import { measureEvalSpeed } from '../eval/bench.js';
+import { benchPerplexity, PERPLEXITY_FLAGS, type PerplexityFlags } from './bench-perplexity.js';
 
 const size = (key: string) => pick(TRAIN_SETTINGS, key, { help: `${pick(TRAIN_SETTINGS, key).help} of the benchmarked model` });
 
@@ -22,25 +26,29 @@ const BENCH_FLAGS: FlagSpec[] = [
   { key: 'vocab', flag: '--vocab', arg: '<n>', kind: { type: 'int', min: 2, max: 1 << 20 }, default: 65, help: 'vocabulary size (tinyshakespeare has 65)' },
   { key: 'steps', flag: '--steps', arg: '<n>', kind: { type: 'int', min: 1, max: 1000 }, default: 5, help: 'timed training steps per backend (after one warm-up step)' },
   { key: 'backends', flag: '--backends', arg: '<list>', kind: { type: 'text' }, help: 'comma-separated backends to measure (default: all that run here)' },
-  pick(ENGINE_FLAGS, 'threads'),
-  jsonFlag('one JSON object per backend, then a summary line'),
+  ...PERPLEXITY_FLAGS,
+  ...ENGINE_FLAGS,
+  jsonFlag('(--speed) one JSON object per backend, then a summary line'),
 ];
 
-interface BenchFlags {
+interface BenchFlags extends PerplexityFlags {
   speed?: boolean; model: Cell; layers: number; hidden: number; embed: number; mlp: number; batch: number; seq: number;
-  vocab: number; steps: number; backends?: string; threads?: number; json?: boolean;
+  vocab: number; steps: number; backends?: string; json?: boolean;
 }
 
 export function registerBench(program: Command): void {
   const cmd = program
     .command('bench')
-    .description('measure backends on this machine');
+    .description('a perplexity table of checkpoints on files, or (--speed) the backends of this machine')
+    .argument('[checkpoints...]', 'checkpoints to score on every --on file');
   addFlags(cmd, BENCH_FLAGS)
     .addHelpText('after', `
-Example:
+Examples:
+  charnn bench checkpoints/*.ckpt --on a.txt b.txt --format markdown
   charnn bench --speed --hidden 256 --batch 32 --seq 128`)
-    .action(async (f: BenchFlags) => {
-      if (!f.speed) throw new UserError('bench needs --speed (the only benchmark so far); see charnn bench --help');
+    .action(async (ckpts: string[], f: BenchFlags) => {
+      if (ckpts.length > 0 || f.on) return benchPerplexity(ckpts, f);
+      if (!f.speed) throw new UserError('bench needs checkpoints and --on FILE... (a perplexity table), or --speed; see charnn bench --help');
       const ui = makeUi(!!f.json);
       const config = validateConfig({ cell: f.model, vocab: f.vocab, embed: f.embed, hidden: f.hidden, layers: f.layers, mlp: f.mlp });
       // Every backend, each in its own process (a GPU driver crash, or two GL stacks in one
@@ -70,6 +78,11 @@ Example:
           const t = await ui.wait(`${engine.name}: training steps`, () => measureTrainSpeed(engine, config, B, T, slow ? Math.min(2, f.steps) : f.steps, 1));
           row.train_chars_per_sec = Math.round(t.charsPerSec);
           row.ms_per_step = Math.round(t.msPerStepMedian);
+          const sampleChars = slow ? 50 : 2000;
+          const smp = await ui.wait(`${engine.name}: sampling, batch 1`, () => measureSampleSpeed(engine, config, { chars: sampleChars, repeats: slow ? 1 : 5 }));
+          row.sample_chars_per_sec = Math.round(smp.charsPerSec);
+          const ev = await ui.wait(`${engine.name}: eval`, () => measureEvalSpeed(engine, config, { chars: slow ? 2000 : 200_000, repeats: slow ? 1 : 3 }));
+          row.eval_chars_per_sec = Math.round(ev.charsPerSec);
           rows.push(row);
           if (ui.json) jsonLine(row);
         } finally {

@@ -24,7 +24,7 @@ Example:
       const params = countParams(paramLayout(m.config));
       const t = m.training;
       const info = {
-        file: ckpt, bytes: size, ...m.config, params, vocab_size: m.vocab.size, steps: t.step,
+        file: ckpt, bytes: size, ...m.config, params, tokenizer: m.tokenizer ?? 'chars', vocab_size: m.vocab.size, steps: t.step,
         best_val_loss: t.best_val_loss, val_loss: t.val_loss, val_bpc: t.val_loss === null ? null : t.val_loss / Math.LN2,
         corpus: t.corpus, corpus_name: t.corpus_name ?? null, split: t.split ?? null, backend: t.backend, chars_seen: t.chars_seen, resumable: !!(m.m && m.v),
       };
@@ -34,7 +34,7 @@ Example:
       const blocks = m.config.mlp ? `, pre-norm residual blocks with ${m.config.mlp}× MLP` : '';
       row('architecture', `${m.config.cell}, ${m.config.layers} layer${m.config.layers > 1 ? 's' : ''} × ${m.config.hidden} hidden, embedding ${m.config.embed}${blocks}`);
       row('parameters', fmtInt(params));
-      row('vocabulary', `${m.vocab.size} characters`);
+      row('vocabulary', m.tokenizer === 'bytes' ? '256 byte values (a byte-level model: figures are per byte)' : `${m.vocab.size} characters`);
       row('training steps', `${fmtInt(t.step)} (${fmtInt(t.chars_seen)} characters seen, on ${t.backend})`);
       row('best val estimate', t.best_val_loss === null ? '—' : `${fmt(t.best_val_loss)} nats/char`);
       row('validation loss', t.val_loss === null ? '—' : `${fmt(t.val_loss)} nats/char (${fmt(t.val_loss / Math.LN2)} bits/char, whole split)`);

@@ -28,7 +28,8 @@ export function parserFor(kind: SettingKind): (v: string) => unknown {
 export function addFlags(cmd: Command, specs: readonly FlagSpec[]): Command {
   for (const s of specs) {
     const o = new Option(s.arg ? `${s.flag} ${s.arg}` : s.flag, s.help);
-    if (s.kind.type !== 'switch') o.argParser(parserFor(s.kind));
+    // A variadic flag (`<files...>`) collects its values itself; a parser would replace the list.
+    if (s.kind.type !== 'switch' && !s.arg?.includes('...')) o.argParser(parserFor(s.kind));
     if (s.default !== undefined) o.default(s.default);
     cmd.addOption(o);
   }

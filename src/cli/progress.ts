@@ -34,7 +34,8 @@ export class ScoreProgress {
   update(done: number, total: number, scored = done): void {
     const secs = (performance.now() - this.t0) / 1000;
     const rate = secs > 0 ? scored / secs : NaN;
-    const eta = done > 0 ? (secs / done) * (total - done) : NaN;
+    // The first second's rate includes start-up: no ETA from it.
+    const eta = done > 0 && secs >= 1 ? (secs / done) * (total - done) : NaN;
     const payload = { done: fmtInt(scored), rate: Number.isFinite(rate) ? fmtInt(rate) : '—', eta_text: formatEta(eta) };
     if (!this.started) {
       this.bar.start(Math.max(1, total), done, payload);

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { sample } from '../sample/sample.js';
+import { makeTokenizer } from '../text/tokenizer.js';
 import { ENGINE_FLAGS, jsonFlag } from './common-flags.js';
 import { errColor as c, stdout } from './io.js';
 import { openModel } from './open.js';
@@ -56,7 +57,7 @@ Examples:
       const write = (text: string) => (sink ? sink.stream.write(text) : stdout.write(text));
       const live = f.count === 1 && !ui.json;
       try {
-        const r = await sample(weights, file.vocab, {
+        const r = await sample(weights, makeTokenizer(file.tokenizer, file.vocab), {
           prime, length: f.length, temperature: f.temperature, topK: f.topK, topP: f.topP, greedy: f.greedy, seed: f.seed,
           count: f.count, stop: f.stop, keep: !live,
           onText: live ? (_s, t) => write(t) : undefined,

@@ -11,7 +11,8 @@ import { validateConfig, type ModelConfig } from '../model/config.js';
 import type { ModelFile } from '../model/serialize.js';
 import { readCorpus, splitIds, type IdArray, type Vocab } from '../text/index.js';
 import { resolveCorpus, type CorpusSplit } from '../text/corpora.js';
-import { charsBeforeByte } from '../text/utf8.js';
+import { byteOfChar, charsBeforeByte } from '../text/utf8.js';
+import type { TokenizerKind } from '../text/tokenizer.js';
 import { sizeToBudget } from '../train/autosize.js';
 import { crossCheck, type TrainSettings } from '../train/settings.js';
 import { checkRunFiles, type InputFile } from './paths.js';
@@ -76,21 +77,22 @@ export async function prepareRun(req: TrainRequest, ui: Ui): Promise<PreparedRun
   acquireLock(out, '--out');
   acquireLock(latest, '--out');
 
-  const text = await ui.wait(`Reading ${corpus}`, () => readCorpus(corpus));
+  const text = await ui.wait(`Reading ${corpus}`, () => readCorpus(corpus, { tokenizer: f.tokenizer }));
   if (req.resume && JSON.stringify(text.vocab.toJSON()) !== JSON.stringify(req.resume.file.vocab.toJSON())) {
     throw new UserError(`${corpus} is not the text ${f.resume} was trained on (its characters differ); pass the original corpus`);
   }
   let train: IdArray, val: IdArray, split: string;
   if (f.val) {
     split = `the whole corpus trains; --val ${f.val} validates`;
-    const v = await ui.wait(`Reading ${f.val}`, () => readCorpus(f.val!, { vocab: text.vocab }));
+    const v = await ui.wait(`Reading ${f.val}`, () => readCorpus(f.val!, { vocab: text.vocab, tokenizer: f.tokenizer }));
     if (v.unknown > 0) ui.note(c.yellow(`${f.val}: skipped ${v.unknown} characters that ${corpus} does not contain`));
     if (v.ids.length < 2) throw new UserError(`--val ${f.val} has ${v.ids.length} character${v.ids.length === 1 ? '' : 's'} the model knows; scoring needs at least 2`);
     [train, val] = [text.ids, v.ids];
   } else if (resolved.split) {
-    const r = await charRanges(corpus, resolved.split);
+    const r = await symbolRanges(corpus, resolved.split, f.tokenizer);
     [train, val] = [text.ids.subarray(r.train[0], r.train[1]), text.ids.subarray(r.val[0], r.val[1])];
-    split = `${resolved.name}'s standard split: characters ${fmtInt(r.train[0])}–${fmtInt(r.train[1])} train, ${fmtInt(r.val[0])}–${fmtInt(r.val[1])} validate`;
+    const unit = f.tokenizer === 'bytes' ? 'bytes' : 'characters';
+    split = `${resolved.name}'s standard split: ${unit} ${fmtInt(r.train[0])}–${fmtInt(r.train[1])} train, ${fmtInt(r.val[0])}–${fmtInt(r.val[1])} validate`;
   } else {
     ({ train, val } = splitIds(text.ids, f.valFrac, corpus));
     split = `the last ${f.valFrac * 100}% validates`;
@@ -123,9 +125,10 @@ export async function prepareRun(req: TrainRequest, ui: Ui): Promise<PreparedRun
   }
 }
 
-/** A catalogue split as character positions of the file (byte splits are converted). */
-async function charRanges(file: string, s: CorpusSplit): Promise<{ train: [number, number]; val: [number, number] }> {
-  if (s.unit === 'chars') return { train: s.train, val: s.val };
-  const at = (b: number) => charsBeforeByte(file, b);
+/** A catalogue split as positions of the model's symbols in the file (converted between bytes and characters). */
+async function symbolRanges(file: string, s: CorpusSplit, tokenizer: TokenizerKind): Promise<{ train: [number, number]; val: [number, number] }> {
+  const want = tokenizer === 'bytes' ? 'bytes' : 'chars';
+  if (s.unit === want) return { train: s.train, val: s.val };
+  const at = (x: number) => (want === 'chars' ? charsBeforeByte(file, x) : byteOfChar(file, x));
   return { train: [await at(s.train[0]), await at(s.train[1])], val: [await at(s.val[0]), await at(s.val[1])] };
 }

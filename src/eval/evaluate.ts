@@ -43,6 +43,8 @@ export interface EvalOptions {
   onProgress?: (p: EvalProgress) => void;
   /** Aborting stops after the current chunk with a partial result. */
   signal?: AbortSignal;
+  /** Only this byte range of a file [start, end), both at character starts; segment 0 starts it from the zero state. */
+  range?: [number, number];
 }
 
 export interface Segmentation {
@@ -135,14 +137,19 @@ export async function evaluateChunks(w: Weights, chunks: AsyncIterable<IdArray> 
  */
 export async function evaluateFile(w: Weights, path: string, tok: Tokenizer, o: EvalOptions = {}): Promise<EvalResult> {
   const p = resolve(o);
-  const size = await checkTextFile(path);
+  const fileSize = await checkTextFile(path);
+  const [lo, hi] = o.range ?? [0, fileSize];
+  if (!(Number.isSafeInteger(lo) && Number.isSafeInteger(hi) && lo >= 0 && lo < hi && hi <= fileSize)) {
+    throw new UserError(`${path}: byte range [${lo}, ${hi}) is not inside the file's ${fileSize} bytes`);
+  }
+  const size = hi - lo;
   const S = planStreams(size, p.streams, p.burnIn);
-  const bounds: number[] = [0];
+  const bounds: number[] = [lo];
   for (let s = 1; s < S; s++) {
-    const x = Math.floor((s * size) / S);
+    const x = lo + Math.floor((s * size) / S);
     bounds.push(tok.kind === 'bytes' ? x : await charStartAtOrAfter(path, x));
   }
-  bounds.push(size);
+  bounds.push(hi);
   // Read buffers of all streams together stay near 4 MB, however many streams there are.
   const chunkBytes = Math.max(4096, Math.min(1 << 16, Math.floor((1 << 22) / S)));
   const stats: EncodeStats[] = [];

@@ -166,3 +166,20 @@ export async function charsBeforeByte(path: string, byte: number): Promise<numbe
   }
   return n;
 }
+
+/** The byte offset at which character `n` (0-based, a leading byte-order mark not counted) starts. */
+export async function byteOfChar(path: string, n: number): Promise<number> {
+  let seen = 0, offset = 0, first = true;
+  for await (const buf of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    let i = 0;
+    if (first && buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) i = 3;
+    first = false;
+    for (; i < buf.length; i++) {
+      if ((buf[i] & 0xc0) === 0x80) continue;
+      if (seen === n) return offset + i;
+      seen++;
+    }
+    offset += buf.length;
+  }
+  return offset;
+}

@@ -3,6 +3,7 @@
 // (src/train/record.ts), and the resume rules: what must match the checkpoint, what may change.
 import { CELLS, CONFIG_LIMITS, type Cell, type ModelConfig } from '../model/config.js';
 import { BACKENDS } from '../engine/backends.js';
+import { TOKENIZERS, type TokenizerKind } from '../text/tokenizer.js';
 import { BATCHING, type Batching } from './batch.js';
 
 export type SettingKind =
@@ -39,7 +40,7 @@ export interface Setting {
 
 export interface TrainSettings {
   model: Cell; layers: number; hidden: number; embed: number; mlp: number;
-  batch: number; seq: number; batching: Batching; steps?: number; time?: number;
+  tokenizer: TokenizerKind; batch: number; seq: number; batching: Batching; steps?: number; time?: number;
   lr: number; minLr?: number; warmup: number; clip: number; weightDecay: number; dropout: number;
   seed: number; evalEvery: number; evalChars: number; patience: number; valFrac: number; val?: string;
   out?: string; saveEvery: number; stopAfter?: number; resume?: string; log?: string;
@@ -55,6 +56,7 @@ export const TRAIN_SETTINGS: Setting[] = [
   { key: 'hidden', flag: '--hidden', arg: '<n>', kind: limit('hidden'), default: 256, help: 'hidden units per layer', resume: 'fixed', stored: { config: 'hidden' }, sizing: true },
   { key: 'embed', flag: '--embed', arg: '<n>', kind: limit('embed'), default: 64, help: 'character embedding width', resume: 'fixed', stored: { config: 'embed' }, sizing: true },
   { key: 'mlp', flag: '--mlp', arg: '<n>', kind: limit('mlp'), default: 2, help: 'MLP expansion in each mingru/minlstm block (0: none)', resume: 'fixed', stored: { config: 'mlp' }, sizing: true },
+  { key: 'tokenizer', flag: '--tokenizer', arg: '<kind>', kind: { type: 'choice', values: TOKENIZERS }, default: 'chars', help: 'what a symbol is: chars (Unicode code points of the text) or bytes (its 256 UTF-8 byte values: any file, bits per byte)', resume: 'fixed', stored: { record: 'tokenizer' } },
   { key: 'batch', flag: '--batch', arg: '<n>', kind: int(1, 4096), default: 32, help: 'sequences per step', resume: 'fixed', stored: { record: 'batch' }, sizing: true },
   { key: 'seq', flag: '--seq', arg: '<n>', kind: int(1, 100000), default: 128, help: 'characters per sequence (backpropagation length)', resume: 'fixed', stored: { record: 'seq' }, sizing: true },
   { key: 'batching', flag: '--batching', arg: '<kind>', kind: { type: 'choice', values: BATCHING }, default: 'stream', help: 'random windows, or contiguous streams with the state carried (truncated BPTT)', resume: 'fixed', stored: { record: 'batching' } },
