@@ -21,6 +21,8 @@ export type { EvalProgress } from './streams.js';
  *   streams×burn-in   256×8  256×32  256×64  217×128  108×256  128×128
  *   Δ bits/char       7.1e-4 5.8e-6  1.6e-5  1.9e-8   2.2e-10  5.1e-8
  *   chars/s           6,617  5,788   6,768   8,187    5,290    9,235
+ * The whole file (1,115,394 chars, machine then quiet): one stream 3.0835464939 bits/char at
+ * 23,888 chars/s; the defaults (128×128) 3.0835464939, Δ 3.5e-11, at 110,889 chars/s.
  * A burn-in of 128 is already exact to 1e-7 here; 128 streams were as fast as more (speeds are
  * noisy on this machine) with half the open files.
  */
