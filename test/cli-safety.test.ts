@@ -72,6 +72,11 @@ describe('outputs never land on inputs', () => {
       [['--out', path.join(dir, 'corpus.txt.ckpt'), '--log', path.join(dir, 'corpus.txt.ckpt')], /same file as --out/],
     ];
     for (const [flags, msg] of cases) expectOneLineError(charnn(['train', corpus, ...small, '--steps', '2', ...flags]), msg);
+    // sample's --output is an output like any other.
+    const ckptBefore = snapshot(ckpt);
+    expectOneLineError(charnn(['sample', ckpt, '--output', ckpt]), /--output .* same file as checkpoint/);
+    expectOneLineError(charnn(['sample', ckpt, '--prime-file', val, '--output', val]), /--output .* same file as --prime-file/);
+    expect(snapshot(ckpt)).toBe(ckptBefore);
     // The latest checkpoint is derived from --out (x.ckpt → x.latest.ckpt) and is checked too.
     const held = path.join(dir, 'held.latest.ckpt');
     writeFileSync(held, 'Whether tis nobler in the mind to suffer\n'.repeat(5));
