@@ -58,10 +58,6 @@ export function acquireLock(file: string, what: string): void {
   throw new UserError(`${what} ${file}: could not take the lock ${lock}; remove it if no charnn run is using ${file}`);
 }
 
-export function releaseLock(file: string): void {
-  const lock = lockPath(file);
-  if (held.delete(lock)) rmSync(lock, { force: true });
-}
 
 function releaseAll(): void {
   for (const lock of held) rmSync(lock, { force: true });

@@ -122,16 +122,6 @@ export async function evaluateIds(w: Weights, ids: IdArray, o: EvalOptions = {})
   return result(r, p, S, { chars: N, unknown: 0, unknownChars: new Map() }, N);
 }
 
-/** Evaluates a text arriving in chunks as one exact stream (no segments; progress has no total). */
-export async function evaluateChunks(w: Weights, chunks: AsyncIterable<IdArray> | Iterable<IdArray>, o: EvalOptions = {}): Promise<EvalResult> {
-  const p = resolve({ ...o, streams: 1 });
-  const body = (async function* () {
-    for await (const ids of chunks) yield { ids, bytes: ids.length };
-  })();
-  const r = await scoreStreams(w, [{ burn: new Uint8Array(0), body }], { seq: chunkSeq(p, 1), total: 0, onProgress: o.onProgress, signal: o.signal });
-  return result(r, p, 1, { chars: r.chars + 1, unknown: 0, unknownChars: new Map() }, 0);
-}
-
 /**
  * Evaluates a file streamed from disk: S byte ranges (boundaries moved to character starts for a
  * character model), each read by its own stream, so memory is bounded by S·seq whatever the file
