@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createJsEngine } from '../src/engine/js/engine.js';
-import { describeSegmentation, evaluateFile, evaluateIds, planStreams } from '../src/eval/evaluate.js';
+import { describeSegmentation, estimateIds, evaluateFile, evaluateIds, planStreams } from '../src/eval/evaluate.js';
 import { scoreStreams } from '../src/eval/streams.js';
 import { validateConfig, type Cell } from '../src/model/config.js';
 import { Weights, Workspace } from '../src/model/model.js';
@@ -207,5 +207,33 @@ describe('byte models', () => {
     const many = await evaluateFile(w, other, tok, { streams: 5, burnIn: 64 });
     expect(many.chars).toBe(bytes.length - 1);
     expect(Math.abs(bpc(many) - bpc(one))).toBeLessThan(1e-3);
+  });
+});
+
+describe('the periodic estimate', () => {
+  it('draws its windows from the whole text, each warmed up like a segment, and is the whole text when short', async () => {
+    const w = randomModel('gru', 4, 5);
+    const N = 4000;
+    // Two halves the model scores very differently: the estimate must see both.
+    const ids = Uint8Array.from({ length: N }, (_, i) => (i < N / 2 ? 0 : (i * 7919) % 4));
+    const first = await evaluateIds(w, ids.subarray(0, N / 2), { streams: 1 });
+    const second = await evaluateIds(w, ids.subarray(N / 2), { streams: 1 });
+    const est = await estimateIds(w, ids, { chars: 800, streams: 8, burnIn: 16 });
+    expect(est.chars).toBe(799); // every id of the windows but the text's very first, which nothing predicts
+    const lo = Math.min(bpc(first), bpc(second)), hi = Math.max(bpc(first), bpc(second));
+    expect(bpc(est)).toBeGreaterThan(lo + 0.1 * (hi - lo));
+    expect(bpc(est)).toBeLessThan(hi - 0.1 * (hi - lo));
+    // Window s starts at s·(N − L)/(S − 1): the last one ends at the text's end. Scored one by one
+    // with the same burn-in, the windows add up to the estimate.
+    let nats = 0;
+    for (let s = 0; s < 8; s++) {
+      const a = Math.floor((s * (N - 100)) / 7);
+      const part = await scoreStreams(w, [{ burn: ids.subarray(Math.max(0, a - 16), a), body: [{ ids: ids.subarray(a, a + 100), bytes: 100 }] }], { seq: 32, total: 100 });
+      nats += part.nats;
+    }
+    expect(est.nats).toBeCloseTo(nats, 4);
+    const whole = await estimateIds(w, ids, { chars: N, streams: 8, burnIn: 16 });
+    const exact = await evaluateIds(w, ids, { streams: 8, burnIn: 16 });
+    expect(whole.nats).toBe(exact.nats);
   });
 });

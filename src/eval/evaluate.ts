@@ -123,6 +123,26 @@ export async function evaluateIds(w: Weights, ids: IdArray, o: EvalOptions = {})
 }
 
 /**
+ * An estimate over `chars` ids drawn from the whole text rather than its start: `streams` windows
+ * spaced evenly from beginning to end, each warmed up on the ids just before it (the first starts
+ * from the zero state). The whole text when it is not longer than `chars`. Training's periodic
+ * validation uses it: the start of a split can be easier or harder than the rest.
+ */
+export async function estimateIds(w: Weights, ids: IdArray, o: EvalOptions & { chars: number }): Promise<EvalResult> {
+  const N = ids.length;
+  if (o.chars >= N) return evaluateIds(w, ids, o);
+  const p = resolve(o);
+  const S = Math.max(1, Math.min(p.streams, Math.floor(o.chars / 2)));
+  const L = Math.floor(o.chars / S);
+  const specs: StreamSpec[] = Array.from({ length: S }, (_, s) => {
+    const a = S === 1 ? 0 : Math.floor((s * (N - L)) / (S - 1));
+    return { burn: ids.subarray(Math.max(0, a - p.burnIn), a), body: [{ ids: ids.subarray(a, a + L), bytes: L }] };
+  });
+  const r = await scoreStreams(w, specs, { seq: chunkSeq(p, S), total: S * L, onProgress: o.onProgress, signal: o.signal });
+  return result(r, p, S, { chars: S * L, unknown: 0, unknownChars: new Map() }, S * L);
+}
+
+/**
  * Evaluates a file streamed from disk: S byte ranges (boundaries moved to character starts for a
  * character model), each read by its own stream, so memory is bounded by S·seq whatever the file
  * size. Progress counts file bytes. Unknown characters are skipped and counted.

@@ -9,7 +9,7 @@ import type { ModelConfig } from '../model/config.js';
 import { Weights, Workspace } from '../model/model.js';
 import { countParams, initParams, paramLayout } from '../model/params.js';
 import type { ModelFile, TrainingState } from '../model/serialize.js';
-import { evaluateIds } from '../eval/evaluate.js';
+import { estimateIds, evaluateIds } from '../eval/evaluate.js';
 import type { Vocab } from '../text/vocab.js';
 import type { TokenizerKind } from '../text/tokenizer.js';
 import { Rng } from '../rng.js';
@@ -105,10 +105,10 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
   const ws = new Workspace(w, o.batch, o.seq, true, o.dropout);
   const data = batchSource(o.batching, o.train, o.batch, o.seq);
   const opt = new AdamW(w, { beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: o.weightDecay, clip: o.clip });
-  const evalSlice = o.val.subarray(0, Math.min(o.val.length, o.evalChars));
+  const evalChars = Math.min(o.val.length, o.evalChars);
   const evalSeq = Math.min(o.seq, 128);
   // Many short streams make the periodic estimate fast; the final pass uses eval's defaults.
-  const evalStreams = Math.max(1, Math.min(32, Math.floor(evalSlice.length / (4 * evalSeq))));
+  const evalStreams = Math.max(1, Math.min(32, Math.floor(evalChars / (4 * evalSeq))));
 
   let step = r?.training.step ?? 0;
   let trainSeconds = r?.training.seconds ?? 0;
@@ -150,7 +150,7 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
     }
   };
   const validate = async () => {
-    const res = await evaluateIds(w, evalSlice, { seq: evalSeq, streams: evalStreams });
+    const res = await estimateIds(w, o.val, { chars: evalChars, seq: evalSeq, streams: evalStreams });
     const loss = res.nats / res.chars;
     const improved = best === null || loss < best.loss;
     if (improved) {

@@ -70,7 +70,7 @@ export const TRAIN_SETTINGS: Setting[] = [
   { key: 'dropout', flag: '--dropout', arg: '<p>', kind: { type: 'float', min: 0, max: 0.95 }, default: 0, help: "dropout probability on each layer's output during training", resume: 'mutable', stored: { record: 'dropout' }, sizing: true },
   { key: 'seed', flag: '--seed', arg: '<n>', kind: int(0, 2 ** 32 - 1), default: 1337, help: 'random seed (same seed, same backend: same model)', resume: 'fixed', stored: { record: 'seed' } },
   { key: 'evalEvery', flag: '--eval-every', arg: '<steps>', kind: int(1), default: 100, help: 'steps between validation estimates', resume: 'mutable', stored: { record: 'eval_every' } },
-  { key: 'evalChars', flag: '--eval-chars', arg: '<n>', kind: int(2), default: 32768, help: 'validation characters used by each estimate', resume: 'mutable', stored: { record: 'eval_chars' } },
+  { key: 'evalChars', flag: '--eval-chars', arg: '<n>', kind: int(2), default: 32768, help: 'validation characters used by each estimate, drawn from the whole split', resume: 'mutable', stored: { record: 'eval_chars' } },
   { key: 'patience', flag: '--patience', arg: '<n>', kind: int(0), default: 0, help: 'stop after this many estimates without improvement (0: never)', resume: 'mutable', stored: { record: 'patience' } },
   { key: 'valFrac', flag: '--val-frac', arg: '<f>', kind: { type: 'float', min: 0, max: 0.5, minExclusive: true }, default: 0.1, help: 'fraction of the corpus (its end) used for validation', resume: 'fixed', stored: { record: 'val_frac' } },
   { key: 'val', flag: '--val', arg: '<file>', kind: { type: 'text' }, help: 'separate validation file (then the whole corpus trains)', resume: 'fixed', stored: { record: 'val_file' } },
