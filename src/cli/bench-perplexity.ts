@@ -2,13 +2,14 @@
 // or JSON, with a progress bar per pair on a terminal. A file may be a catalogue corpus name (its
 // whole text is scored). Ctrl-C prints the rows finished so far.
 import { UserError } from '../errors.js';
-import { DEFAULT_BURN_IN, DEFAULT_STREAMS } from '../eval/evaluate.js';
 import { benchTable, formatTable, TABLE_FORMATS, type BenchModel, type TableFormat } from '../eval/table.js';
 import { resolveCorpus } from '../text/corpora.js';
 import { makeTokenizer } from '../text/tokenizer.js';
 import { stdout } from './io.js';
 import { openModel } from './open.js';
-import type { FlagSpec } from './parse.js';
+import { EVAL_FLAGS } from './eval.js';
+import { pick, type FlagSpec } from './parse.js';
+import { StopGuard } from './signals.js';
 import { ScoreProgress } from './progress.js';
 import { makeUi } from './ui.js';
 import type { Engine } from '../engine/engine.js';
@@ -20,9 +21,7 @@ export interface PerplexityFlags {
 export const PERPLEXITY_FLAGS: FlagSpec[] = [
   { key: 'on', flag: '--on', arg: '<files...>', kind: { type: 'text' }, help: 'text files (or catalogue corpus names) every checkpoint is scored on' },
   { key: 'format', flag: '--format', arg: '<format>', kind: { type: 'choice', values: TABLE_FORMATS }, default: 'table', help: `perplexity table format: ${TABLE_FORMATS.join(', ')}` },
-  { key: 'streams', flag: '--streams', arg: '<n>', kind: { type: 'int', min: 1, max: 4096 }, default: DEFAULT_STREAMS, help: 'segments scored side by side (1: one exact stream), as in eval' },
-  { key: 'burnIn', flag: '--burn-in', arg: '<n>', kind: { type: 'int', min: 1, max: 1 << 20 }, default: DEFAULT_BURN_IN, help: 'characters fed before each segment after the first, as in eval' },
-  { key: 'corpusDir', flag: '--corpus-dir', arg: '<folder>', kind: { type: 'text' }, help: 'where catalogue corpora are cached' },
+  pick(EVAL_FLAGS, 'streams'), pick(EVAL_FLAGS, 'burnIn'), pick(EVAL_FLAGS, 'corpusDir'),
 ];
 
 export async function benchPerplexity(ckpts: string[], f: PerplexityFlags): Promise<void> {
@@ -33,8 +32,7 @@ export async function benchPerplexity(ckpts: string[], f: PerplexityFlags): Prom
   const engines: Engine[] = [];
   const models: BenchModel[] = [];
   const stop = new AbortController();
-  const onSignal = () => (stop.signal.aborted ? process.exit(130) : stop.abort());
-  process.on('SIGINT', onSignal);
+  const guard = new StopGuard(() => stop.abort());
   let bar: ScoreProgress | null = null;
   try {
     for (const ckpt of ckpts) {
@@ -54,10 +52,10 @@ export async function benchPerplexity(ckpts: string[], f: PerplexityFlags): Prom
     (bar as ScoreProgress | null)?.stop();
     for (const r of rows) r.file = byPath.get(r.file) ?? r.file;
     stdout.write(formatTable(rows, f.format));
-    if (stop.signal.aborted) process.exitCode = 130;
+    if (guard.stopRequested) process.exitCode = guard.exitCode;
   } finally {
     (bar as ScoreProgress | null)?.stop();
-    process.off('SIGINT', onSignal);
+    guard.dispose();
     for (const e of engines) e.dispose();
   }
 }

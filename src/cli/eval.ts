@@ -13,7 +13,8 @@ import { errColor, outColor as c, stdout } from './io.js';
 import { openModel } from './open.js';
 import { addFlags, pick, type FlagSpec } from './parse.js';
 import { ScoreProgress } from './progress.js';
-import { fmt, fmtInt, jsonLine, makeUi } from './ui.js';
+import { StopGuard } from './signals.js';
+import { fmt, fmtInt, jsonLine, makeUi, type Ui } from './ui.js';
 
 interface EvalFlags { streams: number; burnIn: number; seq?: number; split: 'val' | 'test'; corpusDir?: string; backend: string; threads?: number; json?: boolean }
 
@@ -43,15 +44,9 @@ Examples:
       const target = await resolveTarget(arg, f);
       const { file: model, engine, weights } = await openModel(ui, ckpt, f.backend, f.threads);
       const tok = makeTokenizer(model.tokenizer, model.vocab);
+      // First Ctrl-C: stop after this chunk and report what was scored; a second exits at once.
       const stop = new AbortController();
-      let stopped: NodeJS.Signals | null = null;
-      const onSignal = (sig: NodeJS.Signals) => {
-        if (stopped) process.exit(sig === 'SIGTERM' ? 143 : 130);
-        stopped = sig;
-        stop.abort();
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      const guard = new StopGuard(() => stop.abort());
       const bar = ui.json ? null : new ScoreProgress(`scoring ${target.label}`, `${tok.unit}s`);
       let lastLine = performance.now();
       try {
@@ -68,12 +63,11 @@ Examples:
         });
         bar?.stop();
         if (r.chars === 0) throw new UserError(`${target.label}: stopped before any character was scored`);
-        report(r, target.label, tok.unit, engine.name, ui.json, stopped !== null);
-        if (stopped) process.exitCode = stopped === 'SIGTERM' ? 143 : 130;
+        report(r, target.label, tok.unit, engine.name, ui, guard.stopRequested);
+        if (guard.stopRequested) process.exitCode = guard.exitCode;
       } finally {
         bar?.stop();
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        guard.dispose();
         engine.dispose();
       }
     });
@@ -95,14 +89,14 @@ async function resolveTarget(arg: string, f: EvalFlags): Promise<Target> {
   return { path: r.path, label: `${r.name} (${part === 'test' ? 'test' : 'validation'} part)`, range: bytes };
 }
 
-function report(r: EvalResult, label: string, unit: 'char' | 'byte', backend: string, json: boolean, partial: boolean): void {
+function report(r: EvalResult, label: string, unit: 'char' | 'byte', backend: string, ui: Ui, partial: boolean): void {
   const nats = r.nats / r.chars;
   const out = {
     type: 'eval', file: label, unit, chars: r.chars, nats_per_char: nats, bits_per_char: nats / Math.LN2, perplexity: Math.exp(nats),
     chars_per_sec: r.chars / r.seconds, unknown_chars_skipped: r.unknown, partial,
     streams: r.segmentation.streams, burn_in: r.segmentation.burnIn, segmentation: describeSegmentation(r.segmentation, unit),
   };
-  if (json) return jsonLine(out);
+  if (ui.json) return jsonLine(out);
   const u = unit === 'byte' ? 'byte' : 'char';
   stdout.write(
     `${c.bold(label)}: ${fmtInt(out.chars)} ${u}s scored${partial ? c.yellow(' (stopped early: a partial result over what was scored)') : ''}\n` +
@@ -110,5 +104,5 @@ function report(r: EvalResult, label: string, unit: 'char' | 'byte', backend: st
       `  ${fmtInt(out.chars_per_sec)} ${u}s/s on ${backend}; ${out.segmentation}\n` +
       (unit === 'byte' ? '  a byte-level model: every figure is per byte of UTF-8\n' : ''),
   );
-  if (r.unknown) process.stderr.write(errColor.yellow(`skipped ${fmtInt(r.unknown)} characters not in the model's vocabulary (not fed, not scored)\n`));
+  if (r.unknown) ui.note(errColor.yellow(`skipped ${fmtInt(r.unknown)} characters not in the model's vocabulary (not fed, not scored)`));
 }

@@ -4,7 +4,7 @@ import { createEngine, type BackendName } from '../engine/select.js';
 import { Weights } from '../model/model.js';
 import type { ModelFile } from '../model/serialize.js';
 import { loadTrained } from '../train/record.js';
-import { capThreads } from './train-prepare.js';
+import { capThreads } from './common-flags.js';
 import type { Ui } from './ui.js';
 
 export interface OpenModel {

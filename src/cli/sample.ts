@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { sample } from '../sample/sample.js';
+import { tempPathFor } from '../text/cache.js';
 import { makeTokenizer } from '../text/tokenizer.js';
 import { ENGINE_FLAGS, jsonFlag } from './common-flags.js';
 import { errColor as c, stdout } from './io.js';
@@ -90,7 +91,7 @@ async function readPrime(file: string): Promise<string> {
 
 /** --output is written beside its target and renamed into place at the end: a failed run leaves the old file. */
 async function openOutput(file: string): Promise<{ stream: WriteStream; commit(): Promise<void>; abandon(): Promise<void> }> {
-  const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.tmp-${process.pid}`);
+  const tmp = tempPathFor(path.resolve(file));
   const stream = createWriteStream(tmp, { flags: 'w' });
   let failure: string | null = null, done = false;
   stream.on('error', (e: NodeJS.ErrnoException) => (failure ??= e.code ?? e.message));

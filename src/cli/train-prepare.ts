@@ -1,7 +1,6 @@
 // Everything a training run needs before its first step, checked before any work starts: the
 // files it reads and writes, the locks on its outputs, the settings that depend on each other,
 // the corpus and its split, the engine, and the model size when the budget chooses it.
-import os from 'node:os';
 import path from 'node:path';
 import { acquireLock } from '../checkpoint/lock.js';
 import type { Engine } from '../engine/engine.js';
@@ -17,6 +16,7 @@ import { sizeToBudget } from '../train/autosize.js';
 import { crossCheck, type TrainSettings } from '../train/settings.js';
 import { checkRunFiles, type InputFile } from './paths.js';
 import { errColor as c } from './io.js';
+import { capThreads } from './common-flags.js';
 import { fmtInt, jsonLine, type Ui } from './ui.js';
 
 export interface TrainRequest {
@@ -49,14 +49,6 @@ export function defaultOut(corpus: string): string {
 }
 
 export const latestOf = (out: string) => out.replace(/\.ckpt$/, '') + '.latest.ckpt';
-
-/** More threads than cores only make every op slower: cap them, and say so. */
-export function capThreads(threads: number | undefined, ui: Ui): number | undefined {
-  const cores = os.availableParallelism();
-  if (threads === undefined || threads <= cores) return threads;
-  ui.warn(`--threads ${threads} is more than the ${cores} cores here; using ${cores}`);
-  return cores;
-}
 
 export async function prepareRun(req: TrainRequest, ui: Ui): Promise<PreparedRun> {
   const f = { ...req.settings };

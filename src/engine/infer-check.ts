@@ -32,3 +32,15 @@ export function checkState(plan: InferPlan, state: Float32Array): void {
 export function stateSize(m: InferModel, streams: number): number {
   return m.layers * streams * m.hidden * (m.cell === 'lstm' ? 2 : 1);
 }
+
+/** Where each state buffer sits in the shared layout: per layer, h (n floats), then c if it has one. */
+export function stateSlices<T>(h: T[], c: (T | undefined)[], n: number): [T, number][] {
+  const out: [T, number][] = [];
+  let o = 0;
+  for (let l = 0; l < h.length; l++) {
+    out.push([h[l], o]); o += n;
+    const cl = c[l];
+    if (cl !== undefined) { out.push([cl, o]); o += n; }
+  }
+  return out;
+}

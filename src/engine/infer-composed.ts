@@ -3,7 +3,7 @@
 // only what the next character needs: the recurrent state, ping-ponged so no op's output aliases
 // its input.
 import type { Engine, InferModel, InferPlan, Tensor } from './engine.js';
-import { checkIds, checkInferModel, checkLogitsOut, checkState, stateSize } from './infer-check.js';
+import { checkIds, checkInferModel, checkLogitsOut, checkState, stateSize, stateSlices } from './infer-check.js';
 
 const RMS_EPS = 1e-6;
 const GATES = { lstm: 4, gru: 3, rnn: 1, mingru: 2, minlstm: 3 } as const;
@@ -115,22 +115,14 @@ export class ComposedInferPlan implements InferPlan {
 
   async readState(): Promise<Float32Array> {
     const out = new Float32Array(this.stateSize), n = this.streams * this.md.hidden;
-    let o = 0;
-    for (let l = 0; l < this.md.layers; l++) {
-      out.set(await this.e.read(this.h[l], 0, n), o); o += n;
-      if (this.c[l]) { out.set(await this.e.read(this.c[l], 0, n), o); o += n; }
-    }
+    for (const [t, o] of stateSlices(this.h, this.c, n)) out.set(await this.e.read(t, 0, n), o);
     return out;
   }
 
   writeState(state: Float32Array): void {
     checkState(this, state);
     const n = this.streams * this.md.hidden;
-    let o = 0;
-    for (let l = 0; l < this.md.layers; l++) {
-      this.e.write(this.h[l], state.subarray(o, o + n)); o += n;
-      if (this.c[l]) { this.e.write(this.c[l], state.subarray(o, o + n)); o += n; }
-    }
+    for (const [t, o] of stateSlices(this.h, this.c, n)) this.e.write(t, state.subarray(o, o + n));
   }
 }
 

@@ -2,7 +2,7 @@
 // computes, in the same order as the training forward of src/model/*.ts (bias, then the input
 // product, then the recurrent product; the residual blocks as x + cell(norm(x)), then the MLP).
 import type { InferModel, InferPlan } from '../engine.js';
-import { checkIds, checkInferModel, checkLogitsOut, checkState, stateSize } from '../infer-check.js';
+import { checkIds, checkInferModel, checkLogitsOut, checkState, stateSize, stateSlices } from '../infer-check.js';
 import { gelu } from './cells.js';
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
@@ -149,21 +149,13 @@ export class JsInferPlan implements InferPlan {
 
   readState(): Float32Array {
     const out = new Float32Array(this.stateSize), n = this.streams * this.md.hidden;
-    let o = 0;
-    for (let l = 0; l < this.md.layers; l++) {
-      out.set(this.h[l], o); o += n;
-      if (this.c.length) { out.set(this.c[l], o); o += n; }
-    }
+    for (const [t, o] of stateSlices(this.h, this.c, n)) out.set(t, o);
     return out;
   }
 
   writeState(state: Float32Array): void {
     checkState(this, state);
     const n = this.streams * this.md.hidden;
-    let o = 0;
-    for (let l = 0; l < this.md.layers; l++) {
-      this.h[l].set(state.subarray(o, o + n)); o += n;
-      if (this.c.length) { this.c[l].set(state.subarray(o, o + n)); o += n; }
-    }
+    for (const [t, o] of stateSlices(this.h, this.c, n)) t.set(state.subarray(o, o + n));
   }
 }
