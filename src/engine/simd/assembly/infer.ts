@@ -8,6 +8,7 @@
 // products added in input order, one multiply and one add each, exactly as the training matmul
 // does, so a stream's numbers never depend on the stream count, the thread split or the chunking.
 import { share } from './layout';
+import { madd } from './madd';
 import { vsigmoid, vtanh } from './vmath';
 import { vg, geluT } from './pointwise';
 
@@ -17,7 +18,7 @@ const EPS: f32 = 1e-6;
 
 @inline function word(d: usize, i: i32): i32 { return load<i32>(d + (<usize>i << 2)); }
 @inline function ptr(d: usize, i: i32): usize { return <usize><u32>load<i32>(d + (<usize>i << 2)); }
-@inline function fma(a: v128, x: v128, w: v128): v128 { return f32x4.add(a, f32x4.mul(x, w)); }
+@inline function fma(a: v128, x: v128, w: v128): v128 { return madd(x, w, a); }
 
 /** Spins before sleeping: partners normally arrive within microseconds, but on a loaded machine a spinning thread would starve the one it waits for. */
 const SPINS: i32 = 4096;

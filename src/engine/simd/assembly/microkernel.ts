@@ -4,8 +4,10 @@
 // Each lane accumulates in p order with a separate multiply and add, so every element of C is
 // the plain sequential float32 sum, whatever the blocking or the thread split.
 
+import { madd } from './madd';
+
 @inline function fma(acc: v128, a: v128, b: v128): v128 {
-  return f32x4.add(acc, f32x4.mul(a, b));
+  return madd(a, b, acc);
 }
 
 @inline export function tile4x8(a: usize, b: usize, c: usize, cs: usize, k: i32, zero: bool): void {
