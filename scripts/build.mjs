@@ -20,5 +20,9 @@ function run(cmd, args) {
 run(bin('tsc'), ['-p', 'tsconfig.json']);
 const asmEntry = path.join(root, 'src/engine/simd/assembly/index.ts');
 if (existsSync(asmEntry)) {
-  run(bin('asc'), [asmEntry, '--config', path.join(root, 'src/engine/simd/assembly/asconfig.json')]);
+  const config = path.join(root, 'src/engine/simd/assembly/asconfig.json');
+  // Two variants of the same source (assembly/madd.ts): plain SIMD, and relaxed SIMD with fused
+  // multiply-adds; the engine picks one at start-up (src/engine/simd/variant.ts).
+  run(bin('asc'), [asmEntry, '--config', config]);
+  run(bin('asc'), [asmEntry, '--config', config, '--enable', 'relaxed-simd', '--outFile', path.join(root, 'dist/simd/kernels-relaxed.wasm')]);
 }

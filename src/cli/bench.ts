@@ -68,7 +68,7 @@ Examples:
       for (const name of backends) {
         const { engine } = await createEngine(name, { threads: capThreads(f.threads, ui) });
         try {
-          const row: Record<string, unknown> = { backend: engine.name };
+          const row: Record<string, unknown> = { backend: engine.name, kernels: engine.variant ?? '-' };
           const slow = engine.name !== 'simd';
           for (const s of shapes) {
             const r = await ui.wait(`${engine.name}: matmul ${s.label}`, () => benchMatmul(engine, s.m, s.n, s.k, { transA: s.transA, transB: s.transB, reps: slow ? 3 : 15 }));

@@ -1,6 +1,7 @@
 // `charnn eval`: nats, bits and perplexity per character (per byte for a byte model) of a
 // checkpoint on a text file or a catalogue corpus, with a progress bar (progress lines with
 // --json); Ctrl-C prints the result over what was scored so far.
+import { type Engine, engineLabel } from '../engine/engine.js';
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { DEFAULT_BURN_IN, DEFAULT_STREAMS, describeSegmentation, evaluateFile, type EvalResult } from '../eval/evaluate.js';
@@ -63,7 +64,7 @@ Examples:
         });
         bar?.stop();
         if (r.chars === 0) throw new UserError(`${target.label}: stopped before any character was scored`);
-        report(r, target.label, tok.unit, engine.name, ui, guard.stopRequested);
+        report(r, target.label, tok.unit, engine, ui, guard.stopRequested);
         if (guard.stopRequested) process.exitCode = guard.exitCode;
       } finally {
         bar?.stop();
@@ -89,19 +90,19 @@ async function resolveTarget(arg: string, f: EvalFlags): Promise<Target> {
   return { path: r.path, label: `${r.name} (${part === 'test' ? 'test' : 'validation'} part)`, range: bytes };
 }
 
-function report(r: EvalResult, label: string, unit: 'char' | 'byte', backend: string, ui: Ui, partial: boolean): void {
+function report(r: EvalResult, label: string, unit: 'char' | 'byte', engine: Engine, ui: Ui, partial: boolean): void {
   const nats = r.nats / r.chars;
   const out = {
     type: 'eval', file: label, unit, chars: r.chars, nats_per_char: nats, bits_per_char: nats / Math.LN2, perplexity: Math.exp(nats),
     chars_per_sec: r.chars / r.seconds, unknown_chars_skipped: r.unknown, partial,
-    streams: r.segmentation.streams, burn_in: r.segmentation.burnIn, segmentation: describeSegmentation(r.segmentation, unit),
+    backend: engine.name, kernels: engine.variant ?? null, streams: r.segmentation.streams, burn_in: r.segmentation.burnIn, segmentation: describeSegmentation(r.segmentation, unit),
   };
   if (ui.json) return jsonLine(out);
   const u = unit === 'byte' ? 'byte' : 'char';
   stdout.write(
     `${c.bold(label)}: ${fmtInt(out.chars)} ${u}s scored${partial ? c.yellow(' (stopped early: a partial result over what was scored)') : ''}\n` +
       `  ${c.green(fmt(out.nats_per_char))} nats/${u}   ${c.green(fmt(out.bits_per_char))} bits/${u}   perplexity ${c.green(fmt(out.perplexity, 3))}\n` +
-      `  ${fmtInt(out.chars_per_sec)} ${u}s/s on ${backend}; ${out.segmentation}\n` +
+      `  ${fmtInt(out.chars_per_sec)} ${u}s/s on ${engineLabel(engine)}; ${out.segmentation}\n` +
       (unit === 'byte' ? '  a byte-level model: every figure is per byte of UTF-8\n' : ''),
   );
   if (r.unknown) ui.note(errColor.yellow(`skipped ${fmtInt(r.unknown)} characters not in the model's vocabulary (not fed, not scored)`));

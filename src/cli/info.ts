@@ -1,4 +1,5 @@
 // `charnn info`: what a checkpoint holds.
+import { engineLabel } from '../engine/engine.js';
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { loadTrained } from '../train/record.js';
@@ -26,7 +27,7 @@ Example:
       const info = {
         file: ckpt, bytes: size, ...m.config, params, tokenizer: m.tokenizer ?? 'chars', vocab_size: m.vocab.size, steps: t.step,
         best_val_loss: t.best_val_loss, val_loss: t.val_loss, val_bpc: t.val_loss === null ? null : t.val_loss / Math.LN2,
-        corpus: t.corpus, corpus_name: t.corpus_name ?? null, split: t.split ?? null, backend: t.backend, chars_seen: t.chars_seen, resumable: !!(m.m && m.v),
+        corpus: t.corpus, corpus_name: t.corpus_name ?? null, split: t.split ?? null, backend: t.backend, kernels: t.kernels ?? null, chars_seen: t.chars_seen, resumable: !!(m.m && m.v),
       };
       if (ui.json) return jsonLine(info);
       const row = (k: string, v: string) => stdout.write(`  ${chalk.dim(k.padEnd(18))}${v}\n`);
@@ -35,7 +36,7 @@ Example:
       row('architecture', `${m.config.cell}, ${m.config.layers} layer${m.config.layers > 1 ? 's' : ''} × ${m.config.hidden} hidden, embedding ${m.config.embed}${blocks}`);
       row('parameters', fmtInt(params));
       row('vocabulary', m.tokenizer === 'bytes' ? '256 byte values (a byte-level model: figures are per byte)' : `${m.vocab.size} characters`);
-      row('training steps', `${fmtInt(t.step)} (${fmtInt(t.chars_seen)} characters seen, on ${t.backend})`);
+      row('training steps', `${fmtInt(t.step)} (${fmtInt(t.chars_seen)} characters seen, on ${engineLabel({ name: t.backend, variant: t.kernels })})`);
       row('best val estimate', t.best_val_loss === null ? '—' : `${fmt(t.best_val_loss)} nats/char`);
       row('validation loss', t.val_loss === null ? '—' : `${fmt(t.val_loss)} nats/char (${fmt(t.val_loss / Math.LN2)} bits/char, whole split)`);
       row('corpus', t.corpus_name ? `${t.corpus_name} (${t.corpus})` : t.corpus);

@@ -1,6 +1,7 @@
 // What a training run shows: a progress bar, the closing chart and summary on a terminal; JSON
 // lines with --json; and the same lines appended to the --log file. stdout may close at any time
 // (`| head`): the JSON lines then stop and training goes on.
+import { engineLabel } from '../engine/engine.js';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { TrainEvent, TrainSummary } from '../train/loop.js';
 import { lossChart, type LossHistory } from './chart.js';
@@ -61,7 +62,7 @@ export class TrainReport {
       const chart = lossChart(this.history, { color: c.level > 0, width: Math.min(100, (stderr.columns ?? 80) - 12) });
       if (chart) stderr.write(chart + '\n');
       stderr.write(
-        `${c.bold('trained')} ${s.steps} steps of a ${fmtInt(s.params)}-parameter ${cell} on ${c.bold(s.backend)} in ${s.seconds.toFixed(1)} s (${fmtInt(s.chars_per_sec)} chars/s)` +
+        `${c.bold('trained')} ${s.steps} steps of a ${fmtInt(s.params)}-parameter ${cell} on ${c.bold(engineLabel({ name: s.backend, variant: s.kernels ?? undefined }))} in ${s.seconds.toFixed(1)} s (${fmtInt(s.chars_per_sec)} chars/s)` +
           (s.stopped === 'patience' ? `, stopped early after ${patience} estimates without improvement` : '') + '\n' +
           `train loss ${fmt(s.train_loss)}  ${c.green(`validation loss ${fmt(s.val_loss!)} nats/char (${fmt(s.val_bpc!)} bits/char)`)}\n` +
           `checkpoint ${c.cyan(s.checkpoint)}` + (s.latest ? ` (latest state: ${s.latest})` : '') + '\n',

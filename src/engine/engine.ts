@@ -195,9 +195,16 @@ export interface InferPlan {
   readonly stateSize: number;
 }
 
+/** The engine's name with its kernels' build where it has several, e.g. "simd (relaxed kernels)". */
+export function engineLabel(e: { name: string; variant?: string }): string {
+  return e.variant ? `${e.name} (${e.variant} kernels)` : e.name;
+}
+
 export interface Engine {
   /** Backend name as the user selects it, e.g. "cpu", "webasm", "simd". */
   readonly name: string;
+  /** The build of its kernels where an engine has several (simd: "relaxed" or "plain"). */
+  readonly variant?: string;
   /** A zero-filled tensor of `size` floats. */
   tensor(size: number): Tensor;
   /** Copies host data into t at off. */

@@ -16,6 +16,8 @@ export interface TrainingState {
   chars_seen: number;
   seconds: number;
   backend: string;
+  /** The simd engine's kernel build (relaxed or plain), when it trained. */
+  kernels?: string;
   corpus: string;
   seed: number;
   rng: string;

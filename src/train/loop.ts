@@ -76,6 +76,8 @@ export interface TrainSummary {
   steps: number;
   params: number;
   backend: string;
+  /** The simd kernels' build (relaxed or plain); null on other engines. */
+  kernels: string | null;
   stopped: StopReason;
   train_loss: number;
   /** Whole-validation-split loss of the best weights; null when the run was interrupted. */
@@ -128,7 +130,7 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
     extra: data.carriesState ? await ws.readState() : undefined,
     training: {
       step, best_val_loss: best?.loss ?? null, best_step: best?.step ?? null, val_loss: null, train_loss: recentLoss,
-      chars_seen: charsSeen, seconds: trainSeconds, backend: e.name, corpus: o.corpus, seed: o.seed, rng: rng.state(),
+      chars_seen: charsSeen, seconds: trainSeconds, backend: e.name, ...(e.variant ? { kernels: e.variant } : {}), corpus: o.corpus, seed: o.seed, rng: rng.state(),
       dropout_rng: dropRng.state(), dropout: o.dropout,
       cursor: data.cursor, evals_since_best: evalsSinceBest, batching: o.batching, batch: o.batch, seq: o.seq,
       lr: o.lr, min_lr: o.minLr, warmup: o.warmup, clip: o.clip, weight_decay: o.weightDecay,
@@ -205,7 +207,7 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
     }
   }
   const summary = (valLoss: number | null): TrainSummary => ({
-    steps: step, params: countParams(layout), backend: e.name, stopped, train_loss: recentLoss,
+    steps: step, params: countParams(layout), backend: e.name, kernels: e.variant ?? null, stopped, train_loss: recentLoss,
     val_loss: valLoss, val_bpc: valLoss === null ? null : valLoss / Math.LN2, best_eval_loss: best?.loss ?? null,
     chars_per_sec: charsPerSec(),
     seconds: trainSeconds, checkpoint: o.out, latest: latestSaved ? o.latest : null,

@@ -23,6 +23,7 @@ const STATE_FIELDS: Record<string, Field> = {
   seconds: { kind: 'seconds' },
   corpus: { kind: text },
   corpus_name: { kind: text, nullable: true, optional: true },
+  kernels: { kind: text, optional: true },
   split: { kind: text, optional: true },
   rng: { kind: 'rng' },
   dropout_rng: { kind: 'rng', optional: true },

@@ -9,13 +9,14 @@ import type {
 import { Arena } from './arena.js';
 import { Ctx } from './context.js';
 import { Op } from './layout.js';
-import { kernelsModule } from './locate.js';
+import { loadKernels } from './locate.js';
 import * as C from './ops-cells.js';
 import { SimdInferPlan, prepareInfer } from './ops-infer.js';
 import * as O from './ops-optim.js';
 import * as T from './ops-tensor.js';
 import { Pool } from './pool.js';
 import { SimdTensor, checkCount } from './tensor.js';
+import type { KernelVariant } from './variant.js';
 
 export interface SimdEngineOptions {
   /** Threads in all, the caller's included (default: os.availableParallelism()). */
@@ -24,15 +25,17 @@ export interface SimdEngineOptions {
   maxMemoryMiB?: number;
   /** Split every op across all threads however small (tests use it to cover the partitions). */
   forceParallel?: boolean;
+  /** The kernels' build (default: relaxed where it runs, see variant.ts). */
+  variant?: KernelVariant;
 }
 
 /** The engine; dispose() terminates its workers (idle workers never keep a process alive). */
 export async function createSimdEngine(opts: SimdEngineOptions = {}): Promise<Engine> {
   const threads = Math.max(1, Math.floor(opts.threads ?? os.availableParallelism()));
-  const module = await kernelsModule();
+  const { module, variant } = await loadKernels(opts.variant);
   const arena = new Arena(Math.max(2, Math.min(65536, Math.ceil((opts.maxMemoryMiB ?? 4096) * 16))));
   const pool = await Pool.create(module, arena.memory, threads);
-  return new SimdEngine(new Ctx(arena, pool, !!opts.forceParallel));
+  return new SimdEngine(new Ctx(arena, pool, !!opts.forceParallel), variant);
 }
 
 class SimdEngine implements Engine {
@@ -40,7 +43,7 @@ class SimdEngine implements Engine {
   private readonly scratch: number;
   private readonly sq: O.SumSquares;
 
-  constructor(private readonly cx: Ctx) {
+  constructor(private readonly cx: Ctx, readonly variant: KernelVariant) {
     const k = cx.pool.exports as Record<string, () => number>;
     this.scratch = cx.arena.alloc(k.scratchBytes() * cx.pool.threads);
     this.sq = new O.SumSquares(cx, k.sqChunk());

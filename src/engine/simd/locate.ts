@@ -3,24 +3,35 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../../text/package-root.js';
+import { type KernelVariant, chooseVariant } from './variant.js';
 import { type WasmModule, wasm } from './wasm.js';
 
-export function kernelsPath(): string {
-  return path.join(packageRoot(), 'dist', 'simd', 'kernels.wasm');
+export function kernelsPath(variant: KernelVariant): string {
+  return path.join(packageRoot(), 'dist', 'simd', variant === 'relaxed' ? 'kernels-relaxed.wasm' : 'kernels.wasm');
 }
 
-let compiled: Promise<WasmModule> | null = null;
+export interface Kernels {
+  module: WasmModule;
+  variant: KernelVariant;
+}
 
-/** The kernels module, compiled once per process. */
-export function kernelsModule(): Promise<WasmModule> {
-  if (!compiled) {
-    const file = kernelsPath();
+const compiled = new Map<KernelVariant, Promise<WasmModule>>();
+
+function compile(variant: KernelVariant): Promise<WasmModule> {
+  let p = compiled.get(variant);
+  if (!p) {
+    const file = kernelsPath(variant);
     if (!existsSync(file)) {
       return Promise.reject(new Error(`WebAssembly kernels not found at ${file}; run \`npm run build\` first`));
     }
-    const p = wasm.compile(readFileSync(file));
-    p.catch(() => { compiled = null; });
-    compiled = p;
+    p = wasm.compile(readFileSync(file));
+    p.catch(() => compiled.delete(variant));
+    compiled.set(variant, p);
   }
-  return compiled;
+  return p;
+}
+
+/** The kernels module of the variant this process uses (see variant.ts), compiled once per process. */
+export async function loadKernels(variant: KernelVariant = chooseVariant()): Promise<Kernels> {
+  return { module: await compile(variant), variant };
 }
