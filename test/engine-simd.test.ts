@@ -241,6 +241,28 @@ describe.each([1, 2])('simd engine with %i thread(s) against float32 loops', (th
     }
   }
 
+  it('matmul with B packed once (bCache store, then reuse) gives the bits of the plain product', async () => {
+    for (const [m, n, k] of [[3, 5, 7], [5, 9, 300], [33, 70, 600], [32, 1024, 256]]) {
+      for (const transB of [false, true]) {
+        const [b, bOff] = put(e, rand(k * n), 3);
+        const plain = async (A: Float32Array, bCache?: 'store' | 'reuse') => {
+          const [a, aOff] = put(e, A, 1), [c, cOff] = put(e, new Float32Array(m * n), 2);
+          e.matmul({ c, cOff, a, aOff, b, bOff, m, n, k, transB, bCache });
+          return e.read(c, cOff, m * n);
+        };
+        for (const round of [0, 1]) {
+          // The second round changes B, so 'store' must repack rather than keep the old copy.
+          if (round) e.write(b, rand(k * n), bOff);
+          const A1 = rand(m * k), A2 = rand(m * k);
+          const want1 = await plain(A1), want2 = await plain(A2);
+          expectExact(await plain(A1, 'store'), want1);
+          expectExact(await plain(A2, 'reuse'), want2);
+          expectExact(await plain(A1, 'reuse'), want1);
+        }
+      }
+    }
+  });
+
   it('matmul leaves memory outside C untouched', async () => {
     const m = 7, n = 13, k = 5;
     const [c, cOff] = put(e, rand(m * n), 4);

@@ -30,6 +30,13 @@ export interface MatmulArgs {
   transB?: boolean;
   /** C += op(A)·op(B) instead of C = op(A)·op(B). */
   accumulate?: boolean;
+  /**
+   * A promise about B, for a weight multiplied at every timestep: 'store' says B may have changed
+   * since this range was last used (an engine may keep work done on it, such as a packed copy);
+   * 'reuse' says B's values and this range, shape and transB are those of the last 'store'.
+   * Engines that keep nothing ignore it; results are the same bits either way.
+   */
+  bCache?: 'store' | 'reuse';
 }
 
 export interface LstmForwardArgs {

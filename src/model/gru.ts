@@ -40,7 +40,7 @@ export class GruLayer extends HStateLayer implements Layer {
     e.broadcastRow(this.gh, 0, P, view(`${prefix}.b_h`).off, T * B, G3);
     const wh = view(`${prefix}.w_h`).off;
     for (let t = 0; t < T; t++) {
-      e.matmul({ c: this.gh, cOff: t * B * G3, a: this.h, aOff: t * B * H, b: P, bOff: wh, m: B, n: G3, k: H, accumulate: true });
+      e.matmul({ c: this.gh, cOff: t * B * G3, a: this.h, aOff: t * B * H, b: P, bOff: wh, m: B, n: G3, k: H, accumulate: true, bCache: t === 0 ? 'store' : 'reuse' });
       e.gruForward({
         gx: this.gx, gxOff: t * B * G3, gh: this.gh, ghOff: t * B * G3, hPrev: this.h, hPrevOff: t * B * H,
         act: this.act, actOff: t * B * G3, h: this.h, hOff: (t + 1) * B * H, batch: B, hidden: H,
@@ -57,7 +57,7 @@ export class GruLayer extends HStateLayer implements Layer {
         dh, dhOff: t * B * H, dGx, dGxOff: t * B * G3, dGh, dGhOff: t * B * G3,
         dhPrev: t > 0 ? dh : this.sink!, dhPrevOff: t > 0 ? (t - 1) * B * H : 0, batch: B, hidden: H,
       });
-      if (t > 0) e.matmul({ c: dh, cOff: (t - 1) * B * H, a: dGh, aOff: t * B * G3, b: P, bOff: wh, m: B, n: H, k: G3, transB: true, accumulate: true });
+      if (t > 0) e.matmul({ c: dh, cOff: (t - 1) * B * H, a: dGh, aOff: t * B * G3, b: P, bOff: wh, m: B, n: H, k: G3, transB: true, accumulate: true, bCache: t === T - 1 ? 'store' : 'reuse' });
     }
     e.matmul({ c: G!, cOff: wx, a: x, aOff: xOff, b: dGx, m: this.ctx.input, n: G3, k: T * B, transA: true, accumulate: true });
     e.matmul({ c: G!, cOff: wh, a: this.h, b: dGh, m: H, n: G3, k: T * B, transA: true, accumulate: true });

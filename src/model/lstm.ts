@@ -37,7 +37,7 @@ export class LstmLayer implements Layer {
     e.matmul({ c: this.pre, a: x, aOff: xOff, b: P, bOff: view(`${prefix}.w_x`).off, m: T * B, n: G4, k: this.x.input, accumulate: true });
     const wh = view(`${prefix}.w_h`).off;
     for (let t = 0; t < T; t++) {
-      e.matmul({ c: this.pre, cOff: t * B * G4, a: this.h, aOff: t * B * H, b: P, bOff: wh, m: B, n: G4, k: H, accumulate: true });
+      e.matmul({ c: this.pre, cOff: t * B * G4, a: this.h, aOff: t * B * H, b: P, bOff: wh, m: B, n: G4, k: H, accumulate: true, bCache: t === 0 ? 'store' : 'reuse' });
       e.lstmForward({
         pre: this.pre, preOff: t * B * G4, act: this.act, actOff: t * B * G4,
         cPrev: this.c, cPrevOff: t * B * H, c: this.c, cOff: (t + 1) * B * H, h: this.h, hOff: (t + 1) * B * H,
@@ -58,7 +58,7 @@ export class LstmLayer implements Layer {
         batch: B, hidden: H,
       });
       cur = 1 - cur;
-      if (t > 0) e.matmul({ c: dh, cOff: (t - 1) * B * H, a: dPre, aOff: t * B * G4, b: P, bOff: wh, m: B, n: H, k: G4, transB: true, accumulate: true });
+      if (t > 0) e.matmul({ c: dh, cOff: (t - 1) * B * H, a: dPre, aOff: t * B * G4, b: P, bOff: wh, m: B, n: H, k: G4, transB: true, accumulate: true, bCache: t === T - 1 ? 'store' : 'reuse' });
     }
     e.matmul({ c: G!, cOff: wx, a: x, aOff: xOff, b: dPre, m: this.x.input, n: G4, k: T * B, transA: true, accumulate: true });
     e.matmul({ c: G!, cOff: wh, a: this.h, b: dPre, m: H, n: G4, k: T * B, transA: true, accumulate: true });

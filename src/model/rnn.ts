@@ -29,7 +29,7 @@ export class RnnLayer extends HStateLayer implements Layer {
     e.matmul({ c: this.pre, a: x, aOff: xOff, b: P, bOff: view(`${prefix}.w_x`).off, m: T * B, n: H, k: this.ctx.input, accumulate: true });
     const wh = view(`${prefix}.w_h`).off;
     for (let t = 0; t < T; t++) {
-      e.matmul({ c: this.pre, cOff: t * B * H, a: this.h, aOff: t * B * H, b: P, bOff: wh, m: B, n: H, k: H, accumulate: true });
+      e.matmul({ c: this.pre, cOff: t * B * H, a: this.h, aOff: t * B * H, b: P, bOff: wh, m: B, n: H, k: H, accumulate: true, bCache: t === 0 ? 'store' : 'reuse' });
       e.tanhForward(this.h, (t + 1) * B * H, this.pre, t * B * H, B * H);
     }
   }
@@ -39,7 +39,7 @@ export class RnnLayer extends HStateLayer implements Layer {
     const dh = this.dOut!, dPre = this.dPre!, wh = view(`${prefix}.w_h`).off, wx = view(`${prefix}.w_x`).off;
     for (let t = T - 1; t >= 0; t--) {
       e.tanhBackward(dPre, t * B * H, this.h, (t + 1) * B * H, dh, t * B * H, B * H);
-      if (t > 0) e.matmul({ c: dh, cOff: (t - 1) * B * H, a: dPre, aOff: t * B * H, b: P, bOff: wh, m: B, n: H, k: H, transB: true, accumulate: true });
+      if (t > 0) e.matmul({ c: dh, cOff: (t - 1) * B * H, a: dPre, aOff: t * B * H, b: P, bOff: wh, m: B, n: H, k: H, transB: true, accumulate: true, bCache: t === T - 1 ? 'store' : 'reuse' });
     }
     e.matmul({ c: G!, cOff: wx, a: x, aOff: xOff, b: dPre, m: this.ctx.input, n: H, k: T * B, transA: true, accumulate: true });
     e.matmul({ c: G!, cOff: wh, a: this.h, b: dPre, m: H, n: H, k: T * B, transA: true, accumulate: true });

@@ -8,6 +8,8 @@ import { addr, checkIds } from './tensor.js';
 
 export class Ctx {
   disposed = false;
+  /** Whole-B packed copies kept for matmul's bCache, by B's address, shape and transB. */
+  readonly packs = new Map<string, number>();
 
   constructor(readonly arena: Arena, readonly pool: Pool, private readonly force: boolean) {}
 

@@ -46,6 +46,7 @@ export const Op = {
   RmsNormBackwardDx: 25,
   RmsNormBackwardDw: 26,
   InferStep: 27,
+  PackPanels: 28,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 
@@ -53,3 +54,4 @@ export type Op = (typeof Op)[keyof typeof Op];
 export const TRANS_A = 1;
 export const TRANS_B = 2;
 export const ACCUMULATE = 4;
+export const PACKED = 8;

@@ -1,7 +1,7 @@
 // Data movement, elementwise arithmetic, reductions and the matrix product.
 import type { MatmulArgs, Tensor } from '../engine.js';
 import { type Ctx, PAR_FLOATS, PAR_FLOPS } from './context.js';
-import { ACCUMULATE, Op, TRANS_A, TRANS_B } from './layout.js';
+import { ACCUMULATE, Op, PACKED, TRANS_A, TRANS_B } from './layout.js';
 import { checkCount } from './tensor.js';
 
 export function zero(cx: Ctx, t: Tensor, off = 0, len?: number): void {
@@ -44,14 +44,36 @@ export function sumRows(cx: Ctx, out: Tensor, outOff: number, x: Tensor, xOff: n
 
 export function matmul(cx: Ctx, m: MatmulArgs, scratch: number): void {
   checkCount(m.m, 'm'); checkCount(m.n, 'n'); checkCount(m.k, 'k');
+  const c = cx.at(m.c, m.cOff, m.m * m.n, 'matmul C'), A = cx.at(m.a, m.aOff, m.m * m.k, 'matmul A');
+  let b = cx.at(m.b, m.bOff, m.k * m.n, 'matmul B');
+  let flags = (m.transA ? TRANS_A : 0) | (m.transB ? TRANS_B : 0) | (m.accumulate ? ACCUMULATE : 0);
+  if (m.bCache && m.k > 0 && m.n > 0) {
+    b = packed(cx, b, m.k, m.n, !!m.transB, m.bCache);
+    flags |= PACKED;
+  }
   const a = cx.args();
-  a[0] = cx.at(m.c, m.cOff, m.m * m.n, 'matmul C');
-  a[1] = cx.at(m.a, m.aOff, m.m * m.k, 'matmul A');
-  a[2] = cx.at(m.b, m.bOff, m.k * m.n, 'matmul B');
-  a[3] = m.m; a[4] = m.n; a[5] = m.k;
-  a[6] = (m.transA ? TRANS_A : 0) | (m.transB ? TRANS_B : 0) | (m.accumulate ? ACCUMULATE : 0);
-  a[7] = scratch;
+  a[0] = c; a[1] = A; a[2] = b;
+  a[3] = m.m; a[4] = m.n; a[5] = m.k; a[6] = flags; a[7] = scratch;
   cx.exec(Op.Matmul, 2 * m.m * m.n * m.k, PAR_FLOPS);
+}
+
+/**
+ * The address of B packed whole (assembly/matmul.ts packPanels), packed now unless the caller
+ * promised it is unchanged since the last 'store': a weight multiplied at every timestep is then
+ * packed once per sequence instead of once per product.
+ */
+function packed(cx: Ctx, b: number, k: number, n: number, transB: boolean, mode: 'store' | 'reuse'): number {
+  const key = `${b}:${k}:${n}:${transB ? 1 : 0}`;
+  let p = cx.packs.get(key);
+  if (p !== undefined && mode === 'reuse') return p;
+  if (p === undefined) {
+    p = cx.arena.alloc(Math.ceil(n / 8) * 8 * k * 4);
+    cx.packs.set(key, p);
+  }
+  const a = cx.args();
+  a[0] = p; a[1] = b; a[2] = k; a[3] = n; a[4] = transB ? TRANS_B : 0;
+  cx.exec(Op.PackPanels, k * n, PAR_FLOATS);
+  return p;
 }
 
 export function embedding(cx: Ctx, out: Tensor, outOff: number, table: Tensor, tableOff: number, ids: Tensor, idsOff: number,

@@ -3,7 +3,7 @@
 // argument order match src/engine/simd/ops.ts.
 import { CTL, argF, argI, argP } from './layout';
 import { zero, copy, broadcastRow, sumRows, embedding, embeddingBackward } from './basic';
-import { matmul, SCRATCH_BYTES } from './matmul';
+import { matmul, packPanels, SCRATCH_BYTES } from './matmul';
 import { lstmForward, lstmBackward } from './lstm';
 import { softmaxXent } from './softmax';
 import { mul, add, tanhForward, tanhBackward, geluForward, geluBackward } from './pointwise';
@@ -47,6 +47,7 @@ export function run(tid: i32, nt: i32): void {
     case 25: rmsNormBackwardDx(argP(0), argP(1), argP(2), argP(3), argP(4), argI(5), argI(6), tid, nt); break;
     case 26: rmsNormBackwardDw(argP(0), argP(1), argP(2), argP(3), argI(4), argI(5), tid, nt); break;
     case 27: inferStep(argP(0), argI(1) != 0, tid, nt); break;
+    case 28: packPanels(argP(0), argP(1), argI(2), argI(3), argI(4), tid, nt); break;
     default: break;
   }
 }

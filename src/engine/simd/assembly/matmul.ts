@@ -17,6 +17,20 @@ export const SCRATCH_BYTES: i32 = KC * NC * 4 + MC * KC * 4 + 128;
 export const TRANS_A: i32 = 1;
 export const TRANS_B: i32 = 2;
 export const ACCUMULATE: i32 = 4;
+/** B is already packed whole by packPanels: [tile][p][8] over all k (a weight reused every timestep). */
+export const PACKED: i32 = 8;
+
+/**
+ * Packs all of op(B) (k×n) into dst as 8-column panels, each k×8 contiguous: the layout packB
+ * gives one block, extended over the whole k, so any KC slice of a panel is a contiguous run.
+ * Threads take disjoint panels.
+ */
+export function packPanels(dst: usize, b: usize, k: i32, n: i32, flags: i32, tid: i32, nt: i32): void {
+  const bPs: usize = (flags & TRANS_B) ? 4 : <usize>n << 2, bJs: usize = (flags & TRANS_B) ? <usize>k << 2 : 4;
+  const tiles = (n + 7) >> 3, t0 = share(tiles, tid, nt), t1 = share(tiles, tid + 1, nt);
+  if (t0 >= t1) return;
+  packB(dst + <usize>t0 * (<usize>k << 5), b + <usize>(t0 << 3) * bJs, bPs, bJs, k, min(n, t1 << 3) - (t0 << 3));
+}
 
 export function matmul(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32, flags: i32,
   scratch: usize, tid: i32, nt: i32): void {
@@ -43,14 +57,17 @@ function block(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32, flags: i32,
   // Byte strides of A's (row, p) and B's (p, col).
   const aRs: usize = (flags & TRANS_A) ? 4 : <usize>k << 2, aPs: usize = (flags & TRANS_A) ? <usize>m << 2 : 4;
   const bPs: usize = (flags & TRANS_B) ? 4 : <usize>n << 2, bJs: usize = (flags & TRANS_B) ? <usize>k << 2 : 4;
-  const acc = (flags & ACCUMULATE) != 0;
+  const acc = (flags & ACCUMULATE) != 0, packed = (flags & PACKED) != 0;
   for (let jc = c0; jc < c1; jc += NC) {
     const nb = min(NC, c1 - jc);
     for (let pc = 0; pc < k; pc += KC) {
       const kb = min(KC, k - pc);
       const zero = !acc && pc == 0;
       const panel = <usize>kb << 4, tileB = <usize>kb << 5;
-      packB(bBuf, b + <usize>pc * bPs + <usize>jc * bJs, bPs, bJs, kb, nb);
+      // A packed B panel is k×8 whole: this slice starts pc rows into it.
+      const bBase = packed ? b + (<usize>(jc >> 3)) * (<usize>k << 5) + (<usize>pc << 5) : bBuf;
+      const bStride = packed ? <usize>k << 5 : tileB;
+      if (!packed) packB(bBuf, b + <usize>pc * bPs + <usize>jc * bJs, bPs, bJs, kb, nb);
       for (let ic = r0; ic < r1; ic += MC) {
         const mb = min(MC, r1 - ic);
         for (let i = 0; i < mb; i += 4) {
@@ -58,7 +75,7 @@ function block(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32, flags: i32,
         }
         for (let t = 0; t < nb; t += 8) {
           const cols = min(8, nb - t);
-          const bp = bBuf + (<usize>(t >> 3)) * tileB;
+          const bp = bBase + (<usize>(t >> 3)) * bStride;
           for (let i = 0; i < mb; i += 4) {
             const rows = min(4, mb - i);
             const ap = aBuf + (<usize>(i >> 2)) * panel;
