@@ -15,6 +15,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import gpujs from 'gpu.js';
 import type { Engine, Tensor } from '../src/engine/engine.js';
 import { DeviceBackend } from '../src/engine/gpujs/device.js';
+import { checkedEngine } from '../src/engine/checked.js';
 import { GpuJsEngine, MAX_PASS } from '../src/engine/gpujs/engine.js';
 import { createGpuJsEngine } from '../src/engine/gpujs/index.js';
 import { createJsEngine } from '../src/engine/js/engine.js';
@@ -47,7 +48,7 @@ const cpuVariants = [
   { label: 'webasm', make: () => createGpuJsEngine('webasm') },
   {
     label: 'cpu through the device-storage path',
-    make: async (): Promise<Engine> => new GpuJsEngine('cpu', new DeviceBackend(new gpujs.GPU({ mode: 'cpu' }), 'cpu')),
+    make: async (): Promise<Engine> => checkedEngine(new GpuJsEngine('cpu', new DeviceBackend(new gpujs.GPU({ mode: 'cpu' }), 'cpu'))),
   },
 ] as const;
 // scripts/test-gpu.sh sets CHARNN_GPU_MODES: the same op checks then run on real device storage.
@@ -141,7 +142,7 @@ describe.each(variants)('gpu.js cell ops: $label', ({ make }) => {
 
   it('add', async () => {
     const s = { a: slot(randoms(rng, LEN)), b: slot(randoms(rng, LEN)), out: slot(randoms(rng, LEN)) };
-    const r = await both(s, (g, t, o) => g.add(t.out!, o.out!, t.a!, o.a!, t.b!, o.b!, LEN));
+    const r = await both(s, (g, t, o) => g.add({ out: t.out!, outOff: o.out!, a: t.a!, aOff: o.a!, b: t.b!, bOff: o.b!, len: LEN }));
     const a = s.a.init.subarray(s.a.off), b = s.b.init.subarray(s.b.off);
     compare(s, r, { out: Array.from({ length: LEN }, (_, i) => Math.abs(a[i]!) + Math.abs(b[i]!)) });
   });
@@ -150,15 +151,15 @@ describe.each(variants)('gpu.js cell ops: $label', ({ make }) => {
     const s = { a: slot(randoms(rng, LEN)), b: slot(randoms(rng, LEN)) };
     const a = s.a.init.subarray(s.a.off), b = s.b.init.subarray(s.b.off);
     const bound = { a: Array.from({ length: LEN }, (_, i) => Math.abs(a[i]!) + Math.abs(b[i]!)) };
-    const r = await both(s, (g, t, o) => g.add(t.a!, o.a!, t.a!, o.a!, t.b!, o.b!, LEN));
+    const r = await both(s, (g, t, o) => g.add({ out: t.a!, outOff: o.a!, a: t.a!, aOff: o.a!, b: t.b!, bOff: o.b!, len: LEN }));
     compare(s, r, bound);
-    const r2 = await both(s, (g, t, o) => g.add(t.a!, o.a!, t.b!, o.b!, t.a!, o.a!, LEN));
+    const r2 = await both(s, (g, t, o) => g.add({ out: t.a!, outOff: o.a!, a: t.b!, aOff: o.b!, b: t.a!, bOff: o.a!, len: LEN }));
     compare(s, r2, bound);
   });
 
   it('tanhForward, including inputs that overflow an unclamped tanh', async () => {
     const s = { x: slot(pointwiseInput(3)), out: slot(new Float32Array(LEN)) };
-    compare(s, await both(s, (g, t, o) => g.tanhForward(t.out!, o.out!, t.x!, o.x!, LEN)));
+    compare(s, await both(s, (g, t, o) => g.tanhForward({ out: t.out!, outOff: o.out!, x: t.x!, xOff: o.x!, len: LEN })));
   });
 
   for (const inPlace of [false, true]) {
@@ -168,7 +169,7 @@ describe.each(variants)('gpu.js cell ops: $label', ({ make }) => {
       if (!inPlace) s.dx = slot(randoms(rng, LEN));
       const r = await both(
         s,
-        (g, t, o) => g.tanhBackward(t.dx!, o.dx!, t.y!, o.y!, t.dy!, o.dy!, LEN),
+        (g, t, o) => g.tanhBackward({ dx: t.dx!, dxOff: o.dx!, y: t.y!, yOff: o.y!, dy: t.dy!, dyOff: o.dy!, len: LEN }),
         inPlace ? { dx: 'dy' } : {},
       );
       compare(s, r);
@@ -177,7 +178,7 @@ describe.each(variants)('gpu.js cell ops: $label', ({ make }) => {
 
   it('geluForward, including large and very negative inputs', async () => {
     const s = { x: slot(pointwiseInput(4)), out: slot(new Float32Array(LEN)) };
-    compare(s, await both(s, (g, t, o) => g.geluForward(t.out!, o.out!, t.x!, o.x!, LEN)));
+    compare(s, await both(s, (g, t, o) => g.geluForward({ out: t.out!, outOff: o.out!, x: t.x!, xOff: o.x!, len: LEN })));
   });
 
   for (const inPlace of [false, true]) {
@@ -187,7 +188,7 @@ describe.each(variants)('gpu.js cell ops: $label', ({ make }) => {
       if (!inPlace) s.dx = slot(randoms(rng, LEN));
       const r = await both(
         s,
-        (g, t, o) => g.geluBackward(t.dx!, o.dx!, t.x!, o.x!, t.dy!, o.dy!, LEN),
+        (g, t, o) => g.geluBackward({ dx: t.dx!, dxOff: o.dx!, x: t.x!, xOff: o.x!, dy: t.dy!, dyOff: o.dy!, len: LEN }),
         inPlace ? { dx: 'dy' } : {},
       );
       // gelu' = σ(2u) + 2c·σ(2u)σ(−2u)·x(1 + 0.134145x²) changes sign: bound by both terms.
@@ -204,7 +205,7 @@ describe.each(variants)('gpu.js cell ops: $label', ({ make }) => {
     const len = MAX_PASS + 7;
     const y = randoms(rng, len), dy = randoms(rng, len);
     const s = { y: { init: y, off: 0 }, dy: { init: dy, off: 0 } };
-    compare(s, await both(s, (g, t) => g.tanhBackward(t.dy!, 2, t.y!, 1, t.dy!, 2, len - 2)));
+    compare(s, await both(s, (g, t) => g.tanhBackward({ dx: t.dy!, dxOff: 2, y: t.y!, yOff: 1, dy: t.dy!, dyOff: 2, len: len - 2 })));
   });
 
   // ----------------------------------------------------------------------------------------- GRU

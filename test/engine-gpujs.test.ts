@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import type { Engine, Tensor } from '../src/engine/engine.js';
 import gpujs from 'gpu.js';
 import { DeviceBackend } from '../src/engine/gpujs/device.js';
+import { checkedEngine } from '../src/engine/checked.js';
 import { GpuJsEngine, MAX_PASS } from '../src/engine/gpujs/engine.js';
 import { createGpuJsEngine, probeGpuJsModes } from '../src/engine/gpujs/index.js';
 import { UserError } from '../src/errors.js';
@@ -58,7 +59,7 @@ const cpuVariants = [
   {
     label: 'cpu through the device-storage path',
     mode: 'cpu',
-    make: async (): Promise<Engine> => new GpuJsEngine('cpu', new DeviceBackend(new gpujs.GPU({ mode: 'cpu' }), 'cpu')),
+    make: async (): Promise<Engine> => checkedEngine(new GpuJsEngine('cpu', new DeviceBackend(new gpujs.GPU({ mode: 'cpu' }), 'cpu'))),
   },
 ] as const;
 // scripts/test-gpu.sh sets CHARNN_GPU_MODES: the same op checks then run on real device storage.
@@ -91,9 +92,9 @@ describe.each(variants)('gpu.js engine: $label', ({ mode, make }) => {
     e.write(t, Float32Array.from([1, 2, 3, 4]), 3);
     expect(Array.from(await e.read(t, 2, 6))).toEqual([0, 1, 2, 3, 4, 0]);
     const u = e.tensor(6);
-    e.copy(u, 1, t, 4, 3);
+    e.copy({ dst: u, dstOff: 1, src: t, srcOff: 4, len: 3 });
     expect(Array.from(await e.read(u))).toEqual([0, 2, 3, 4, 0, 0]);
-    e.zero(t, 4, 2);
+    e.zero({ out: t, outOff: 4, len: 2 });
     expect(Array.from(await e.read(t))).toEqual([0, 0, 0, 1, 0, 0, 4, 0, 0, 0]);
     await e.sync();
   });
@@ -109,7 +110,7 @@ describe.each(variants)('gpu.js engine: $label', ({ mode, make }) => {
     const row = randoms(rng, cols);
     const [r, rOff] = load(row, 3);
     const out = e.tensor(rows * cols + 4);
-    e.broadcastRow(out, 2, r, rOff, rows, cols);
+    e.broadcastRow({ out, outOff: 2, row: r, rowOff: rOff, rows, cols });
     const want = new Float32Array(rows * cols + 4);
     for (let i = 0; i < rows; i++) want.set(row, 2 + i * cols);
     expectClose(await e.read(out), want);
@@ -122,7 +123,7 @@ describe.each(variants)('gpu.js engine: $label', ({ mode, make }) => {
       const init = randoms(rng, cols);
       const [xt, xOff] = load(x, 2);
       const [out, oOff] = load(init, 1);
-      e.sumRows(out, oOff, xt, xOff, rows, cols, accumulate);
+      e.sumRows({ out, outOff: oOff, x: xt, xOff, rows, cols, accumulate });
       const want = new Float64Array(cols + 2);
       const bound = new Float64Array(cols + 2);
       for (let j = 0; j < cols; j++) {
@@ -182,7 +183,7 @@ describe.each(variants)('gpu.js engine: $label', ({ mode, make }) => {
     const [tt, tOff] = load(table, 4);
     const [it2, iOff] = load(ids, 1);
     const out = e.tensor(n * dim + 3);
-    e.embedding(out, 3, tt, tOff, it2, iOff, n, dim);
+    e.embedding({ out, outOff: 3, table: tt, tableOff: tOff, ids: it2, idsOff: iOff, n, dim });
     const want = new Float32Array(n * dim + 3);
     for (let i = 0; i < n; i++) want.set(table.subarray(ids[i]! * dim, ids[i]! * dim + dim), 3 + i * dim);
     expectClose(await e.read(out), want);
@@ -196,7 +197,7 @@ describe.each(variants)('gpu.js engine: $label', ({ mode, make }) => {
     const [dt, dOff] = load(d0, 2);
     const [ot, oOff] = load(dOut, 3);
     const [it2, iOff] = load(ids, 4);
-    e.embeddingBackward(dt, dOff, ot, oOff, it2, iOff, n, dim, vocab);
+    e.embeddingBackward({ dTable: dt, dTableOff: dOff, dOut: ot, dOutOff: oOff, ids: it2, idsOff: iOff, n, dim, vocab });
     const want = new Float64Array(vocab * dim + 4);
     const bound = new Float64Array(vocab * dim + 4);
     for (let j = 0; j < vocab * dim; j++) {
@@ -311,7 +312,7 @@ describe.each(variants)('gpu.js engine: $label', ({ mode, make }) => {
     const x = randoms(rng, len, 3);
     const [xt, xOff] = load(x, 7);
     const out = e.tensor(3);
-    e.sumSquares(out, 2, xt, xOff, len);
+    e.sumSquares({ out, outOff: 2, x: xt, xOff, len });
     const want = x.reduce((s, v) => s + v * v, 0);
     expectClose(await e.read(out), [0, 0, want]);
   });
@@ -342,7 +343,7 @@ describe.each(variants)('gpu.js engine: $label', ({ mode, make }) => {
     const x = randoms(rng, size);
     const [xt] = load(x);
     const out = e.tensor(1);
-    e.sumSquares(out, 0, xt, off, len);
+    e.sumSquares({ out, x: xt, xOff: off, len });
     let want = 0;
     for (let i = off; i < off + len; i++) want += x[i]! * x[i]!;
     // Float32 partial sums of ~4M terms: looser than elsewhere, still far below any real bug.
@@ -364,7 +365,7 @@ describe.each(variants)('gpu.js engine: $label', ({ mode, make }) => {
   if (mode === 'webasm') {
     it('refuses kernels too large for float32 indexing instead of computing garbage', () => {
       const row = e.tensor(4096), out = e.tensor(4097 * 4096);
-      expect(() => e.broadcastRow(out, 0, row, 0, 4097, 4096)).toThrow(UserError);
+      expect(() => e.broadcastRow({ out, row, rows: 4097, cols: 4096 })).toThrow(UserError);
     });
   }
 
@@ -375,8 +376,8 @@ describe.each(variants)('gpu.js engine: $label', ({ mode, make }) => {
     e.write(t, a, 0);
     e.write(t, b, 8);
     const out = e.tensor(2);
-    e.sumSquares(out, 0, t, 0, 8);
-    e.sumSquares(out, 1, t, 8, 8);
+    e.sumSquares({ out, x: t, len: 8 });
+    e.sumSquares({ out, outOff: 1, x: t, xOff: 8, len: 8 });
     const got = await e.read(out);
     expectClose(got, [a.reduce((s, v) => s + v * v, 0), b.reduce((s, v) => s + v * v, 0)]);
   });

@@ -165,11 +165,11 @@ function cellCases(): { name: string; inputs: Float32Array[]; outputs: number[];
   const act3 = Float32Array.from(rand(3 * B * H), (v) => (v + 1) / 2);
   const scanAct = (w: number) => Float32Array.from(rand(S * w * B * H), (v) => (v + 1) / 2);
   return [
-    { name: 'add in place', inputs: [rand(L), rand(L)], outputs: [0], op: (e, [a, b]) => e.add(a, 1, a, 1, b, 0, L - 2) },
-    { name: 'tanhForward', inputs: [rand(L, 4), new Float32Array(L)], outputs: [1], op: (e, [x, o]) => e.tanhForward(o, 2, x, 1, L - 2) },
-    { name: 'tanhBackward in place', inputs: [rand(L), rand(L)], outputs: [1], op: (e, [y, d]) => e.tanhBackward(d, 0, y, 0, d, 0, L) },
-    { name: 'geluForward', inputs: [rand(L, 5), new Float32Array(L)], outputs: [1], op: (e, [x, o]) => e.geluForward(o, 0, x, 0, L) },
-    { name: 'geluBackward in place', inputs: [rand(L, 5), rand(L)], outputs: [1], op: (e, [x, d]) => e.geluBackward(d, 1, x, 1, d, 1, L - 1) },
+    { name: 'add in place', inputs: [rand(L), rand(L)], outputs: [0], op: (e, [a, b]) => e.add({ out: a, outOff: 1, a, aOff: 1, b, len: L - 2 }) },
+    { name: 'tanhForward', inputs: [rand(L, 4), new Float32Array(L)], outputs: [1], op: (e, [x, o]) => e.tanhForward({ out: o, outOff: 2, x, xOff: 1, len: L - 2 }) },
+    { name: 'tanhBackward in place', inputs: [rand(L), rand(L)], outputs: [1], op: (e, [y, d]) => e.tanhBackward({ dx: d, y, dy: d, len: L }) },
+    { name: 'geluForward', inputs: [rand(L, 5), new Float32Array(L)], outputs: [1], op: (e, [x, o]) => e.geluForward({ out: o, x, len: L }) },
+    { name: 'geluBackward in place', inputs: [rand(L, 5), rand(L)], outputs: [1], op: (e, [x, d]) => e.geluBackward({ dx: d, dxOff: 1, x, xOff: 1, dy: d, dyOff: 1, len: L - 1 }) },
     { name: 'gruForward', inputs: [rand(3 * B * H, 3), rand(3 * B * H, 3), rand(B * H), new Float32Array(3 * B * H), new Float32Array(B * H)],
       outputs: [3, 4], op: (e, [gx, gh, hPrev, act, h]) => e.gruForward({ gx, gh, hPrev, act, h, batch: B, hidden: H }) },
     { name: 'gruBackward', inputs: [act3, rand(3 * B * H), rand(B * H), rand(B * H), new Float32Array(3 * B * H), new Float32Array(3 * B * H), rand(B * H)],
@@ -203,11 +203,11 @@ describe.each([1, 2])('simd engine with %i thread(s) against float32 loops', (th
     expectExact(await e.read(t), new Float32Array(300));
     const x = rand(300);
     e.write(t, x);
-    e.zero(t, 5, 201);
+    e.zero({ out: t, outOff: 5, len: 201 });
     const want = Float32Array.from(x); want.fill(0, 5, 206);
     expectExact(await e.read(t), want);
     const u = e.tensor(250);
-    e.copy(u, 7, t, 3, 241);
+    e.copy({ dst: u, dstOff: 7, src: t, srcOff: 3, len: 241 });
     const w2 = new Float32Array(250); w2.set(want.subarray(3, 244), 7);
     expectExact(await e.read(u), w2);
     expectExact(await e.read(u, 9, 3), w2.subarray(9, 12));
@@ -218,11 +218,11 @@ describe.each([1, 2])('simd engine with %i thread(s) against float32 loops', (th
     for (const len of [1, 3, 4, 67, 1001]) {
       const A = rand(len), B = rand(len), want = A.map((v, i) => f(v * B[i]));
       const [a, aOff] = put(e, A, 2), [b, bOff] = put(e, B, 1), [o, oOff] = put(e, new Float32Array(len), 4);
-      e.mul(o, oOff, a, aOff, b, bOff, len);
+      e.mul({ out: o, outOff: oOff, a, aOff, b, bOff, len });
       expectExact(await e.read(o, oOff, len), want);
-      e.mul(a, aOff, a, aOff, b, bOff, len);
+      e.mul({ out: a, outOff: aOff, a, aOff, b, bOff, len });
       expectExact(await e.read(a, aOff, len), want);
-      e.mul(b, bOff, a, aOff, b, bOff, len);
+      e.mul({ out: b, outOff: bOff, a, aOff, b, bOff, len });
       expectExact(await e.read(b, bOff, len), want.map((v, i) => f(v * B[i])));
     }
   });
@@ -254,7 +254,7 @@ describe.each([1, 2])('simd engine with %i thread(s) against float32 loops', (th
       const R = rand(cols);
       const [row, rOff] = put(e, R);
       const [out, oOff] = put(e, rand(rows * cols));
-      e.broadcastRow(out, oOff, row, rOff, rows, cols);
+      e.broadcastRow({ out, outOff: oOff, row, rowOff: rOff, rows, cols });
       const want = new Float32Array(rows * cols);
       for (let r = 0; r < rows; r++) want.set(R, r * cols);
       expectExact(await e.read(out, oOff, rows * cols), want);
@@ -263,7 +263,7 @@ describe.each([1, 2])('simd engine with %i thread(s) against float32 loops', (th
       const [x, xOff] = put(e, X);
       for (const acc of [false, true]) {
         const [s, sOff] = put(e, O);
-        e.sumRows(s, sOff, x, xOff, rows, cols, acc);
+        e.sumRows({ out: s, outOff: sOff, x, xOff, rows, cols, accumulate: acc });
         expectExact(await e.read(s, sOff, cols), ref.sumRows(X, O, rows, cols, acc));
       }
     }
@@ -274,14 +274,14 @@ describe.each([1, 2])('simd engine with %i thread(s) against float32 loops', (th
       const T = rand(vocab * dim), I = ids(n, vocab);
       const [table, tOff] = put(e, T), [idt, iOff] = put(e, I);
       const [out, oOff] = put(e, rand(n * dim));
-      e.embedding(out, oOff, table, tOff, idt, iOff, n, dim);
+      e.embedding({ out, outOff: oOff, table, tableOff: tOff, ids: idt, idsOff: iOff, n, dim });
       const want = new Float32Array(n * dim);
       for (let i = 0; i < n; i++) want.set(T.subarray(I[i] * dim, (I[i] + 1) * dim), i * dim);
       expectExact(await e.read(out, oOff, n * dim), want);
 
       const G = rand(vocab * dim), D = rand(n * dim);
       const [g, gOff] = put(e, G), [dOut, dOff] = put(e, D);
-      e.embeddingBackward(g, gOff, dOut, dOff, idt, iOff, n, dim, vocab);
+      e.embeddingBackward({ dTable: g, dTableOff: gOff, dOut, dOutOff: dOff, ids: idt, idsOff: iOff, n, dim, vocab });
       expectExact(await e.read(g, gOff, vocab * dim), ref.embeddingBackward(G, D, I, n, dim));
     }
   });
@@ -328,7 +328,7 @@ describe.each([1, 2])('simd engine with %i thread(s) against float32 loops', (th
     for (const len of [0, 1, 3, 4, 7, 4095, 4096, 4097, 10001]) {
       const X = rand(len, 3);
       const [x, xOff] = put(e, X), [out, oOff] = put(e, new Float32Array(1));
-      e.sumSquares(out, oOff, x, xOff, len);
+      e.sumSquares({ out, outOff: oOff, x, xOff, len });
       let s = 0;
       for (const v of X) s += v * v;
       expectClose(await e.read(out, oOff, 1), [s], 1e-7, 0);
@@ -408,7 +408,7 @@ describe('simd engine: 1 thread and 2 threads agree bit for bit', () => {
     const X = rand(1_000_003, 2);
     await both(async (e) => {
       const [x] = put(e, X, 0), out = e.tensor(1);
-      e.sumSquares(out, 0, x, 0, X.length);
+      e.sumSquares({ out, x, len: X.length });
       return e.read(out);
     });
     const P = rand(32 * 4 * 256, 5);
@@ -453,12 +453,12 @@ describe('simd engine against the gpu.js cpu-mode engine on random inputs', () =
 
   it('pointwise ops, reductions, embedding, softmax, adamw', async () => {
     const rows = 7, cols = 19, vocab = 11, batch = 3, hidden = 9;
-    await compare([rand(cols), new Float32Array(rows * cols)], [1], (e, [r, o]) => e.broadcastRow(o, 0, r, 0, rows, cols));
+    await compare([rand(cols), new Float32Array(rows * cols)], [1], (e, [r, o]) => e.broadcastRow({ out: o, row: r, rows, cols }));
     const X = rand(rows * cols);
-    await compare([X, rand(cols)], [1], (e, [x, o]) => e.sumRows(o, 0, x, 0, rows, cols, true), () => ref.sumRows(X.map(Math.abs), new Float32Array(cols), rows, cols, false));
+    await compare([X, rand(cols)], [1], (e, [x, o]) => e.sumRows({ out: o, x, rows, cols, accumulate: true }), () => ref.sumRows(X.map(Math.abs), new Float32Array(cols), rows, cols, false));
     const I = ids(rows, vocab);
-    await compare([rand(vocab * cols), I, new Float32Array(rows * cols)], [2], (e, [t, i, o]) => e.embedding(o, 0, t, 0, i, 0, rows, cols));
-    await compare([rand(vocab * cols), rand(rows * cols), I], [0], (e, [t, d, i]) => e.embeddingBackward(t, 0, d, 0, i, 0, rows, cols, vocab), () => new Float32Array(vocab * cols).fill(rows * 2));
+    await compare([rand(vocab * cols), I, new Float32Array(rows * cols)], [2], (e, [t, i, o]) => e.embedding({ out: o, table: t, ids: i, n: rows, dim: cols }));
+    await compare([rand(vocab * cols), rand(rows * cols), I], [0], (e, [t, d, i]) => e.embeddingBackward({ dTable: t, dOut: d, ids: i, n: rows, dim: cols, vocab }), () => new Float32Array(vocab * cols).fill(rows * 2));
     await compare([rand(4 * batch * hidden, 4), rand(batch * hidden), new Float32Array(4 * batch * hidden), new Float32Array(batch * hidden), new Float32Array(batch * hidden)],
       [2, 3, 4], (e, [pre, cPrev, act, c, h]) => e.lstmForward({ pre, act, cPrev, c, h, batch, hidden }));
     const act = Float32Array.from(rand(4 * batch * hidden), (v) => (v + 1) / 2);
@@ -466,9 +466,9 @@ describe('simd engine against the gpu.js cpu-mode engine on random inputs', () =
       [5, 6], (e, [a, cPrev, c, dh, dcNext, dPre, dcPrev]) => e.lstmBackward({ act: a, cPrev, c, dh, dcNext, dPre, dcPrev, batch, hidden }));
     await compare([rand(rows * vocab, 5), ids(rows, vocab), new Float32Array(rows), new Float32Array(rows * vocab)], [2, 3],
       (e, [logits, targets, losses, dLogits]) => e.softmaxXent({ logits, targets, losses, dLogits, rows, vocab, scale: 0.25 }));
-    await compare([rand(53), rand(53), new Float32Array(53)], [2], (e, [a, b, o]) => e.mul(o, 1, a, 2, b, 0, 50));
+    await compare([rand(53), rand(53), new Float32Array(53)], [2], (e, [a, b, o]) => e.mul({ out: o, outOff: 1, a, aOff: 2, b, len: 50 }));
     const S = rand(1001);
-    await compare([S, new Float32Array(1)], [1], (e, [x, o]) => e.sumSquares(o, 0, x, 0, 1001));
+    await compare([S, new Float32Array(1)], [1], (e, [x, o]) => e.sumSquares({ out: o, x, len: 1001 }));
     await compare([rand(41), rand(41), rand(41, 0.1), rand(41, 0.01).map(Math.abs)], [0, 2, 3], (e, [param, grad, m, v]) =>
       e.adamw({ param, grad, m, v, off: 2, len: 37, lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step: 5, gradScale: 0.7 }));
   });
@@ -479,22 +479,22 @@ describe('simd engine: argument checks and lifecycle', () => {
     const e = await createSimdEngine({ threads: 2 });
     const other = await createSimdEngine({ threads: 1 });
     const t = e.tensor(10), u = other.tensor(10);
-    expect(() => e.copy(t, 5, t, 0, 6)).toThrow(RangeError);
-    expect(() => e.zero(t, -1, 2)).toThrow(RangeError);
-    expect(() => e.copy(t, 0, u, 0, 2)).toThrow(TypeError);
+    expect(() => e.copy({ dst: t, dstOff: 5, src: t, len: 6 })).toThrow(RangeError);
+    expect(() => e.zero({ out: t, outOff: -1, len: 2 })).toThrow(RangeError);
+    expect(() => e.copy({ dst: t, src: u, len: 2 })).toThrow(TypeError);
     expect(() => e.matmul({ c: t, a: t, b: t, m: 3, n: 4, k: 1 })).toThrow(RangeError);
     await expect(e.read(t, 8, 3)).rejects.toThrow(RangeError);
     const table = e.tensor(6), out = e.tensor(6), idt = e.tensor(2);
     e.write(idt, Float32Array.from([1, 3]));
-    expect(() => e.embedding(out, 0, table, 0, idt, 0, 2, 2)).toThrow(/ids\[1\] = 3/);
+    expect(() => e.embedding({ out, table, ids: idt, n: 2, dim: 2 })).toThrow(/ids\[1\] = 3/);
     e.write(idt, Float32Array.from([1, 0.5]));
-    expect(() => e.embeddingBackward(table, 0, out, 0, idt, 0, 2, 2, 3)).toThrow(RangeError);
+    expect(() => e.embeddingBackward({ dTable: table, dOut: out, ids: idt, n: 2, dim: 2, vocab: 3 })).toThrow(RangeError);
     const losses = e.tensor(2);
     e.write(idt, Float32Array.from([0, -1]));
     expect(() => e.softmaxXent({ logits: table, targets: idt, losses, rows: 2, vocab: 3 })).toThrow(RangeError);
     e.dispose();
     other.dispose();
-    expect(() => e.zero(t)).toThrow(/dispose/);
+    expect(() => e.zero({ out: t })).toThrow(/dispose/);
   });
 
   it('lets a process exit without dispose (workers are unref\'d)', () => {

@@ -5,6 +5,7 @@
 import { tile4x8 } from './microkernel';
 import { packA, packB } from './pack';
 import { share } from './layout';
+import { MatmulFlag } from '../op-table';
 
 // Block sizes (measured on Zen 5, 1 MiB L2): a KC×NC block of B is packed once per thread and
 // swept by every MC-row block of A; a KC×8 B panel stays in L1 while the MC/4 A panels pass.
@@ -14,9 +15,9 @@ export const MC: i32 = 64;
 /** Scratch bytes each thread needs: a packed B block, a packed A block, an edge tile. */
 export const SCRATCH_BYTES: i32 = KC * NC * 4 + MC * KC * 4 + 128;
 
-export const TRANS_A: i32 = 1;
-export const TRANS_B: i32 = 2;
-export const ACCUMULATE: i32 = 4;
+const TRANS_A: i32 = MatmulFlag.TransA;
+const TRANS_B: i32 = MatmulFlag.TransB;
+const ACCUMULATE: i32 = MatmulFlag.Accumulate;
 
 export function matmul(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32, flags: i32,
   scratch: usize, tid: i32, nt: i32): void {
