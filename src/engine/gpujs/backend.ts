@@ -31,6 +31,8 @@ export interface Backend {
   write(t: Tensor, data: Float32Array, off: number): void;
   read(t: Tensor, off: number, len: number): Promise<Float32Array>;
   zero(t: Tensor, off: number, len: number): void;
+  /** t[off, off+len) in place, where storage is host memory (ids are checked through it). */
+  view?(t: Tensor, off: number, len: number): Float32Array;
   copy(dst: Tensor, dstOff: number, src: Tensor, srcOff: number, len: number): void;
   sync(): Promise<void>;
   dispose(): void;

@@ -20,10 +20,14 @@ const SUM_CHUNK = 256;
 export const MAX_PASS = 1 << 22;
 
 export class GpuJsEngine implements Backend {
+  readonly hostView?: (t: Tensor, off: number, len: number) => Float32Array;
+
   constructor(
     readonly name: string,
     private readonly b: Storage,
-  ) {}
+  ) {
+    if (b.view) this.hostView = b.view.bind(b);
+  }
 
   tensor(size: number): Tensor {
     return this.b.tensor(size);

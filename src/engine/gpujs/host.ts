@@ -75,6 +75,10 @@ export class HostBackend implements Backend {
     return h.data.slice(off, off + len);
   }
 
+  view(t: Tensor, off: number, len: number): Float32Array {
+    return host(t).data.subarray(off, off + len);
+  }
+
   zero(t: Tensor, off: number, len: number): void {
     const h = host(t);
     checkRange(h, off, len, 'zero');
