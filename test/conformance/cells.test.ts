@@ -23,6 +23,21 @@ for (const len of [0, 1, 67, 1031]) {
     run: (e, o) => e.geluBackward({ ...o('dx', 'x', 'dy'), len }),
   });
 }
+/**
+ * Values that hit the clamps and exp overflow: ±60 makes an unclamped GLSL tanh NaN, and ±1e20
+ * overflows x² (and x³) in float32.
+ */
+const EXTREMES = Float32Array.from([0, -0.75, 4.5, -4.5, 9, -9, 30, -30, 60, -200, 1e4, -1e4, 1e20, -1e20]);
+for (const op of ['tanhForward', 'geluForward'] as const) {
+  cases.push({
+    label: `${op} at extremes`, data: { out: r(EXTREMES.length), x: EXTREMES }, outputs: ['out'],
+    run: (e, o) => e[op]({ ...o('out', 'x'), len: EXTREMES.length }),
+  });
+}
+cases.push({
+  label: 'geluBackward at extremes', data: { dx: r(EXTREMES.length), x: EXTREMES, dy: r(EXTREMES.length) }, outputs: ['dx'],
+  run: (e, o) => e.geluBackward({ ...o('dx', 'x', 'dy'), len: EXTREMES.length }),
+});
 cases.push({
   label: 'tanhBackward in place (dx is dy)', data: { dx: r(77), y: r(77), dy: r(77) }, alias: { dx: 'dy' }, outputs: ['dy'],
   run: (e, o) => e.tanhBackward({ ...o('dx', 'y', 'dy'), len: 77 }),

@@ -44,8 +44,8 @@ for (const [rows, cols] of [[1, 1], [5, 3], [13, 37], [130, 17]]) {
   }
 }
 
-// Shapes around the kernels' tiles (4×8 register tile, 64/256/512 blocks) and gpu.js's loop cap.
-const SHAPES: [number, number, number][] = [[1, 1, 1], [5, 7, 3], [33, 65, 40], [3, 5, 300], [70, 9, 130]];
+// Shapes around the kernels' tiles (4×8 register tile, 64/256/512 blocks) and past gpu.js's loop cap (k = 1500).
+const SHAPES: [number, number, number][] = [[1, 1, 1], [5, 7, 3], [33, 65, 40], [3, 5, 1500], [70, 9, 130]];
 for (const [m, n, k] of SHAPES) {
   for (const transA of [false, true]) for (const transB of [false, true]) for (const accumulate of [false, true]) {
     cases.push({
