@@ -13,6 +13,8 @@
 // - All tensors are float32. Integer data (token ids) travels as exactly represented floats.
 // - An op's output range must not overlap any of its input ranges unless the op says otherwise
 //   (matmul accumulate reads and writes C by definition).
+// - Every op takes one named-arguments object (offsets default to 0). Engines are backends
+//   (checked.ts) behind one op layer that checks every operand once, for every engine.
 
 export interface Tensor {
   readonly size: number;
