@@ -3,6 +3,11 @@
 // tensor, every id a row index), so no backend repeats the checks and the WebAssembly kernels can
 // index memory without guarding it. Like tfjs's kernel registry, the checks live in front of the
 // dispatch, not in each kernel.
+//
+// Adding an op: its arguments type and method in engine.ts, its checks here, the js reference
+// (js/engine.ts), the gpu.js kernels (gpujs/), the simd command (simd/op-table.ts, a case in
+// simd/assembly/index.ts, the kernel, a wrapper in simd/ops-*.ts and its method in simd/engine.ts),
+// and its cases in test/conformance.
 import type {
   AdamWArgs, BinaryArgs, BroadcastRowArgs, CopyArgs, EmbeddingArgs, EmbeddingBackwardArgs, Engine, GeluBackwardArgs,
   GruBackwardArgs, GruForwardArgs, InferModel, InferPlan, LstmBackwardArgs, LstmForwardArgs, MatmulArgs, MinScanBackwardArgs,
@@ -133,7 +138,7 @@ class CheckedEngine implements Engine {
     const c = this.check('read');
     c.tensor('source', t);
     const o = off ?? 0;
-    const n = c.count('len', len ?? t.size - o);
+    const n = c.count('len', len ?? Math.max(0, t.size - o));
     return this.b.read(t, c.in('source', t, o, n), n);
   }
 
@@ -147,7 +152,7 @@ class CheckedEngine implements Engine {
   zero(a: ZeroArgs): void {
     const c = this.check('zero');
     c.tensor('out', a.out);
-    const len = c.count('len', a.len ?? a.out.size - (a.outOff ?? 0));
+    const len = c.count('len', a.len ?? Math.max(0, a.out.size - (a.outOff ?? 0)));
     const outOff = c.out('out', a.out, a.outOff, len);
     c.done();
     this.b.zero({ ...a, outOff, len });
