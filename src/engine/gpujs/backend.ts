@@ -38,6 +38,10 @@ export interface Backend {
   dispose(): void;
 }
 
+/**
+ * The storages' own invariant on the sub-ranges the gpu.js engine computes for kernel passes; the
+ * ranges callers pass are checked before, once, by the op layer (../checked.ts).
+ */
 export function checkRange(t: GTensor, off: number, len: number, what: string): void {
   if (!Number.isInteger(off) || !Number.isInteger(len) || off < 0 || len < 0 || off + len > t.size) {
     throw new RangeError(`${what}: range [${off}, ${off + len}) is outside a tensor of ${t.size} floats`);

@@ -54,7 +54,7 @@ class SimdEngine implements Backend {
 
   tensor(size: number): Tensor {
     this.cx.args();
-    return new SimdTensor(size, this.cx.arena.alloc(size * 4), this.cx);
+    return new SimdTensor(size, this.cx.arena.alloc(size * 4));
   }
 
   write(t: Tensor, data: Float32Array, off: number): void {

@@ -3,5 +3,5 @@
 import type { Tensor } from '../engine.js';
 
 export class SimdTensor implements Tensor {
-  constructor(readonly size: number, readonly ptr: number, readonly owner: object) {}
+  constructor(readonly size: number, readonly ptr: number) {}
 }
