@@ -5,6 +5,10 @@
 // default run (npm test) stays as fast as before.
 import type { Engine } from '../src/engine/engine.js';
 import { createJsEngine } from '../src/engine/js/engine.js';
+import gpujs from 'gpu.js';
+import { checkedEngine } from '../src/engine/checked.js';
+import { DeviceBackend } from '../src/engine/gpujs/device.js';
+import { GpuJsEngine } from '../src/engine/gpujs/engine.js';
 import { createGpuJsEngine, type GpuJsMode } from '../src/engine/gpujs/index.js';
 import { createSimdEngine } from '../src/engine/simd/engine.js';
 
@@ -36,3 +40,20 @@ const cpuFactories: EngineFactory[] = [
 export const gpuFactories: EngineFactory[] = gpuModes.map((m) => ({ name: `gpu.js ${m}`, create: () => createGpuJsEngine(m) }));
 
 export const engineFactories: EngineFactory[] = gpuFactories.length ? gpuFactories : cpuFactories;
+
+/**
+ * The engines the per-op conformance suites (test/conformance) hold to the js engine: every CPU
+ * engine and its variants (simd split across threads however small the op, gpu.js's device-storage
+ * path run in cpu mode), or the GPU modes when CHARNN_GPU_MODES names them.
+ */
+export const conformanceFactories: EngineFactory[] = gpuFactories.length ? gpuFactories : [
+  { name: 'simd, 1 thread', create: () => createSimdEngine({ threads: 1 }) },
+  { name: 'simd, 2 threads', create: () => createSimdEngine({ threads: 2 }) },
+  { name: 'simd, 2 threads, every op split', create: () => createSimdEngine({ threads: 2, forceParallel: true }) },
+  { name: 'gpu.js cpu', create: () => createGpuJsEngine('cpu') },
+  { name: 'gpu.js webasm', create: () => createGpuJsEngine('webasm') },
+  {
+    name: 'gpu.js cpu, device storage',
+    create: async () => checkedEngine(new GpuJsEngine('cpu', new DeviceBackend(new gpujs.GPU({ mode: 'cpu' }), 'cpu'))),
+  },
+];

@@ -124,13 +124,13 @@ for (const f of engineFactories) {
         e.write(a, randn(n, rng, 2));
         const rr = randn(n, rng);
         const obj = async () => {
-          e[fwd](y, 0, a, 0, n);
+          e[fwd]({ out: y, x: a, len: n });
           return dot(e, y, rr);
         };
         await obj();
         e.write(g, rr);
-        if (bwd === 'geluBackward') e.geluBackward(da, 0, a, 0, g, 0, n);
-        else e.tanhBackward(da, 0, y, 0, g, 0, n);
+        if (bwd === 'geluBackward') e.geluBackward({ dx: da, x: a, dy: g, len: n });
+        else e.tanhBackward({ dx: da, y, dy: g, len: n });
         await checkInput(e, a, await e.read(da), obj, rng, 9);
       }
     });
@@ -171,11 +171,11 @@ for (const f of engineFactories) {
       e.write(ids, Float32Array.from([1, 4, 1, 0, 5]));
       const r = randn(n * D, rng);
       const objective = async () => {
-        e.embedding(out, 0, table, 0, ids, 0, n, D);
+        e.embedding({ out, table, ids, n, dim: D });
         return dot(e, out, r);
       };
       e.write(dOut, r);
-      e.embeddingBackward(dTable, 0, dOut, 0, ids, 0, n, D, V);
+      e.embeddingBackward({ dTable, dOut, ids, n, dim: D, vocab: V });
       await checkInput(e, table, await e.read(dTable), objective, rng, 18);
     });
 

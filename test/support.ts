@@ -34,3 +34,17 @@ export function failOnConsoleOutput(): void {
     }
   });
 }
+
+/**
+ * The one closeness rule of the engine suites: |actual − expected| ≤ tolerance·(1 + |expected|)
+ * elementwise (absolute near zero, relative for large values), NaN only where NaN is expected.
+ * Fails naming the first offending index and the values.
+ */
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number, label: string): void {
+  expect(actual.length, `${label}: length`).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i], e = expected[i];
+    if (Number.isNaN(e) ? Number.isNaN(a) : Math.abs(a - e) <= tolerance * (1 + Math.abs(e))) continue;
+    expect.fail(`${label}[${i}] = ${a}, expected ${e} (tolerance ${tolerance})`);
+  }
+}

@@ -13,9 +13,93 @@
 // - All tensors are float32. Integer data (token ids) travels as exactly represented floats.
 // - An op's output range must not overlap any of its input ranges unless the op says otherwise
 //   (matmul accumulate reads and writes C by definition).
+// - Every op takes one named-arguments object (offsets default to 0). Engines are backends
+//   (checked.ts) behind one op layer that checks every operand once, for every engine.
 
 export interface Tensor {
   readonly size: number;
+}
+
+export interface ZeroArgs {
+  out: Tensor; outOff?: number;
+  /** Default: the rest of the tensor. */
+  len?: number;
+}
+
+export interface CopyArgs {
+  /** Must not overlap src. */
+  dst: Tensor; dstOff?: number;
+  src: Tensor; srcOff?: number;
+  len: number;
+}
+
+/** out[r, :] = row[:] for r < rows (bias broadcast before an accumulating matmul). */
+export interface BroadcastRowArgs {
+  out: Tensor; outOff?: number;
+  row: Tensor; rowOff?: number;
+  rows: number; cols: number;
+}
+
+/** out[:] (+)= Σ_r x[r, :] (bias gradient). */
+export interface SumRowsArgs {
+  out: Tensor; outOff?: number;
+  x: Tensor; xOff?: number;
+  rows: number; cols: number;
+  accumulate?: boolean;
+}
+
+/** out[i, :] = table[ids[i], :] for i < n; ids index whole rows of table from tableOff on. */
+export interface EmbeddingArgs {
+  out: Tensor; outOff?: number;
+  table: Tensor; tableOff?: number;
+  ids: Tensor; idsOff?: number;
+  n: number; dim: number;
+}
+
+/** dTable[ids[i], :] += dOut[i, :] for i < n (dTable has `vocab` rows). */
+export interface EmbeddingBackwardArgs {
+  dTable: Tensor; dTableOff?: number;
+  dOut: Tensor; dOutOff?: number;
+  ids: Tensor; idsOff?: number;
+  n: number; dim: number; vocab: number;
+}
+
+/** out[i] = a[i] ∘ b[i] over len elements (mul: dropout masks; add: residuals). out may be a or b at the same offset. */
+export interface BinaryArgs {
+  out: Tensor; outOff?: number;
+  a: Tensor; aOff?: number;
+  b: Tensor; bOff?: number;
+  len: number;
+}
+
+/** out = f(x) over len elements. */
+export interface UnaryArgs {
+  out: Tensor; outOff?: number;
+  x: Tensor; xOff?: number;
+  len: number;
+}
+
+/** dx = dy·(1 − y²) where y = tanh(x). dx may be dy at the same offset. */
+export interface TanhBackwardArgs {
+  dx: Tensor; dxOff?: number;
+  y: Tensor; yOff?: number;
+  dy: Tensor; dyOff?: number;
+  len: number;
+}
+
+/** dx = dy·gelu'(x). dx may be dy at the same offset. */
+export interface GeluBackwardArgs {
+  dx: Tensor; dxOff?: number;
+  x: Tensor; xOff?: number;
+  dy: Tensor; dyOff?: number;
+  len: number;
+}
+
+/** out[outOff] = Σ x[xOff + i]² for i < len. */
+export interface SumSquaresArgs {
+  out: Tensor; outOff?: number;
+  x: Tensor; xOff?: number;
+  len: number;
 }
 
 export interface MatmulArgs {
@@ -223,40 +307,31 @@ export interface Engine {
   /** Releases every tensor and worker. The engine is unusable afterwards. */
   dispose(): void;
 
-  zero(t: Tensor, off?: number, len?: number): void;
-  copy(dst: Tensor, dstOff: number, src: Tensor, srcOff: number, len: number): void;
-  /** out[r, :] = row[:] for r < rows (bias broadcast before an accumulating matmul). */
-  broadcastRow(out: Tensor, outOff: number, row: Tensor, rowOff: number, rows: number, cols: number): void;
-  /** out[:] (+)= Σ_r x[r, :] (bias gradient). */
-  sumRows(out: Tensor, outOff: number, x: Tensor, xOff: number, rows: number, cols: number, accumulate: boolean): void;
+  zero(args: ZeroArgs): void;
+  copy(args: CopyArgs): void;
+  broadcastRow(args: BroadcastRowArgs): void;
+  sumRows(args: SumRowsArgs): void;
   matmul(args: MatmulArgs): void;
-  /** out[i, :] = table[ids[i], :] for i < n. */
-  embedding(out: Tensor, outOff: number, table: Tensor, tableOff: number, ids: Tensor, idsOff: number, n: number, dim: number): void;
-  /** dTable[ids[i], :] += dOut[i, :] for i < n (table has `vocab` rows). */
-  embeddingBackward(dTable: Tensor, dTableOff: number, dOut: Tensor, dOutOff: number, ids: Tensor, idsOff: number, n: number, dim: number, vocab: number): void;
+  embedding(args: EmbeddingArgs): void;
+  embeddingBackward(args: EmbeddingBackwardArgs): void;
   lstmForward(args: LstmForwardArgs): void;
   lstmBackward(args: LstmBackwardArgs): void;
   softmaxXent(args: SoftmaxXentArgs): void;
-  /** out[i] = a[i]·b[i] over len elements (dropout masks). May run in place: out may be a or b at the same offset. */
-  mul(out: Tensor, outOff: number, a: Tensor, aOff: number, b: Tensor, bOff: number, len: number): void;
-  /** out[i] = a[i] + b[i] over len elements. May run in place. */
-  add(out: Tensor, outOff: number, a: Tensor, aOff: number, b: Tensor, bOff: number, len: number): void;
-  /** out = tanh(x) over len elements. */
-  tanhForward(out: Tensor, outOff: number, x: Tensor, xOff: number, len: number): void;
-  /** dx = dy·(1 − y²) where y = tanh(x). dx may be dy in place. */
-  tanhBackward(dx: Tensor, dxOff: number, y: Tensor, yOff: number, dy: Tensor, dyOff: number, len: number): void;
+  mul(args: BinaryArgs): void;
+  add(args: BinaryArgs): void;
+  /** out = tanh(x). */
+  tanhForward(args: UnaryArgs): void;
+  tanhBackward(args: TanhBackwardArgs): void;
   /** out = gelu(x), the tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
-  geluForward(out: Tensor, outOff: number, x: Tensor, xOff: number, len: number): void;
-  /** dx = dy·gelu'(x). dx may be dy in place. */
-  geluBackward(dx: Tensor, dxOff: number, x: Tensor, xOff: number, dy: Tensor, dyOff: number, len: number): void;
+  geluForward(args: UnaryArgs): void;
+  geluBackward(args: GeluBackwardArgs): void;
   gruForward(args: GruForwardArgs): void;
   gruBackward(args: GruBackwardArgs): void;
   minScanForward(args: MinScanForwardArgs): void;
   minScanBackward(args: MinScanBackwardArgs): void;
   rmsNormForward(args: RmsNormArgs): void;
   rmsNormBackward(args: RmsNormBackwardArgs): void;
-  /** out[outOff] = Σ x[xOff + i]² for i < len. */
-  sumSquares(out: Tensor, outOff: number, x: Tensor, xOff: number, len: number): void;
+  sumSquares(args: SumSquaresArgs): void;
   adamw(args: AdamWArgs): void;
 
   /** Packs the model's weights for one-character steps of `streams` streams; the state starts at zero. */

@@ -3,7 +3,7 @@
 // only what the next character needs: the recurrent state, ping-ponged so no op's output aliases
 // its input.
 import type { Engine, InferModel, InferPlan, Tensor } from './engine.js';
-import { checkIds, checkInferModel, checkLogitsOut, checkState, stateSize, stateSlices } from './infer-check.js';
+import { stateSize, stateSlices } from './infer-check.js';
 
 const RMS_EPS = 1e-6;
 const GATES = { lstm: 4, gru: 3, rnn: 1, mingru: 2, minlstm: 3 } as const;
@@ -23,12 +23,11 @@ export class ComposedInferPlan implements InferPlan {
   private readonly logits: Tensor;
 
   constructor(private readonly e: Engine, private readonly md: InferModel, readonly streams: number) {
-    checkInferModel(md, streams);
     const S = streams, H = md.hidden, wide = S * Math.max(GATES[md.cell], md.mlp, 1) * H;
     this.vocab = md.vocab;
     this.stateSize = stateSize(md, streams);
     this.P = e.tensor(md.params.size);
-    e.copy(this.P, 0, md.params, 0, md.params.size);
+    e.copy({ dst: this.P, src: md.params, len: md.params.size });
     this.ids = e.tensor(S); this.hostIds = new Float32Array(S);
     this.emb = e.tensor(S * md.embed);
     this.h = Array.from({ length: md.layers }, () => e.tensor(2 * S * H));
@@ -40,14 +39,13 @@ export class ComposedInferPlan implements InferPlan {
   }
 
   step(ids: ArrayLike<number>, logits: boolean): void {
-    checkIds(this, ids);
     const { e, md, P, streams: S } = this, H = md.hidden, off = md.offset;
     for (let s = 0; s < S; s++) this.hostIds[s] = ids[s];
     e.write(this.ids, this.hostIds);
-    e.embedding(this.emb, 0, P, off('embed.weight'), this.ids, 0, S, md.embed);
+    e.embedding({ out: this.emb, table: P, tableOff: off('embed.weight'), ids: this.ids, n: S, dim: md.embed });
     const [top, topOff] = md.cell === 'mingru' || md.cell === 'minlstm' ? this.residual() : this.classic();
     if (!logits) return;
-    e.broadcastRow(this.logits, 0, P, off('head.bias'), S, md.vocab);
+    e.broadcastRow({ out: this.logits, row: P, rowOff: off('head.bias'), rows: S, cols: md.vocab });
     e.matmul({ c: this.logits, a: top, aOff: topOff, b: P, bOff: off('head.weight'), m: S, n: md.vocab, k: H, accumulate: true });
   }
 
@@ -56,19 +54,19 @@ export class ComposedInferPlan implements InferPlan {
     let x: Tensor = this.emb;
     for (let l = 0; l < md.layers; l++) {
       const p = `${md.cell}.${l}`, h = this.h[l];
-      e.broadcastRow(this.pre, 0, P, off(md.cell === 'gru' ? `${p}.b_x` : `${p}.bias`), S, G);
+      e.broadcastRow({ out: this.pre, row: P, rowOff: off(md.cell === 'gru' ? `${p}.b_x` : `${p}.bias`), rows: S, cols: G });
       e.matmul({ c: this.pre, a: x, b: P, bOff: off(`${p}.w_x`), m: S, n: G, k: l === 0 ? md.embed : H, accumulate: true });
       if (md.cell === 'gru') {
-        e.broadcastRow(this.preH, 0, P, off(`${p}.b_h`), S, G);
+        e.broadcastRow({ out: this.preH, row: P, rowOff: off(`${p}.b_h`), rows: S, cols: G });
         e.matmul({ c: this.preH, a: h, b: P, bOff: off(`${p}.w_h`), m: S, n: G, k: H, accumulate: true });
         e.gruForward({ gx: this.pre, gh: this.preH, hPrev: h, act: this.act, h, hOff: SH, batch: S, hidden: H });
       } else {
         e.matmul({ c: this.pre, a: h, b: P, bOff: off(`${p}.w_h`), m: S, n: G, k: H, accumulate: true });
-        if (md.cell === 'rnn') e.tanhForward(h, SH, this.pre, 0, SH);
+        if (md.cell === 'rnn') e.tanhForward({ out: h, outOff: SH, x: this.pre, len: SH });
         else e.lstmForward({ pre: this.pre, act: this.act, cPrev: this.c[l], c: this.c[l], cOff: SH, h, hOff: SH, batch: S, hidden: H });
       }
-      e.copy(h, 0, h, SH, SH);
-      if (this.c[l]) e.copy(this.c[l], 0, this.c[l], SH, SH);
+      e.copy({ dst: h, src: h, srcOff: SH, len: SH });
+      if (this.c[l]) e.copy({ dst: this.c[l], src: this.c[l], srcOff: SH, len: SH });
       x = h;
     }
     return [x, 0];
@@ -78,25 +76,25 @@ export class ComposedInferPlan implements InferPlan {
     const { e, md, P, streams: S } = this, D = md.hidden, off = md.offset, SD = S * D, K = GATES[md.cell], M = md.mlp * D;
     let x = this.xa, y = this.xb;
     if (md.embed !== D) e.matmul({ c: x, a: this.emb, b: P, bOff: off('stem.weight'), m: S, n: D, k: md.embed });
-    else e.copy(x, 0, this.emb, 0, SD);
+    else e.copy({ dst: x, src: this.emb, len: SD });
     for (let l = 0; l < md.layers; l++) {
       const p = `${md.cell}.${l}`, h = this.h[l];
       e.rmsNormForward({ x, w: P, wOff: off(`${p}.norm1`), out: this.n, rstd: this.rstd, rows: S, cols: D, eps: RMS_EPS });
-      e.broadcastRow(this.pre, 0, P, off(`${p}.bias`), S, K * D);
+      e.broadcastRow({ out: this.pre, row: P, rowOff: off(`${p}.bias`), rows: S, cols: K * D });
       e.matmul({ c: this.pre, a: this.n, b: P, bOff: off(`${p}.w`), m: S, n: K * D, k: D, accumulate: true });
       e.minScanForward({ cell: md.cell as 'mingru' | 'minlstm', proj: this.pre, act: this.act, h, steps: 1, batch: S, hidden: D });
-      e.copy(h, 0, h, SD, SD);
+      e.copy({ dst: h, src: h, srcOff: SD, len: SD });
       if (M === 0) {
-        e.add(y, 0, x, 0, h, 0, SD);
+        e.add({ out: y, a: x, b: h, len: SD });
       } else {
-        e.add(this.x1, 0, x, 0, h, 0, SD);
+        e.add({ out: this.x1, a: x, b: h, len: SD });
         e.rmsNormForward({ x: this.x1, w: P, wOff: off(`${p}.norm2`), out: this.n, rstd: this.rstd, rows: S, cols: D, eps: RMS_EPS });
-        e.broadcastRow(this.m, 0, P, off(`${p}.mlp.b1`), S, M);
+        e.broadcastRow({ out: this.m, row: P, rowOff: off(`${p}.mlp.b1`), rows: S, cols: M });
         e.matmul({ c: this.m, a: this.n, b: P, bOff: off(`${p}.mlp.w1`), m: S, n: M, k: D, accumulate: true });
-        e.geluForward(this.g, 0, this.m, 0, S * M);
-        e.broadcastRow(y, 0, P, off(`${p}.mlp.b2`), S, D);
+        e.geluForward({ out: this.g, x: this.m, len: S * M });
+        e.broadcastRow({ out: y, row: P, rowOff: off(`${p}.mlp.b2`), rows: S, cols: D });
         e.matmul({ c: y, a: this.g, b: P, bOff: off(`${p}.mlp.w2`), m: S, n: D, k: M, accumulate: true });
-        e.add(y, 0, y, 0, this.x1, 0, SD);
+        e.add({ out: y, a: y, b: this.x1, len: SD });
       }
       [x, y] = [y, x];
     }
@@ -105,12 +103,11 @@ export class ComposedInferPlan implements InferPlan {
   }
 
   async readLogits(out: Float32Array): Promise<void> {
-    checkLogitsOut(this, out);
     out.set(await this.e.read(this.logits));
   }
 
   reset(): void {
-    for (const t of [...this.h, ...this.c]) this.e.zero(t);
+    for (const t of [...this.h, ...this.c]) this.e.zero({ out: t });
   }
 
   async readState(): Promise<Float32Array> {
@@ -120,7 +117,6 @@ export class ComposedInferPlan implements InferPlan {
   }
 
   writeState(state: Float32Array): void {
-    checkState(this, state);
     const n = this.streams * this.md.hidden;
     for (const [t, o] of stateSlices(this.h, this.c, n)) this.e.write(t, state.subarray(o, o + n));
   }

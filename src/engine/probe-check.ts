@@ -39,7 +39,7 @@ export async function checkEngine(engine: Engine): Promise<string | null> {
   const t = engine.tensor(8);
   engine.write(t, data, 1);
   const out = engine.tensor(1);
-  engine.sumSquares(out, 0, t, 0, 8);
+  engine.sumSquares({ out, x: t, len: 8 });
   const [got] = await engine.read(out);
   const want = data.reduce((s, v) => s + v * v, 0);
   return got === want ? null : `test kernel returned ${got}, expected ${want}`;

@@ -35,9 +35,9 @@ export class GruLayer extends HStateLayer implements Layer {
 
   forward(x: Tensor, xOff: number): void {
     const { e, P, view, prefix, batch: B, seq: T, hidden: H } = this.ctx, G3 = 3 * H;
-    e.broadcastRow(this.gx, 0, P, view(`${prefix}.b_x`).off, T * B, G3);
+    e.broadcastRow({ out: this.gx, row: P, rowOff: view(`${prefix}.b_x`).off, rows: T * B, cols: G3 });
     e.matmul({ c: this.gx, a: x, aOff: xOff, b: P, bOff: view(`${prefix}.w_x`).off, m: T * B, n: G3, k: this.ctx.input, accumulate: true });
-    e.broadcastRow(this.gh, 0, P, view(`${prefix}.b_h`).off, T * B, G3);
+    e.broadcastRow({ out: this.gh, row: P, rowOff: view(`${prefix}.b_h`).off, rows: T * B, cols: G3 });
     const wh = view(`${prefix}.w_h`).off;
     for (let t = 0; t < T; t++) {
       e.matmul({ c: this.gh, cOff: t * B * G3, a: this.h, aOff: t * B * H, b: P, bOff: wh, m: B, n: G3, k: H, accumulate: true, bCache: t === 0 ? 'store' : 'reuse' });
@@ -61,8 +61,8 @@ export class GruLayer extends HStateLayer implements Layer {
     }
     e.matmul({ c: G!, cOff: wx, a: x, aOff: xOff, b: dGx, m: this.ctx.input, n: G3, k: T * B, transA: true, accumulate: true });
     e.matmul({ c: G!, cOff: wh, a: this.h, b: dGh, m: H, n: G3, k: T * B, transA: true, accumulate: true });
-    e.sumRows(G!, view(`${prefix}.b_x`).off, dGx, 0, T * B, G3, true);
-    e.sumRows(G!, view(`${prefix}.b_h`).off, dGh, 0, T * B, G3, true);
+    e.sumRows({ out: G!, outOff: view(`${prefix}.b_x`).off, x: dGx, rows: T * B, cols: G3, accumulate: true });
+    e.sumRows({ out: G!, outOff: view(`${prefix}.b_h`).off, x: dGh, rows: T * B, cols: G3, accumulate: true });
     if (dx) e.matmul({ c: dx, a: dGx, b: P, bOff: wx, m: T * B, n: this.ctx.input, k: G3, transB: true });
   }
 

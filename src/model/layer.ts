@@ -37,7 +37,7 @@ export interface Layer {
 
 /** Copies slot T of a (T+1)·B × H buffer into slot 0. */
 export function carrySlot(e: Engine, t: Tensor, B: number, T: number, H: number): void {
-  e.copy(t, 0, t, T * B * H, B * H);
+  e.copy({ dst: t, src: t, srcOff: T * B * H, len: B * H });
 }
 
 /** Carry, reset and state for the cells whose only recurrent state is h: (T+1)·B × H, slot 0 carried in. */
@@ -50,7 +50,7 @@ export abstract class HStateLayer {
   }
 
   reset(): void {
-    this.ctx.e.zero(this.h, 0, this.ctx.batch * this.ctx.hidden);
+    this.ctx.e.zero({ out: this.h, len: this.ctx.batch * this.ctx.hidden });
   }
 
   state(): [string, Tensor][] {

@@ -33,7 +33,7 @@ export class LstmLayer implements Layer {
 
   forward(x: Tensor, xOff: number): void {
     const { e, P, view, prefix, batch: B, seq: T, hidden: H } = this.x, G4 = 4 * H;
-    e.broadcastRow(this.pre, 0, P, view(`${prefix}.bias`).off, T * B, G4);
+    e.broadcastRow({ out: this.pre, row: P, rowOff: view(`${prefix}.bias`).off, rows: T * B, cols: G4 });
     e.matmul({ c: this.pre, a: x, aOff: xOff, b: P, bOff: view(`${prefix}.w_x`).off, m: T * B, n: G4, k: this.x.input, accumulate: true });
     const wh = view(`${prefix}.w_h`).off;
     for (let t = 0; t < T; t++) {
@@ -49,7 +49,7 @@ export class LstmLayer implements Layer {
   backward(x: Tensor, xOff: number, dx: Tensor | null): void {
     const { e, P, G, view, prefix, batch: B, seq: T, hidden: H } = this.x, G4 = 4 * H;
     const dh = this.dOut!, dPre = this.dPre!, dc = this.dc!, wh = view(`${prefix}.w_h`).off, wx = view(`${prefix}.w_x`).off;
-    e.zero(dc[0]);
+    e.zero({ out: dc[0] });
     let cur = 0;
     for (let t = T - 1; t >= 0; t--) {
       e.lstmBackward({
@@ -62,7 +62,7 @@ export class LstmLayer implements Layer {
     }
     e.matmul({ c: G!, cOff: wx, a: x, aOff: xOff, b: dPre, m: this.x.input, n: G4, k: T * B, transA: true, accumulate: true });
     e.matmul({ c: G!, cOff: wh, a: this.h, b: dPre, m: H, n: G4, k: T * B, transA: true, accumulate: true });
-    e.sumRows(G!, view(`${prefix}.bias`).off, dPre, 0, T * B, G4, true);
+    e.sumRows({ out: G!, outOff: view(`${prefix}.bias`).off, x: dPre, rows: T * B, cols: G4, accumulate: true });
     if (dx) e.matmul({ c: dx, a: dPre, b: P, bOff: wx, m: T * B, n: this.x.input, k: G4, transB: true });
   }
 
@@ -74,8 +74,8 @@ export class LstmLayer implements Layer {
 
   reset(): void {
     const n = this.x.batch * this.x.hidden;
-    this.x.e.zero(this.h, 0, n);
-    this.x.e.zero(this.c, 0, n);
+    this.x.e.zero({ out: this.h, len: n });
+    this.x.e.zero({ out: this.c, len: n });
   }
 
   state(): [string, Tensor][] {

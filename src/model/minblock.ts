@@ -47,19 +47,19 @@ export class MinBlock extends HStateLayer implements Layer {
   forward(x: Tensor, xOff: number): void {
     const { e, P, view, prefix: p, batch: B, seq: T, hidden: D } = this.ctx, n = T * B, kD = this.k * D;
     e.rmsNormForward({ x, xOff, w: P, wOff: view(`${p}.norm1`).off, out: this.n1, rstd: this.r1, rows: n, cols: D, eps: RMS_EPS });
-    e.broadcastRow(this.proj, 0, P, view(`${p}.bias`).off, n, kD);
+    e.broadcastRow({ out: this.proj, row: P, rowOff: view(`${p}.bias`).off, rows: n, cols: kD });
     e.matmul({ c: this.proj, a: this.n1, b: P, bOff: view(`${p}.w`).off, m: n, n: kD, k: D, accumulate: true });
     e.minScanForward({ cell: this.cell, proj: this.proj, act: this.act, h: this.h, steps: T, batch: B, hidden: D });
-    e.add(this.x1, 0, x, xOff, this.h, B * D, n * D);
+    e.add({ out: this.x1, a: x, aOff: xOff, b: this.h, bOff: B * D, len: n * D });
     if (!this.y) return;
     const M = this.mlp * D;
     e.rmsNormForward({ x: this.x1, w: P, wOff: view(`${p}.norm2`).off, out: this.n2!, rstd: this.r2!, rows: n, cols: D, eps: RMS_EPS });
-    e.broadcastRow(this.m1!, 0, P, view(`${p}.mlp.b1`).off, n, M);
+    e.broadcastRow({ out: this.m1!, row: P, rowOff: view(`${p}.mlp.b1`).off, rows: n, cols: M });
     e.matmul({ c: this.m1!, a: this.n2!, b: P, bOff: view(`${p}.mlp.w1`).off, m: n, n: M, k: D, accumulate: true });
-    e.geluForward(this.g!, 0, this.m1!, 0, n * M);
-    e.broadcastRow(this.y, 0, P, view(`${p}.mlp.b2`).off, n, D);
+    e.geluForward({ out: this.g!, x: this.m1!, len: n * M });
+    e.broadcastRow({ out: this.y, row: P, rowOff: view(`${p}.mlp.b2`).off, rows: n, cols: D });
     e.matmul({ c: this.y, a: this.g!, b: P, bOff: view(`${p}.mlp.w2`).off, m: n, n: D, k: M, accumulate: true });
-    e.add(this.y, 0, this.y, 0, this.x1, 0, n * D);
+    e.add({ out: this.y, a: this.y, b: this.x1, len: n * D });
   }
 
   backward(x: Tensor, xOff: number, dx: Tensor | null): void {
@@ -69,14 +69,14 @@ export class MinBlock extends HStateLayer implements Layer {
       const M = this.mlp * D, dG = this.dG!;
       const w1 = view(`${p}.mlp.w1`).off, w2 = view(`${p}.mlp.w2`).off;
       e.matmul({ c: G!, cOff: w2, a: this.g!, b: this.dOut!, m: M, n: D, k: n, transA: true, accumulate: true });
-      e.sumRows(G!, view(`${p}.mlp.b2`).off, this.dOut!, 0, n, D, true);
+      e.sumRows({ out: G!, outOff: view(`${p}.mlp.b2`).off, x: this.dOut!, rows: n, cols: D, accumulate: true });
       e.matmul({ c: dG, a: this.dOut!, b: P, bOff: w2, m: n, n: M, k: D, transB: true });
-      e.geluBackward(dG, 0, this.m1!, 0, dG, 0, n * M);
+      e.geluBackward({ dx: dG, x: this.m1!, dy: dG, len: n * M });
       e.matmul({ c: G!, cOff: w1, a: this.n2!, b: dG, m: D, n: M, k: n, transA: true, accumulate: true });
-      e.sumRows(G!, view(`${p}.mlp.b1`).off, dG, 0, n, M, true);
+      e.sumRows({ out: G!, outOff: view(`${p}.mlp.b1`).off, x: dG, rows: n, cols: M, accumulate: true });
       e.matmul({ c: this.dN!, a: dG, b: P, bOff: w1, m: n, n: D, k: M, transB: true });
       // The residual stream's gradient is its own plus what flows back through the MLP branch.
-      e.copy(this.dX1!, 0, this.dOut!, 0, n * D);
+      e.copy({ dst: this.dX1!, src: this.dOut!, len: n * D });
       e.rmsNormBackward({
         x: this.x1, w: P, wOff: view(`${p}.norm2`).off, rstd: this.r2!, dOut: this.dN!, dx: this.dX1!, dw: G!, dwOff: view(`${p}.norm2`).off,
         rows: n, cols: D,
@@ -86,12 +86,12 @@ export class MinBlock extends HStateLayer implements Layer {
     const w = view(`${p}.w`).off;
     e.minScanBackward({ cell: this.cell, proj: this.proj, act: this.act, h: this.h, dh: dX1, dProj: this.dProj!, steps: T, batch: B, hidden: D });
     e.matmul({ c: G!, cOff: w, a: this.n1, b: this.dProj!, m: D, n: kD, k: n, transA: true, accumulate: true });
-    e.sumRows(G!, view(`${p}.bias`).off, this.dProj!, 0, n, kD, true);
+    e.sumRows({ out: G!, outOff: view(`${p}.bias`).off, x: this.dProj!, rows: n, cols: kD, accumulate: true });
     e.matmul({ c: this.dN!, a: this.dProj!, b: P, bOff: w, m: n, n: D, k: kD, transB: true });
     // norm1's gain gets its gradient even when the input needs none (the first block's input
     // gradient still flows to the stem); dx receives residual + branch.
     const target = dx ?? this.dProj!; // any scratch of ≥ n·D floats when dx is not wanted
-    e.copy(target, 0, dX1, 0, n * D);
+    e.copy({ dst: target, src: dX1, len: n * D });
     e.rmsNormBackward({
       x, xOff, w: P, wOff: view(`${p}.norm1`).off, rstd: this.r1, dOut: this.dN!, dx: target, dw: G!, dwOff: view(`${p}.norm1`).off,
       rows: n, cols: D,

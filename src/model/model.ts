@@ -119,14 +119,14 @@ export class Workspace {
   /** Runs embedding, layers and head; logits are left in `this.logits`. */
   forward(): void {
     const { w, batch: B, seq: T } = this, e = w.e, c = w.config, n = B * T, H = c.hidden;
-    e.embedding(this.emb, 0, w.params, w.view('embed.weight').off, this.ids, 0, n, c.embed);
+    e.embedding({ out: this.emb, table: w.params, tableOff: w.view('embed.weight').off, ids: this.ids, n, dim: c.embed });
     if (this.stem) e.matmul({ c: this.stem, a: this.emb, b: w.params, bOff: w.view('stem.weight').off, m: n, n: H, k: c.embed });
     for (let l = 0; l < c.layers; l++) {
       const [x, xOff] = this.input(l - 1);
       this.layers[l].forward(x, xOff);
       if (this.drop.length) {
         const [y, yOff] = this.layers[l].out();
-        e.mul(this.drop[l].out, 0, y, yOff, this.drop[l].mask, 0, n * H);
+        e.mul({ out: this.drop[l].out, a: y, aOff: yOff, b: this.drop[l].mask, len: n * H });
       }
     }
     let [top, topOff] = this.input(c.layers - 1);
@@ -134,7 +134,7 @@ export class Workspace {
       e.rmsNormForward({ x: top, xOff: topOff, w: w.params, wOff: w.view('norm_f').off, out: this.normF.out, rstd: this.normF.rstd, rows: n, cols: H, eps: RMS_EPS });
       [top, topOff] = [this.normF.out, 0];
     }
-    e.broadcastRow(this.logits, 0, w.params, w.view('head.bias').off, n, c.vocab);
+    e.broadcastRow({ out: this.logits, row: w.params, rowOff: w.view('head.bias').off, rows: n, cols: c.vocab });
     e.matmul({ c: this.logits, a: top, aOff: topOff, b: w.params, bOff: w.view('head.weight').off, m: n, n: c.vocab, k: H, accumulate: true });
   }
 
@@ -159,15 +159,15 @@ export class Workspace {
   backward(): void {
     const { w, batch: B, seq: T } = this, e = w.e, c = w.config, n = B * T, H = c.hidden;
     const G = w.grads!, head = w.view('head.weight');
-    e.zero(G);
+    e.zero({ out: G });
     const [top, topOff] = this.input(c.layers - 1);
     const headIn: [Tensor, number] = this.normF ? [this.normF.out, 0] : [top, topOff];
     e.matmul({ c: G, cOff: head.off, a: headIn[0], aOff: headIn[1], b: this.dLogits!, m: H, n: c.vocab, k: n, transA: true, accumulate: true });
-    e.sumRows(G, w.view('head.bias').off, this.dLogits!, 0, n, c.vocab, true);
+    e.sumRows({ out: G, outOff: w.view('head.bias').off, x: this.dLogits!, rows: n, cols: c.vocab, accumulate: true });
     const dTop = this.layers[c.layers - 1].dOut!;
     if (this.normF) {
       e.matmul({ c: this.normF.dIn!, a: this.dLogits!, b: w.params, bOff: head.off, m: n, n: H, k: c.vocab, transB: true });
-      e.zero(dTop);
+      e.zero({ out: dTop });
       const nf = w.view('norm_f').off;
       e.rmsNormBackward({ x: top, xOff: topOff, w: w.params, wOff: nf, rstd: this.normF.rstd, dOut: this.normF.dIn!, dx: dTop, dw: G, dwOff: nf, rows: n, cols: H });
     } else {
@@ -175,7 +175,7 @@ export class Workspace {
     }
     for (let l = c.layers - 1; l >= 0; l--) {
       const layer = this.layers[l];
-      if (this.drop.length) e.mul(layer.dOut!, 0, layer.dOut!, 0, this.drop[l].mask, 0, n * H);
+      if (this.drop.length) e.mul({ out: layer.dOut!, a: layer.dOut!, b: this.drop[l].mask, len: n * H });
       const [x, xOff] = this.input(l - 1);
       const dx = l > 0 ? this.layers[l - 1].dOut! : this.dStem ?? this.dEmb!;
       layer.backward(x, xOff, dx);
@@ -185,7 +185,7 @@ export class Workspace {
       e.matmul({ c: G, cOff: s, a: this.emb, b: this.dStem!, m: c.embed, n: H, k: n, transA: true, accumulate: true });
       e.matmul({ c: this.dEmb!, a: this.dStem!, b: w.params, bOff: s, m: n, n: c.embed, k: H, transB: true });
     }
-    e.embeddingBackward(G, w.view('embed.weight').off, this.dEmb!, 0, this.ids, 0, n, c.embed, c.vocab);
+    e.embeddingBackward({ dTable: G, dTableOff: w.view('embed.weight').off, dOut: this.dEmb!, ids: this.ids, n, dim: c.embed, vocab: c.vocab });
   }
 
   /** Carries the final state of this chunk into the next one (streams: eval, sampling). */

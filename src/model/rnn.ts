@@ -25,12 +25,12 @@ export class RnnLayer extends HStateLayer implements Layer {
 
   forward(x: Tensor, xOff: number): void {
     const { e, P, view, prefix, batch: B, seq: T, hidden: H } = this.ctx;
-    e.broadcastRow(this.pre, 0, P, view(`${prefix}.bias`).off, T * B, H);
+    e.broadcastRow({ out: this.pre, row: P, rowOff: view(`${prefix}.bias`).off, rows: T * B, cols: H });
     e.matmul({ c: this.pre, a: x, aOff: xOff, b: P, bOff: view(`${prefix}.w_x`).off, m: T * B, n: H, k: this.ctx.input, accumulate: true });
     const wh = view(`${prefix}.w_h`).off;
     for (let t = 0; t < T; t++) {
       e.matmul({ c: this.pre, cOff: t * B * H, a: this.h, aOff: t * B * H, b: P, bOff: wh, m: B, n: H, k: H, accumulate: true, bCache: t === 0 ? 'store' : 'reuse' });
-      e.tanhForward(this.h, (t + 1) * B * H, this.pre, t * B * H, B * H);
+      e.tanhForward({ out: this.h, outOff: (t + 1) * B * H, x: this.pre, xOff: t * B * H, len: B * H });
     }
   }
 
@@ -38,12 +38,12 @@ export class RnnLayer extends HStateLayer implements Layer {
     const { e, P, G, view, prefix, batch: B, seq: T, hidden: H } = this.ctx;
     const dh = this.dOut!, dPre = this.dPre!, wh = view(`${prefix}.w_h`).off, wx = view(`${prefix}.w_x`).off;
     for (let t = T - 1; t >= 0; t--) {
-      e.tanhBackward(dPre, t * B * H, this.h, (t + 1) * B * H, dh, t * B * H, B * H);
+      e.tanhBackward({ dx: dPre, dxOff: t * B * H, y: this.h, yOff: (t + 1) * B * H, dy: dh, dyOff: t * B * H, len: B * H });
       if (t > 0) e.matmul({ c: dh, cOff: (t - 1) * B * H, a: dPre, aOff: t * B * H, b: P, bOff: wh, m: B, n: H, k: H, transB: true, accumulate: true, bCache: t === T - 1 ? 'store' : 'reuse' });
     }
     e.matmul({ c: G!, cOff: wx, a: x, aOff: xOff, b: dPre, m: this.ctx.input, n: H, k: T * B, transA: true, accumulate: true });
     e.matmul({ c: G!, cOff: wh, a: this.h, b: dPre, m: H, n: H, k: T * B, transA: true, accumulate: true });
-    e.sumRows(G!, view(`${prefix}.bias`).off, dPre, 0, T * B, H, true);
+    e.sumRows({ out: G!, outOff: view(`${prefix}.bias`).off, x: dPre, rows: T * B, cols: H, accumulate: true });
     if (dx) e.matmul({ c: dx, a: dPre, b: P, bOff: wx, m: T * B, n: this.ctx.input, k: H, transB: true });
   }
 

@@ -22,7 +22,7 @@ export class AdamW {
   /** The global L2 norm of the current gradients. */
   async gradNorm(): Promise<number> {
     const e: Engine = this.w.e;
-    e.sumSquares(this.norm, 0, this.w.grads!, 0, this.w.layout.total);
+    e.sumSquares({ out: this.norm, x: this.w.grads!, len: this.w.layout.total });
     return Math.sqrt((await e.read(this.norm))[0]);
   }
 

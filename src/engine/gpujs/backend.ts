@@ -31,11 +31,17 @@ export interface Backend {
   write(t: Tensor, data: Float32Array, off: number): void;
   read(t: Tensor, off: number, len: number): Promise<Float32Array>;
   zero(t: Tensor, off: number, len: number): void;
+  /** t[off, off+len) in place, where storage is host memory (ids are checked through it). */
+  view?(t: Tensor, off: number, len: number): Float32Array;
   copy(dst: Tensor, dstOff: number, src: Tensor, srcOff: number, len: number): void;
   sync(): Promise<void>;
   dispose(): void;
 }
 
+/**
+ * The storages' own invariant on the sub-ranges the gpu.js engine computes for kernel passes; the
+ * ranges callers pass are checked before, once, by the op layer (../checked.ts).
+ */
 export function checkRange(t: GTensor, off: number, len: number, what: string): void {
   if (!Number.isInteger(off) || !Number.isInteger(len) || off < 0 || len < 0 || off + len > t.size) {
     throw new RangeError(`${what}: range [${off}, ${off + len}) is outside a tensor of ${t.size} floats`);

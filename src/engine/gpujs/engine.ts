@@ -1,10 +1,12 @@
-// The Engine ops as gpu.js kernels. Each op validates its ranges, runs one or more kernels from
-// kernels.ts and commits their outputs; where the data lives is the backend's business.
+// The Engine ops as gpu.js kernels, behind the shared checks (../checked.ts). Each op runs one or
+// more kernels from kernels.ts and commits their outputs; where the data lives is the storage's business.
 import type {
-  AdamWArgs, Engine, InferModel, InferPlan, GruBackwardArgs, GruForwardArgs, LstmBackwardArgs, LstmForwardArgs, MatmulArgs, MinScanBackwardArgs,
-  MinScanForwardArgs, RmsNormArgs, RmsNormBackwardArgs, SoftmaxXentArgs, Tensor,
+  AdamWArgs, BinaryArgs, BroadcastRowArgs, CopyArgs, EmbeddingArgs, EmbeddingBackwardArgs, Engine, GeluBackwardArgs, InferModel,
+  InferPlan, GruBackwardArgs, GruForwardArgs, LstmBackwardArgs, LstmForwardArgs, MatmulArgs, MinScanBackwardArgs, MinScanForwardArgs,
+  RmsNormArgs, RmsNormBackwardArgs, SoftmaxXentArgs, SumRowsArgs, SumSquaresArgs, TanhBackwardArgs, Tensor, UnaryArgs, ZeroArgs,
 } from '../engine.js';
-import { type ArrayArg, type Backend, type GTensor, type KernelArg, checkRange } from './backend.js';
+import type { Backend, Checked } from '../checked.js';
+import type { ArrayArg, Backend as Storage, KernelArg } from './backend.js';
 import * as K from './kernels.js';
 import * as KC from './kernels-cells.js';
 import { ComposedInferPlan, composedPlan } from '../infer-composed.js';
@@ -17,23 +19,26 @@ const SUM_CHUNK = 256;
  */
 export const MAX_PASS = 1 << 22;
 
-export class GpuJsEngine implements Engine {
+export class GpuJsEngine implements Backend {
+  readonly hostView?: (t: Tensor, off: number, len: number) => Float32Array;
+
   constructor(
     readonly name: string,
-    private readonly b: Backend,
-  ) {}
+    private readonly b: Storage,
+  ) {
+    if (b.view) this.hostView = b.view.bind(b);
+  }
 
   tensor(size: number): Tensor {
-    if (!Number.isInteger(size) || size < 0) throw new RangeError(`tensor size must be a non-negative integer, got ${size}`);
     return this.b.tensor(size);
   }
 
-  write(t: Tensor, data: Float32Array, off = 0): void {
+  write(t: Tensor, data: Float32Array, off: number): void {
     this.b.write(t, data, off);
   }
 
-  read(t: Tensor, off = 0, len?: number): Promise<Float32Array> {
-    return this.b.read(t, off, len ?? t.size - off);
+  read(t: Tensor, off: number, len: number): Promise<Float32Array> {
+    return this.b.read(t, off, len);
   }
 
   sync(): Promise<void> {
@@ -44,41 +49,41 @@ export class GpuJsEngine implements Engine {
     this.b.dispose();
   }
 
-  zero(t: Tensor, off = 0, len?: number): void {
-    this.b.zero(t, off, len ?? t.size - off);
+  zero({ out, outOff, len }: Checked<ZeroArgs>): void {
+    this.b.zero(out, outOff, len);
   }
 
-  copy(dst: Tensor, dstOff: number, src: Tensor, srcOff: number, len: number): void {
+  copy({ dst, dstOff, src, srcOff, len }: Checked<CopyArgs>): void {
     this.b.copy(dst, dstOff, src, srcOff, len);
   }
 
-  broadcastRow(out: Tensor, outOff: number, row: Tensor, rowOff: number, rows: number, cols: number): void {
+  broadcastRow({ out, outOff, row, rowOff, rows, cols }: Checked<BroadcastRowArgs>): void {
     const [r, rOff] = this.b.range(row, rowOff, cols);
     this.emit(out, outOff, K.broadcastRowSource, rows * cols, { cols }, [r, rOff]);
   }
 
-  mul(out: Tensor, outOff: number, a: Tensor, aOff: number, b: Tensor, bOff: number, len: number): void {
+  mul({ out, outOff, a, aOff, b, bOff, len }: Checked<BinaryArgs>): void {
     if (len === 0) return;
     this.emit(out, outOff, K.mulSource, len, {}, [...this.b.range(a, aOff, len), ...this.b.range(b, bOff, len)]);
   }
 
-  add(out: Tensor, outOff: number, a: Tensor, aOff: number, b: Tensor, bOff: number, len: number): void {
+  add({ out, outOff, a, aOff, b, bOff, len }: Checked<BinaryArgs>): void {
     this.pointwise(out, outOff, KC.addElementwiseSource, len, [a, aOff], [b, bOff]);
   }
 
-  tanhForward(out: Tensor, outOff: number, x: Tensor, xOff: number, len: number): void {
+  tanhForward({ out, outOff, x, xOff, len }: Checked<UnaryArgs>): void {
     this.pointwise(out, outOff, KC.tanhForwardSource, len, [x, xOff]);
   }
 
-  tanhBackward(dx: Tensor, dxOff: number, y: Tensor, yOff: number, dy: Tensor, dyOff: number, len: number): void {
+  tanhBackward({ dx, dxOff, y, yOff, dy, dyOff, len }: Checked<TanhBackwardArgs>): void {
     this.pointwise(dx, dxOff, KC.tanhBackwardSource, len, [y, yOff], [dy, dyOff]);
   }
 
-  geluForward(out: Tensor, outOff: number, x: Tensor, xOff: number, len: number): void {
+  geluForward({ out, outOff, x, xOff, len }: Checked<UnaryArgs>): void {
     this.pointwise(out, outOff, KC.geluForwardSource, len, [x, xOff]);
   }
 
-  geluBackward(dx: Tensor, dxOff: number, x: Tensor, xOff: number, dy: Tensor, dyOff: number, len: number): void {
+  geluBackward({ dx, dxOff, x, xOff, dy, dyOff, len }: Checked<GeluBackwardArgs>): void {
     this.pointwise(dx, dxOff, KC.geluBackwardSource, len, [x, xOff], [dy, dyOff]);
   }
 
@@ -105,8 +110,6 @@ export class GpuJsEngine implements Engine {
     const gateArgs = [...act, ...this.b.range(p.gh, p.ghOff ?? 0, 3 * g), ...this.b.range(p.hPrev, p.hPrevOff ?? 0, g), ...dh];
     // All three kernels run before any output is stored: none may see another's result, and
     // dhPrev's kernel reads the old dhPrev.
-    checkRange(p.dGx as GTensor, p.dGxOff ?? 0, 3 * g, 'gruBackward dGx');
-    checkRange(p.dGh as GTensor, p.dGhOff ?? 0, 3 * g, 'gruBackward dGh');
     const dGx = this.b.run(KC.gruBackGatesSource(false), 3 * g, c, gateArgs);
     const dGh = this.b.run(KC.gruBackGatesSource(true), 3 * g, c, gateArgs);
     const dhPrev = this.b.run(KC.gruBackHPrevSource, g, c, [...act, ...dh, ...this.b.range(p.dhPrev, p.dhPrevOff ?? 0, g)]);
@@ -127,7 +130,6 @@ export class GpuJsEngine implements Engine {
     if (steps === 0 || g === 0) return;
     const c = { h, kh };
     const projOff = p.projOff ?? 0, actOff = p.actOff ?? 0, hOff = p.hOff ?? 0;
-    checkRange(p.h as GTensor, hOff, (steps + 1) * g, 'minScanForward h');
     const rows = steps * batch;
     const passRows = Math.max(1, Math.floor(MAX_PASS / kh));
     for (let r0 = 0; r0 < rows; r0 += passRows) {
@@ -154,7 +156,6 @@ export class GpuJsEngine implements Engine {
     const c = { h, kh };
     const projOff = p.projOff ?? 0, actOff = p.actOff ?? 0, hOff = p.hOff ?? 0, dhOff = p.dhOff ?? 0, dpOff = p.dProjOff ?? 0;
     const rowLen = batch * kh;
-    checkRange(p.dProj as GTensor, dpOff, steps * rowLen, 'minScanBackward dProj');
     const carry = KC.minCarrySource(p.cell), back = KC.minBackSource(p.cell);
     let gt: [ArrayArg, number] = this.b.range(p.dh, dhOff + (steps - 1) * g, g); // G_{T−1} = dh_{T−1}
     let owned = false;
@@ -178,8 +179,6 @@ export class GpuJsEngine implements Engine {
   rmsNormForward(p: RmsNormArgs): void {
     const { rows, cols } = p;
     if (rows * cols === 0) return; // (zero columns: mean(x²) is undefined; nothing is written)
-    checkRange(p.out as GTensor, p.outOff ?? 0, rows * cols, 'rmsNormForward output');
-    checkRange(p.rstd as GTensor, p.rstdOff ?? 0, rows, 'rmsNormForward rstd');
     const x = this.b.range(p.x, p.xOff ?? 0, rows * cols);
     // The out kernel reads rstd's kernel output directly; both are stored once both have run.
     const rstd = this.b.run(KC.rmsRstdSource, rows, { cols }, [...x, p.eps]);
@@ -208,9 +207,9 @@ export class GpuJsEngine implements Engine {
     this.b.commit(p.dw, p.dwOff ?? 0, dw, cols);
   }
 
-  sumRows(out: Tensor, outOff: number, x: Tensor, xOff: number, rows: number, cols: number, accumulate: boolean): void {
+  sumRows({ out, outOff, x, xOff, rows, cols, accumulate = false }: Checked<SumRowsArgs>): void {
     if (rows === 0) {
-      if (!accumulate) this.zero(out, outOff, cols);
+      if (!accumulate) this.zero({ out, outOff, len: cols });
       return;
     }
     const args: KernelArg[] = [...this.b.range(x, xOff, rows * cols)];
@@ -222,7 +221,7 @@ export class GpuJsEngine implements Engine {
     const { m, n, k } = p;
     const acc = p.accumulate ?? false;
     if (k === 0) {
-      if (!acc) this.zero(p.c, p.cOff ?? 0, m * n);
+      if (!acc) this.zero({ out: p.c, outOff: p.cOff ?? 0, len: m * n });
       return;
     }
     const args: KernelArg[] = [...this.b.range(p.a, p.aOff ?? 0, m * k), ...this.b.range(p.b, p.bOff ?? 0, k * n)];
@@ -231,14 +230,14 @@ export class GpuJsEngine implements Engine {
     this.emit(p.c, p.cOff ?? 0, src, m * n, { m, n, k }, args);
   }
 
-  embedding(out: Tensor, outOff: number, table: Tensor, tableOff: number, ids: Tensor, idsOff: number, n: number, dim: number): void {
+  embedding({ out, outOff, table, tableOff, ids, idsOff, n, dim }: Checked<EmbeddingArgs>): void {
     if (n * dim === 0) return;
     // The rows used are only known from the ids, so the kernel may read the rest of the tensor.
     const args = [...this.b.range(table, tableOff, table.size - tableOff), ...this.b.range(ids, idsOff, n)];
     this.emit(out, outOff, K.embeddingSource, n * dim, { dim }, args);
   }
 
-  embeddingBackward(dTable: Tensor, dTableOff: number, dOut: Tensor, dOutOff: number, ids: Tensor, idsOff: number, n: number, dim: number, vocab: number): void {
+  embeddingBackward({ dTable, dTableOff, dOut, dOutOff, ids, idsOff, n, dim, vocab }: Checked<EmbeddingBackwardArgs>): void {
     if (n === 0) return;
     const args = [
       ...this.b.range(dTable, dTableOff, vocab * dim), ...this.b.range(dOut, dOutOff, n * dim), ...this.b.range(ids, idsOff, n),
@@ -287,9 +286,9 @@ export class GpuJsEngine implements Engine {
     this.b.free(lse);
   }
 
-  sumSquares(out: Tensor, outOff: number, x: Tensor, xOff: number, len: number): void {
+  sumSquares({ out, outOff, x, xOff, len }: Checked<SumSquaresArgs>): void {
     if (len === 0) {
-      this.zero(out, outOff, 1);
+      this.zero({ out, outOff, len: 1 });
       return;
     }
     let total: ArrayArg | null = null;
@@ -309,12 +308,11 @@ export class GpuJsEngine implements Engine {
         total = sum;
       }
     }
-    checkRange(out as GTensor, outOff, 1, 'sumSquares output');
     this.b.commit(out, outOff, total!, 1);
   }
 
   // Inference is composed from the ops above, one kernel per piece of the step (no fused kernel).
-  inferPrepare(model: InferModel, streams: number): InferPlan { return new ComposedInferPlan(this, model, streams); }
+  inferPrepare(model: InferModel, streams: number, engine: Engine): InferPlan { return new ComposedInferPlan(engine, model, streams); }
   inferStep(plan: InferPlan, ids: ArrayLike<number>, logits: boolean): void { composedPlan(plan).step(ids, logits); }
   inferLogits(plan: InferPlan, out: Float32Array): Promise<void> { return composedPlan(plan).readLogits(out); }
   inferReset(plan: InferPlan): void { composedPlan(plan).reset(); }
@@ -356,7 +354,6 @@ export class GpuJsEngine implements Engine {
   /** Runs one kernel and stores its output at out[outOff, outOff+outLen). */
   private emit(out: Tensor, outOff: number, k: K.KernelSource, outLen: number, constants: Record<string, number>, args: KernelArg[]): void {
     if (outLen === 0) return;
-    checkRange(out as GTensor, outOff, outLen, `${k.name} output`);
-    this.b.commit(out as GTensor, outOff, this.b.run(k, outLen, constants, args), outLen);
+    this.b.commit(out, outOff, this.b.run(k, outLen, constants, args), outLen);
   }
 }

@@ -3,6 +3,7 @@
 // the device.
 import type { GPU } from 'gpu.js';
 import type { Engine } from '../engine.js';
+import { checkedEngine } from '../checked.js';
 import type { Backend } from './backend.js';
 import { DeviceBackend } from './device.js';
 import { GpuJsEngine } from './engine.js';
@@ -18,7 +19,7 @@ export { GPUJS_MODES } from './modes.js';
 /** Throws UserError when `mode` does not work on this machine. */
 export async function createGpuJsEngine(mode: GpuJsMode): Promise<Engine> {
   const { gpu, device } = await openModeOrThrow(mode);
-  return new GpuJsEngine(mode, backendFor(mode, gpu, device));
+  return checkedEngine(new GpuJsEngine(mode, backendFor(mode, gpu, device)));
 }
 
 function backendFor(mode: GpuJsMode, gpu: GPU, device: boolean): Backend {

@@ -2,6 +2,7 @@
 // anywhere, and the proof that a non-gpu.js engine stands beside the others without touching
 // model code.
 import type { AdamWArgs, Engine, LstmBackwardArgs, LstmForwardArgs, MatmulArgs, SoftmaxXentArgs, Tensor } from '../engine.js';
+import { type Backend, checkedEngine } from '../checked.js';
 import * as cells from './cells.js';
 import { JsInferPlan } from './infer.js';
 
@@ -19,21 +20,27 @@ const jp = (p: unknown): JsInferPlan => {
 };
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
+/** The js engine behind the shared checks (../checked.ts). */
 export function createJsEngine(): Engine {
+  return checkedEngine(jsBackend());
+}
+
+function jsBackend(): Backend {
   return {
     name: 'js',
     tensor: (size) => new JsTensor(size),
-    write: (t, data, off = 0) => d(t).set(data, off),
-    read: async (t, off = 0, len = t.size - off) => d(t).slice(off, off + len),
+    write: (t, data, off) => d(t).set(data, off),
+    read: async (t, off, len) => d(t).slice(off, off + len),
+    hostView: (t, off, len) => d(t).subarray(off, off + len),
     sync: async () => {},
     dispose: () => {},
-    zero: (t, off = 0, len = t.size - off) => d(t).fill(0, off, off + len),
-    copy: (dst, dstOff, src, srcOff, len) => d(dst).set(d(src).subarray(srcOff, srcOff + len), dstOff),
-    broadcastRow(out, outOff, row, rowOff, rows, cols) {
+    zero: ({ out, outOff, len }) => d(out).fill(0, outOff, outOff + len),
+    copy: ({ dst, dstOff, src, srcOff, len }) => d(dst).set(d(src).subarray(srcOff, srcOff + len), dstOff),
+    broadcastRow({ out, outOff, row, rowOff, rows, cols }) {
       const o = d(out), r = d(row).subarray(rowOff, rowOff + cols);
       for (let i = 0; i < rows; i++) o.set(r, outOff + i * cols);
     },
-    sumRows(out, outOff, x, xOff, rows, cols, accumulate) {
+    sumRows({ out, outOff, x, xOff, rows, cols, accumulate }) {
       const o = d(out), xs = d(x);
       for (let j = 0; j < cols; j++) {
         let s = 0;
@@ -42,14 +49,14 @@ export function createJsEngine(): Engine {
       }
     },
     matmul,
-    embedding(out, outOff, table, tableOff, ids, idsOff, n, dim) {
+    embedding({ out, outOff, table, tableOff, ids, idsOff, n, dim }) {
       const o = d(out), tb = d(table), id = d(ids);
       for (let i = 0; i < n; i++) {
         const r = tableOff + id[idsOff + i] * dim;
         o.set(tb.subarray(r, r + dim), outOff + i * dim);
       }
     },
-    embeddingBackward(dTable, dTableOff, dOut, dOutOff, ids, idsOff, n, dim) {
+    embeddingBackward({ dTable, dTableOff, dOut, dOutOff, ids, idsOff, n, dim }) {
       const g = d(dTable), go = d(dOut), id = d(ids);
       for (let i = 0; i < n; i++) {
         const r = dTableOff + id[idsOff + i] * dim;
@@ -59,27 +66,27 @@ export function createJsEngine(): Engine {
     lstmForward,
     lstmBackward,
     softmaxXent,
-    mul(out, outOff, a, aOff, b, bOff, len) {
+    mul({ out, outOff, a, aOff, b, bOff, len }) {
       const o = d(out), A = d(a), B = d(b);
       for (let i = 0; i < len; i++) o[outOff + i] = A[aOff + i] * B[bOff + i];
     },
-    add(out, outOff, a, aOff, b, bOff, len) {
+    add({ out, outOff, a, aOff, b, bOff, len }) {
       const o = d(out), A = d(a), B = d(b);
       for (let i = 0; i < len; i++) o[outOff + i] = A[aOff + i] + B[bOff + i];
     },
-    tanhForward(out, outOff, x, xOff, len) {
+    tanhForward({ out, outOff, x, xOff, len }) {
       const o = d(out), X = d(x);
       for (let i = 0; i < len; i++) o[outOff + i] = Math.tanh(X[xOff + i]);
     },
-    tanhBackward(dx, dxOff, y, yOff, dy, dyOff, len) {
+    tanhBackward({ dx, dxOff, y, yOff, dy, dyOff, len }) {
       const o = d(dx), Y = d(y), G = d(dy);
       for (let i = 0; i < len; i++) o[dxOff + i] = G[dyOff + i] * (1 - Y[yOff + i] * Y[yOff + i]);
     },
-    geluForward(out, outOff, x, xOff, len) {
+    geluForward({ out, outOff, x, xOff, len }) {
       const o = d(out), X = d(x);
       for (let i = 0; i < len; i++) o[outOff + i] = cells.gelu(X[xOff + i]);
     },
-    geluBackward(dx, dxOff, x, xOff, dy, dyOff, len) {
+    geluBackward({ dx, dxOff, x, xOff, dy, dyOff, len }) {
       const o = d(dx), X = d(x), G = d(dy);
       for (let i = 0; i < len; i++) o[dxOff + i] = G[dyOff + i] * cells.geluGrad(X[xOff + i]);
     },
@@ -89,7 +96,7 @@ export function createJsEngine(): Engine {
     minScanBackward: (p) => cells.minScanBackward(d, p),
     rmsNormForward: (p) => cells.rmsNormForward(d, p),
     rmsNormBackward: (p) => cells.rmsNormBackward(d, p),
-    sumSquares(out, outOff, x, xOff, len) {
+    sumSquares({ out, outOff, x, xOff, len }) {
       const xs = d(x);
       let s = 0;
       for (let i = 0; i < len; i++) s += xs[xOff + i] * xs[xOff + i];

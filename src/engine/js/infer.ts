@@ -2,7 +2,7 @@
 // computes, in the same order as the training forward of src/model/*.ts (bias, then the input
 // product, then the recurrent product; the residual blocks as x + cell(norm(x)), then the MLP).
 import type { InferModel, InferPlan } from '../engine.js';
-import { checkIds, checkInferModel, checkLogitsOut, checkState, stateSize, stateSlices } from '../infer-check.js';
+import { stateSize, stateSlices } from '../infer-check.js';
 import { gelu } from './cells.js';
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
@@ -40,7 +40,6 @@ export class JsInferPlan implements InferPlan {
   private readonly n: Float32Array; private readonly m: Float32Array; private readonly y: Float32Array;
 
   constructor(private readonly md: InferModel, params: Float32Array, readonly streams: number) {
-    checkInferModel(md, streams);
     const H = md.hidden, S = streams, wide = Math.max(GATES[md.cell], md.mlp) * H;
     this.vocab = md.vocab;
     this.stateSize = stateSize(md, streams);
@@ -56,7 +55,6 @@ export class JsInferPlan implements InferPlan {
   }
 
   step(ids: ArrayLike<number>, logits: boolean): void {
-    checkIds(this, ids);
     for (let s = 0; s < this.streams; s++) {
       const top = this.md.cell === 'lstm' || this.md.cell === 'gru' || this.md.cell === 'rnn' ? this.classic(s, ids[s]) : this.residual(s, ids[s]);
       if (!logits) continue;
@@ -139,7 +137,6 @@ export class JsInferPlan implements InferPlan {
   }
 
   readLogits(out: Float32Array): void {
-    checkLogitsOut(this, out);
     out.set(this.logits);
   }
 
@@ -154,7 +151,6 @@ export class JsInferPlan implements InferPlan {
   }
 
   writeState(state: Float32Array): void {
-    checkState(this, state);
     const n = this.streams * this.md.hidden;
     for (const [t, o] of stateSlices(this.h, this.c, n)) t.set(state.subarray(o, o + n));
   }

@@ -1,10 +1,10 @@
-// What every op needs: checked addresses, the argument block, and the decision to run on all
+// What every op needs: operand addresses, the argument block, and the decision to run on all
 // threads or on the caller's alone.
 import type { Tensor } from '../engine.js';
 import type { Arena } from './arena.js';
-import type { Op } from './layout.js';
+import type { Op } from './op-table.js';
 import type { Pool } from './pool.js';
-import { addr, checkIds } from './tensor.js';
+import type { SimdTensor } from './tensor.js';
 
 export class Ctx {
   disposed = false;
@@ -19,14 +19,9 @@ export class Ctx {
     return this.pool.args;
   }
 
-  /** Byte address of t[off], after checking t[off, off+len) is a range of this engine's tensor. */
-  at(t: Tensor, off: number | undefined, len: number, what: string): number {
-    return addr(this, t, off, len, what);
-  }
-
-  /** Checks n ids at byte address p are integers in [0, limit). */
-  ids(p: number, n: number, limit: number, what: string): void {
-    checkIds(this.arena.f32(p, n), limit, what);
+  /** Byte address of t[off] for an operand the op layer (../checked.ts) has already checked. */
+  ptr(t: Tensor, off: number): number {
+    return (t as SimdTensor).ptr + off * 4;
   }
 
   /** Runs op on all threads when `work` reaches `min` (or always, when forced), else here. */

@@ -3,19 +3,21 @@
 // bit-identical results for any thread count (see assembly/matmul.ts and assembly/optim.ts).
 import os from 'node:os';
 import type {
-  AdamWArgs, Engine, InferModel, InferPlan, GruBackwardArgs, GruForwardArgs, LstmBackwardArgs, LstmForwardArgs, MatmulArgs,
-  MinScanBackwardArgs, MinScanForwardArgs, RmsNormArgs, RmsNormBackwardArgs, SoftmaxXentArgs, Tensor,
+  AdamWArgs, BinaryArgs, BroadcastRowArgs, CopyArgs, EmbeddingArgs, EmbeddingBackwardArgs, Engine, GeluBackwardArgs, InferModel,
+  InferPlan, GruBackwardArgs, GruForwardArgs, LstmBackwardArgs, LstmForwardArgs, MatmulArgs, MinScanBackwardArgs, MinScanForwardArgs,
+  RmsNormArgs, RmsNormBackwardArgs, SoftmaxXentArgs, SumRowsArgs, SumSquaresArgs, TanhBackwardArgs, Tensor, UnaryArgs, ZeroArgs,
 } from '../engine.js';
+import { type Backend, type Checked, checkedEngine } from '../checked.js';
 import { Arena } from './arena.js';
 import { Ctx } from './context.js';
-import { Op } from './layout.js';
+import { Op } from './op-table.js';
 import { loadKernels } from './locate.js';
 import * as C from './ops-cells.js';
 import { SimdInferPlan, prepareInfer } from './ops-infer.js';
 import * as O from './ops-optim.js';
 import * as T from './ops-tensor.js';
 import { Pool } from './pool.js';
-import { SimdTensor, checkCount } from './tensor.js';
+import { SimdTensor } from './tensor.js';
 import type { KernelVariant } from './variant.js';
 
 export interface SimdEngineOptions {
@@ -29,16 +31,20 @@ export interface SimdEngineOptions {
   variant?: KernelVariant;
 }
 
-/** The engine; dispose() terminates its workers (idle workers never keep a process alive). */
+/**
+ * The engine behind the shared checks (../checked.ts), which this backend relies on: its kernels
+ * index memory with unchecked pointers and ids. dispose() terminates its workers (idle workers
+ * never keep a process alive).
+ */
 export async function createSimdEngine(opts: SimdEngineOptions = {}): Promise<Engine> {
   const threads = Math.max(1, Math.floor(opts.threads ?? os.availableParallelism()));
   const { module, variant } = await loadKernels(opts.variant);
   const arena = new Arena(Math.max(2, Math.min(65536, Math.ceil((opts.maxMemoryMiB ?? 4096) * 16))));
   const pool = await Pool.create(module, arena.memory, threads);
-  return new SimdEngine(new Ctx(arena, pool, !!opts.forceParallel), variant);
+  return checkedEngine(new SimdEngine(new Ctx(arena, pool, !!opts.forceParallel), variant));
 }
 
-class SimdEngine implements Engine {
+class SimdEngine implements Backend {
   readonly name = 'simd';
   private readonly scratch: number;
   private readonly sq: O.SumSquares;
@@ -50,22 +56,21 @@ class SimdEngine implements Engine {
   }
 
   tensor(size: number): Tensor {
-    checkCount(size, 'tensor size');
     this.cx.args();
-    return new SimdTensor(size, this.cx.arena.alloc(size * 4), this.cx);
+    return new SimdTensor(size, this.cx.arena.alloc(size * 4));
   }
 
-  write(t: Tensor, data: Float32Array, off = 0): void {
-    const p = this.cx.at(t, off, data.length, 'write target');
-    this.cx.args();
-    this.cx.arena.f32(p, data.length).set(data);
+  write(t: Tensor, data: Float32Array, off: number): void {
+    this.hostView(t, off, data.length).set(data);
   }
 
-  async read(t: Tensor, off = 0, len?: number): Promise<Float32Array> {
-    const n = len ?? t.size - off;
-    const p = this.cx.at(t, off, n, 'read source');
+  async read(t: Tensor, off: number, len: number): Promise<Float32Array> {
+    return this.hostView(t, off, len).slice();
+  }
+
+  hostView(t: Tensor, off: number, len: number): Float32Array {
     this.cx.args();
-    return this.cx.arena.f32(p, n).slice();
+    return this.cx.arena.f32(this.cx.ptr(t, off), len);
   }
 
   async sync(): Promise<void> {}
@@ -76,53 +81,32 @@ class SimdEngine implements Engine {
     this.cx.pool.dispose();
   }
 
-  zero(t: Tensor, off?: number, len?: number): void { T.zero(this.cx, t, off, len); }
-  copy(dst: Tensor, dstOff: number, src: Tensor, srcOff: number, len: number): void { T.copy(this.cx, dst, dstOff, src, srcOff, len); }
-  broadcastRow(out: Tensor, outOff: number, row: Tensor, rowOff: number, rows: number, cols: number): void {
-    T.broadcastRow(this.cx, out, outOff, row, rowOff, rows, cols);
-  }
-  sumRows(out: Tensor, outOff: number, x: Tensor, xOff: number, rows: number, cols: number, accumulate: boolean): void {
-    T.sumRows(this.cx, out, outOff, x, xOff, rows, cols, accumulate);
-  }
-  matmul(args: MatmulArgs): void { T.matmul(this.cx, args, this.scratch); }
-  embedding(out: Tensor, outOff: number, table: Tensor, tableOff: number, ids: Tensor, idsOff: number, n: number, dim: number): void {
-    T.embedding(this.cx, out, outOff, table, tableOff, ids, idsOff, n, dim);
-  }
-  embeddingBackward(dTable: Tensor, dTableOff: number, dOut: Tensor, dOutOff: number, ids: Tensor, idsOff: number,
-    n: number, dim: number, vocab: number): void {
-    T.embeddingBackward(this.cx, dTable, dTableOff, dOut, dOutOff, ids, idsOff, n, dim, vocab);
-  }
-  mul(out: Tensor, outOff: number, a: Tensor, aOff: number, b: Tensor, bOff: number, len: number): void {
-    T.binary(this.cx, Op.Mul, 'mul', out, outOff, a, aOff, b, bOff, len);
-  }
-  add(out: Tensor, outOff: number, a: Tensor, aOff: number, b: Tensor, bOff: number, len: number): void {
-    T.binary(this.cx, Op.Add, 'add', out, outOff, a, aOff, b, bOff, len);
-  }
+  zero(a: Checked<ZeroArgs>): void { T.zero(this.cx, a); }
+  copy(a: Checked<CopyArgs>): void { T.copy(this.cx, a); }
+  broadcastRow(a: Checked<BroadcastRowArgs>): void { T.broadcastRow(this.cx, a); }
+  sumRows(a: Checked<SumRowsArgs>): void { T.sumRows(this.cx, a); }
+  matmul(a: Checked<MatmulArgs>): void { T.matmul(this.cx, a, this.scratch); }
+  embedding(a: Checked<EmbeddingArgs>): void { T.embedding(this.cx, a); }
+  embeddingBackward(a: Checked<EmbeddingBackwardArgs>): void { T.embeddingBackward(this.cx, a); }
+  mul(a: Checked<BinaryArgs>): void { T.binary(this.cx, Op.Mul, a); }
+  add(a: Checked<BinaryArgs>): void { T.binary(this.cx, Op.Add, a); }
 
-  tanhForward(out: Tensor, outOff: number, x: Tensor, xOff: number, len: number): void {
-    C.unary(this.cx, Op.TanhForward, 'tanhForward', out, outOff, x, xOff, len);
-  }
-  tanhBackward(dx: Tensor, dxOff: number, y: Tensor, yOff: number, dy: Tensor, dyOff: number, len: number): void {
-    C.backward(this.cx, Op.TanhBackward, 'tanhBackward', dx, dxOff, y, yOff, dy, dyOff, len);
-  }
-  geluForward(out: Tensor, outOff: number, x: Tensor, xOff: number, len: number): void {
-    C.unary(this.cx, Op.GeluForward, 'geluForward', out, outOff, x, xOff, len);
-  }
-  geluBackward(dx: Tensor, dxOff: number, x: Tensor, xOff: number, dy: Tensor, dyOff: number, len: number): void {
-    C.backward(this.cx, Op.GeluBackward, 'geluBackward', dx, dxOff, x, xOff, dy, dyOff, len);
-  }
-  lstmForward(args: LstmForwardArgs): void { C.lstmForward(this.cx, args); }
-  lstmBackward(args: LstmBackwardArgs): void { C.lstmBackward(this.cx, args); }
-  gruForward(args: GruForwardArgs): void { C.gruForward(this.cx, args); }
-  gruBackward(args: GruBackwardArgs): void { C.gruBackward(this.cx, args); }
-  minScanForward(args: MinScanForwardArgs): void { C.minScanForward(this.cx, args); }
-  minScanBackward(args: MinScanBackwardArgs): void { C.minScanBackward(this.cx, args); }
-  rmsNormForward(args: RmsNormArgs): void { C.rmsNormForward(this.cx, args); }
-  rmsNormBackward(args: RmsNormBackwardArgs): void { C.rmsNormBackward(this.cx, args); }
+  tanhForward(a: Checked<UnaryArgs>): void { C.unary(this.cx, Op.TanhForward, a); }
+  tanhBackward(a: Checked<TanhBackwardArgs>): void { C.tanhBackward(this.cx, a); }
+  geluForward(a: Checked<UnaryArgs>): void { C.unary(this.cx, Op.GeluForward, a); }
+  geluBackward(a: Checked<GeluBackwardArgs>): void { C.geluBackward(this.cx, a); }
+  lstmForward(a: Checked<LstmForwardArgs>): void { C.lstmForward(this.cx, a); }
+  lstmBackward(a: Checked<LstmBackwardArgs>): void { C.lstmBackward(this.cx, a); }
+  gruForward(a: Checked<GruForwardArgs>): void { C.gruForward(this.cx, a); }
+  gruBackward(a: Checked<GruBackwardArgs>): void { C.gruBackward(this.cx, a); }
+  minScanForward(a: Checked<MinScanForwardArgs>): void { C.minScanForward(this.cx, a); }
+  minScanBackward(a: Checked<MinScanBackwardArgs>): void { C.minScanBackward(this.cx, a); }
+  rmsNormForward(a: Checked<RmsNormArgs>): void { C.rmsNormForward(this.cx, a); }
+  rmsNormBackward(a: Checked<RmsNormBackwardArgs>): void { C.rmsNormBackward(this.cx, a); }
 
-  softmaxXent(args: SoftmaxXentArgs): void { O.softmaxXent(this.cx, args); }
-  sumSquares(out: Tensor, outOff: number, x: Tensor, xOff: number, len: number): void { this.sq.run(out, outOff, x, xOff, len); }
-  adamw(args: AdamWArgs): void { O.adamw(this.cx, args); }
+  softmaxXent(a: Checked<SoftmaxXentArgs>): void { O.softmaxXent(this.cx, a); }
+  sumSquares(a: Checked<SumSquaresArgs>): void { this.sq.run(a); }
+  adamw(a: AdamWArgs): void { O.adamw(this.cx, a); }
 
   inferPrepare(model: InferModel, streams: number): InferPlan { return prepareInfer(this.cx, model, streams); }
   inferStep(plan: InferPlan, ids: ArrayLike<number>, logits: boolean): void { this.plan(plan).step(ids, logits); }

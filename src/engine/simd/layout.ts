@@ -1,4 +1,4 @@
-// Memory layout and op codes shared with the kernels (assembly/layout.ts, assembly/index.ts).
+// Memory layout shared with the kernels (assembly/layout.ts).
 // Low memory holds the command block; tensors live in an arena above it.
 
 /** Byte address of the control words: sequence, pending count, error flag, op, thread count. */
@@ -18,40 +18,5 @@ export const ERROR = CTL / 4 + 2;
 export const OP = CTL / 4 + 3;
 export const NT = CTL / 4 + 4;
 
-export const Op = {
-  Zero: 1,
-  Copy: 2,
-  BroadcastRow: 3,
-  SumRows: 4,
-  Matmul: 5,
-  Embedding: 6,
-  EmbeddingBackward: 7,
-  LstmForward: 8,
-  LstmBackward: 9,
-  SoftmaxXent: 10,
-  SumSquaresPartials: 11,
-  SumPartials: 12,
-  AdamW: 13,
-  Mul: 14,
-  Add: 15,
-  TanhForward: 16,
-  TanhBackward: 17,
-  GeluForward: 18,
-  GeluBackward: 19,
-  GruForward: 20,
-  GruBackward: 21,
-  MinScanForward: 22,
-  MinScanBackward: 23,
-  RmsNormForward: 24,
-  RmsNormBackwardDx: 25,
-  RmsNormBackwardDw: 26,
-  InferStep: 27,
-  PackPanels: 28,
-} as const;
-export type Op = (typeof Op)[keyof typeof Op];
-
-/** Matmul flag bits (assembly/matmul.ts). */
-export const TRANS_A = 1;
-export const TRANS_B = 2;
-export const ACCUMULATE = 4;
-export const PACKED = 8;
+// Op codes and argument slots live in op-table.ts, which the kernels read too.
+export { Op } from './op-table.js';

@@ -1,118 +1,109 @@
-// Recurrent cells, normalization and activations.
+// Recurrent cells, normalization and activations. Arguments arrive checked (../checked.ts).
 import type {
-  GruBackwardArgs, GruForwardArgs, LstmBackwardArgs, LstmForwardArgs, MinScanBackwardArgs, MinScanForwardArgs,
-  RmsNormArgs, RmsNormBackwardArgs, Tensor,
+  GeluBackwardArgs, GruBackwardArgs, GruForwardArgs, LstmBackwardArgs, LstmForwardArgs, MinScanBackwardArgs, MinScanForwardArgs,
+  RmsNormArgs, RmsNormBackwardArgs, TanhBackwardArgs, UnaryArgs,
 } from '../engine.js';
+import type { Checked } from '../checked.js';
 import { type Ctx, PAR_CELLS, PAR_FLOATS } from './context.js';
-import { Op } from './layout.js';
-import { checkCount } from './tensor.js';
+import {
+  ActBackwardArg, GruBackwardArg, GruForwardArg, LstmBackwardArg, LstmForwardArg, MinScanArg, Op, RmsNormBackwardDwArg,
+  RmsNormBackwardDxArg, RmsNormForwardArg, UnaryArg,
+} from './op-table.js';
 
 /** Transcendental pointwise ops cost ~10× a copy per element, hence the lower threshold. */
 const PAR_ACT = PAR_FLOATS / 8;
 
-export function unary(cx: Ctx, op: Op, name: string, out: Tensor, outOff: number, x: Tensor, xOff: number, len: number): void {
+export function unary(cx: Ctx, op: Op, u: Checked<UnaryArgs>): void {
   const a = cx.args();
-  a[0] = cx.at(out, outOff, len, `${name} out`); a[1] = cx.at(x, xOff, len, `${name} x`); a[2] = len;
+  a[UnaryArg.Out] = cx.ptr(u.out, u.outOff); a[UnaryArg.X] = cx.ptr(u.x, u.xOff); a[UnaryArg.Len] = u.len;
+  cx.exec(op, u.len, PAR_ACT);
+}
+
+export function tanhBackward(cx: Ctx, b: Checked<TanhBackwardArgs>): void {
+  actBackward(cx, Op.TanhBackward, cx.ptr(b.dx, b.dxOff), cx.ptr(b.y, b.yOff), cx.ptr(b.dy, b.dyOff), b.len);
+}
+
+export function geluBackward(cx: Ctx, b: Checked<GeluBackwardArgs>): void {
+  actBackward(cx, Op.GeluBackward, cx.ptr(b.dx, b.dxOff), cx.ptr(b.x, b.xOff), cx.ptr(b.dy, b.dyOff), b.len);
+}
+
+function actBackward(cx: Ctx, op: Op, dx: number, input: number, dy: number, len: number): void {
+  const a = cx.args();
+  a[ActBackwardArg.Dx] = dx; a[ActBackwardArg.Input] = input; a[ActBackwardArg.Dy] = dy; a[ActBackwardArg.Len] = len;
   cx.exec(op, len, PAR_ACT);
 }
 
-/** dx = dy·f'(…) ops: dx may be dy in place. */
-export function backward(cx: Ctx, op: Op, name: string, dx: Tensor, dxOff: number, y: Tensor, yOff: number,
-  dy: Tensor, dyOff: number, len: number): void {
-  const a = cx.args();
-  a[0] = cx.at(dx, dxOff, len, `${name} dx`); a[1] = cx.at(y, yOff, len, `${name} input`); a[2] = cx.at(dy, dyOff, len, `${name} dy`);
-  a[3] = len;
-  cx.exec(op, len, PAR_ACT);
-}
-
-export function lstmForward(cx: Ctx, l: LstmForwardArgs): void {
-  checkCount(l.batch, 'batch'); checkCount(l.hidden, 'hidden');
+export function lstmForward(cx: Ctx, l: Checked<LstmForwardArgs>): void {
   const bh = l.batch * l.hidden, a = cx.args();
-  a[0] = cx.at(l.pre, l.preOff, 4 * bh, 'lstmForward pre'); a[1] = cx.at(l.act, l.actOff, 4 * bh, 'lstmForward act');
-  a[2] = cx.at(l.cPrev, l.cPrevOff, bh, 'lstmForward cPrev'); a[3] = cx.at(l.c, l.cOff, bh, 'lstmForward c');
-  a[4] = cx.at(l.h, l.hOff, bh, 'lstmForward h'); a[5] = l.batch; a[6] = l.hidden;
+  a[LstmForwardArg.Pre] = cx.ptr(l.pre, l.preOff); a[LstmForwardArg.Act] = cx.ptr(l.act, l.actOff);
+  a[LstmForwardArg.CPrev] = cx.ptr(l.cPrev, l.cPrevOff); a[LstmForwardArg.C] = cx.ptr(l.c, l.cOff);
+  a[LstmForwardArg.H] = cx.ptr(l.h, l.hOff); a[LstmForwardArg.Batch] = l.batch; a[LstmForwardArg.Hidden] = l.hidden;
   cx.exec(Op.LstmForward, l.batch > 1 ? bh : 0, PAR_CELLS);
 }
 
-export function lstmBackward(cx: Ctx, l: LstmBackwardArgs): void {
-  checkCount(l.batch, 'batch'); checkCount(l.hidden, 'hidden');
+export function lstmBackward(cx: Ctx, l: Checked<LstmBackwardArgs>): void {
   const bh = l.batch * l.hidden, a = cx.args();
-  a[0] = cx.at(l.act, l.actOff, 4 * bh, 'lstmBackward act'); a[1] = cx.at(l.cPrev, l.cPrevOff, bh, 'lstmBackward cPrev');
-  a[2] = cx.at(l.c, l.cOff, bh, 'lstmBackward c'); a[3] = cx.at(l.dh, l.dhOff, bh, 'lstmBackward dh');
-  a[4] = cx.at(l.dcNext, l.dcNextOff, bh, 'lstmBackward dcNext');
-  a[5] = cx.at(l.dPre, l.dPreOff, 4 * bh, 'lstmBackward dPre');
-  a[6] = cx.at(l.dcPrev, l.dcPrevOff, bh, 'lstmBackward dcPrev'); a[7] = l.batch; a[8] = l.hidden;
+  a[LstmBackwardArg.Act] = cx.ptr(l.act, l.actOff); a[LstmBackwardArg.CPrev] = cx.ptr(l.cPrev, l.cPrevOff);
+  a[LstmBackwardArg.C] = cx.ptr(l.c, l.cOff); a[LstmBackwardArg.Dh] = cx.ptr(l.dh, l.dhOff);
+  a[LstmBackwardArg.DcNext] = cx.ptr(l.dcNext, l.dcNextOff); a[LstmBackwardArg.DPre] = cx.ptr(l.dPre, l.dPreOff);
+  a[LstmBackwardArg.DcPrev] = cx.ptr(l.dcPrev, l.dcPrevOff); a[LstmBackwardArg.Batch] = l.batch; a[LstmBackwardArg.Hidden] = l.hidden;
   cx.exec(Op.LstmBackward, l.batch > 1 ? bh : 0, PAR_CELLS);
 }
 
-export function gruForward(cx: Ctx, g: GruForwardArgs): void {
-  checkCount(g.batch, 'batch'); checkCount(g.hidden, 'hidden');
+export function gruForward(cx: Ctx, g: Checked<GruForwardArgs>): void {
   const bh = g.batch * g.hidden, a = cx.args();
-  a[0] = cx.at(g.gx, g.gxOff, 3 * bh, 'gruForward gx'); a[1] = cx.at(g.gh, g.ghOff, 3 * bh, 'gruForward gh');
-  a[2] = cx.at(g.hPrev, g.hPrevOff, bh, 'gruForward hPrev'); a[3] = cx.at(g.act, g.actOff, 3 * bh, 'gruForward act');
-  a[4] = cx.at(g.h, g.hOff, bh, 'gruForward h'); a[5] = g.batch; a[6] = g.hidden;
+  a[GruForwardArg.Gx] = cx.ptr(g.gx, g.gxOff); a[GruForwardArg.Gh] = cx.ptr(g.gh, g.ghOff);
+  a[GruForwardArg.HPrev] = cx.ptr(g.hPrev, g.hPrevOff); a[GruForwardArg.Act] = cx.ptr(g.act, g.actOff);
+  a[GruForwardArg.H] = cx.ptr(g.h, g.hOff); a[GruForwardArg.Batch] = g.batch; a[GruForwardArg.Hidden] = g.hidden;
   cx.exec(Op.GruForward, g.batch > 1 ? bh : 0, PAR_CELLS);
 }
 
-export function gruBackward(cx: Ctx, g: GruBackwardArgs): void {
-  checkCount(g.batch, 'batch'); checkCount(g.hidden, 'hidden');
+export function gruBackward(cx: Ctx, g: Checked<GruBackwardArgs>): void {
   const bh = g.batch * g.hidden, a = cx.args();
-  a[0] = cx.at(g.act, g.actOff, 3 * bh, 'gruBackward act'); a[1] = cx.at(g.gh, g.ghOff, 3 * bh, 'gruBackward gh');
-  a[2] = cx.at(g.hPrev, g.hPrevOff, bh, 'gruBackward hPrev'); a[3] = cx.at(g.dh, g.dhOff, bh, 'gruBackward dh');
-  a[4] = cx.at(g.dGx, g.dGxOff, 3 * bh, 'gruBackward dGx'); a[5] = cx.at(g.dGh, g.dGhOff, 3 * bh, 'gruBackward dGh');
-  a[6] = cx.at(g.dhPrev, g.dhPrevOff, bh, 'gruBackward dhPrev'); a[7] = g.batch; a[8] = g.hidden;
+  a[GruBackwardArg.Act] = cx.ptr(g.act, g.actOff); a[GruBackwardArg.Gh] = cx.ptr(g.gh, g.ghOff);
+  a[GruBackwardArg.HPrev] = cx.ptr(g.hPrev, g.hPrevOff); a[GruBackwardArg.Dh] = cx.ptr(g.dh, g.dhOff);
+  a[GruBackwardArg.DGx] = cx.ptr(g.dGx, g.dGxOff); a[GruBackwardArg.DGh] = cx.ptr(g.dGh, g.dGhOff);
+  a[GruBackwardArg.DhPrev] = cx.ptr(g.dhPrev, g.dhPrevOff); a[GruBackwardArg.Batch] = g.batch; a[GruBackwardArg.Hidden] = g.hidden;
   cx.exec(Op.GruBackward, g.batch > 1 ? bh : 0, PAR_CELLS);
 }
 
-function scanWidth(cell: string): number {
-  if (cell === 'mingru') return 2;
-  if (cell === 'minlstm') return 3;
-  throw new RangeError(`simd engine: minScan cell must be mingru or minlstm, got ${cell}`);
-}
-
-export function minScanForward(cx: Ctx, s: MinScanForwardArgs): void {
-  checkCount(s.steps, 'steps'); checkCount(s.batch, 'batch'); checkCount(s.hidden, 'hidden');
-  const w = scanWidth(s.cell), bh = s.batch * s.hidden, a = cx.args();
-  a[0] = w === 3 ? 1 : 0;
-  a[1] = cx.at(s.proj, s.projOff, s.steps * w * bh, 'minScanForward proj');
-  a[2] = cx.at(s.act, s.actOff, s.steps * w * bh, 'minScanForward act');
-  a[3] = cx.at(s.h, s.hOff, (s.steps + 1) * bh, 'minScanForward h');
-  a[4] = s.steps; a[5] = s.batch; a[6] = s.hidden;
-  cx.exec(Op.MinScanForward, s.batch > 1 ? s.steps * bh : 0, PAR_CELLS);
-}
-
-export function minScanBackward(cx: Ctx, s: MinScanBackwardArgs): void {
-  checkCount(s.steps, 'steps'); checkCount(s.batch, 'batch'); checkCount(s.hidden, 'hidden');
-  const w = scanWidth(s.cell), bh = s.batch * s.hidden, a = cx.args();
-  a[0] = w === 3 ? 1 : 0;
-  a[1] = cx.at(s.proj, s.projOff, s.steps * w * bh, 'minScanBackward proj');
-  a[2] = cx.at(s.act, s.actOff, s.steps * w * bh, 'minScanBackward act');
-  a[3] = cx.at(s.h, s.hOff, (s.steps + 1) * bh, 'minScanBackward h');
-  a[4] = cx.at(s.dh, s.dhOff, s.steps * bh, 'minScanBackward dh');
-  a[5] = cx.at(s.dProj, s.dProjOff, s.steps * w * bh, 'minScanBackward dProj');
-  a[6] = s.steps; a[7] = s.batch; a[8] = s.hidden;
-  cx.exec(Op.MinScanBackward, s.batch > 1 ? s.steps * bh : 0, PAR_CELLS);
-}
-
-export function rmsNormForward(cx: Ctx, r: RmsNormArgs): void {
-  checkCount(r.rows, 'rows'); checkCount(r.cols, 'cols');
+function scanArgs(cx: Ctx, s: Checked<MinScanForwardArgs>): Float64Array {
   const a = cx.args();
-  a[0] = cx.at(r.x, r.xOff, r.rows * r.cols, 'rmsNormForward x'); a[1] = cx.at(r.w, r.wOff, r.cols, 'rmsNormForward w');
-  a[2] = cx.at(r.out, r.outOff, r.rows * r.cols, 'rmsNormForward out'); a[3] = cx.at(r.rstd, r.rstdOff, r.rows, 'rmsNormForward rstd');
-  a[4] = r.rows; a[5] = r.cols; a[6] = r.eps;
+  a[MinScanArg.MinLstm] = s.cell === 'minlstm' ? 1 : 0;
+  a[MinScanArg.Proj] = cx.ptr(s.proj, s.projOff); a[MinScanArg.Act] = cx.ptr(s.act, s.actOff); a[MinScanArg.H] = cx.ptr(s.h, s.hOff);
+  a[MinScanArg.Steps] = s.steps; a[MinScanArg.Batch] = s.batch; a[MinScanArg.Hidden] = s.hidden;
+  return a;
+}
+
+export function minScanForward(cx: Ctx, s: Checked<MinScanForwardArgs>): void {
+  scanArgs(cx, s);
+  cx.exec(Op.MinScanForward, s.batch > 1 ? s.steps * s.batch * s.hidden : 0, PAR_CELLS);
+}
+
+export function minScanBackward(cx: Ctx, s: Checked<MinScanBackwardArgs>): void {
+  const a = scanArgs(cx, s);
+  a[MinScanArg.Dh] = cx.ptr(s.dh, s.dhOff); a[MinScanArg.DProj] = cx.ptr(s.dProj, s.dProjOff);
+  cx.exec(Op.MinScanBackward, s.batch > 1 ? s.steps * s.batch * s.hidden : 0, PAR_CELLS);
+}
+
+export function rmsNormForward(cx: Ctx, r: Checked<RmsNormArgs>): void {
+  const a = cx.args();
+  a[RmsNormForwardArg.X] = cx.ptr(r.x, r.xOff); a[RmsNormForwardArg.W] = cx.ptr(r.w, r.wOff);
+  a[RmsNormForwardArg.Out] = cx.ptr(r.out, r.outOff); a[RmsNormForwardArg.Rstd] = cx.ptr(r.rstd, r.rstdOff);
+  a[RmsNormForwardArg.Rows] = r.rows; a[RmsNormForwardArg.Cols] = r.cols; a[RmsNormForwardArg.Eps] = r.eps;
   cx.exec(Op.RmsNormForward, r.rows > 1 ? r.rows * r.cols : 0, PAR_FLOATS / 4);
 }
 
-export function rmsNormBackward(cx: Ctx, r: RmsNormBackwardArgs): void {
-  checkCount(r.rows, 'rows'); checkCount(r.cols, 'cols');
+export function rmsNormBackward(cx: Ctx, r: Checked<RmsNormBackwardArgs>): void {
   const n = r.rows * r.cols;
-  const x = cx.at(r.x, r.xOff, n, 'rmsNormBackward x'), w = cx.at(r.w, r.wOff, r.cols, 'rmsNormBackward w');
-  const rstd = cx.at(r.rstd, r.rstdOff, r.rows, 'rmsNormBackward rstd'), dOut = cx.at(r.dOut, r.dOutOff, n, 'rmsNormBackward dOut');
-  const dx = cx.at(r.dx, r.dxOff, n, 'rmsNormBackward dx'), dw = cx.at(r.dw, r.dwOff, r.cols, 'rmsNormBackward dw');
+  const x = cx.ptr(r.x, r.xOff), rstd = cx.ptr(r.rstd, r.rstdOff), dOut = cx.ptr(r.dOut, r.dOutOff);
   let a = cx.args();
-  a[0] = x; a[1] = w; a[2] = rstd; a[3] = dOut; a[4] = dx; a[5] = r.rows; a[6] = r.cols;
+  a[RmsNormBackwardDxArg.X] = x; a[RmsNormBackwardDxArg.W] = cx.ptr(r.w, r.wOff); a[RmsNormBackwardDxArg.Rstd] = rstd;
+  a[RmsNormBackwardDxArg.DOut] = dOut; a[RmsNormBackwardDxArg.Dx] = cx.ptr(r.dx, r.dxOff);
+  a[RmsNormBackwardDxArg.Rows] = r.rows; a[RmsNormBackwardDxArg.Cols] = r.cols;
   cx.exec(Op.RmsNormBackwardDx, r.rows > 1 ? n : 0, PAR_FLOATS / 4);
   a = cx.args();
-  a[0] = x; a[1] = rstd; a[2] = dOut; a[3] = dw; a[4] = r.rows; a[5] = r.cols;
+  a[RmsNormBackwardDwArg.X] = x; a[RmsNormBackwardDwArg.Rstd] = rstd; a[RmsNormBackwardDwArg.DOut] = dOut;
+  a[RmsNormBackwardDwArg.Dw] = cx.ptr(r.dw, r.dwOff); a[RmsNormBackwardDwArg.Rows] = r.rows; a[RmsNormBackwardDwArg.Cols] = r.cols;
   cx.exec(Op.RmsNormBackwardDw, r.cols >= 16 ? n : 0, PAR_FLOATS);
 }

@@ -13,9 +13,9 @@
 //   mingru/minlstm: 0 norm1  1 w  2 bias  3 norm2  4 mlp.w1  5 mlp.b1  6 mlp.w2  7 mlp.b2
 //                 8 scan state h  9 projections
 import type { InferModel, InferPlan } from '../engine.js';
-import { checkIds, checkInferModel, checkLogitsOut, checkState, stateSize } from '../infer-check.js';
+import { stateSize } from '../infer-check.js';
 import type { Ctx } from './context.js';
-import { Op } from './layout.js';
+import { InferStepArg, Op } from './op-table.js';
 
 const CELL_CODE = { lstm: 0, gru: 1, rnn: 2, mingru: 3, minlstm: 4 } as const;
 const GATES = { lstm: 4, gru: 3, rnn: 1, mingru: 2, minlstm: 3 } as const;
@@ -103,12 +103,11 @@ export class SimdInferPlan implements InferPlan {
   }
 
   step(ids: ArrayLike<number>, logits: boolean): void {
-    checkIds(this, ids);
     this.views();
     for (let s = 0; s < this.streams; s++) this.idWords[s] = ids[s];
     this.words[W.par] = this.par;
     const a = this.cx.args();
-    a[0] = this.desc; a[1] = logits ? 1 : 0;
+    a[InferStepArg.Plan] = this.desc; a[InferStepArg.Logits] = logits ? 1 : 0;
     if (!this.parallel) {
       this.cx.exec(Op.InferStep, 0, 1);
     } else if (this.steps < 2 * TRIAL) {
@@ -133,7 +132,6 @@ export class SimdInferPlan implements InferPlan {
   }
 
   readLogits(out: Float32Array): void {
-    checkLogitsOut(this, out);
     this.views();
     const V = this.vocab;
     for (let s = 0; s < this.streams; s++) out.set(this.logitsView.subarray(s * this.vp, s * this.vp + V), s * V);
@@ -167,7 +165,6 @@ export class SimdInferPlan implements InferPlan {
   }
 
   writeState(state: Float32Array): void {
-    checkState(this, state);
     this.cx.args();
     const { streams: S, hp } = this, H = this.md.hidden;
     let o = 0;
@@ -181,8 +178,7 @@ export class SimdInferPlan implements InferPlan {
 }
 
 export function prepareInfer(cx: Ctx, md: InferModel, S: number): SimdInferPlan {
-  checkInferModel(md, S);
-  const P = cx.arena.f32(cx.at(md.params, 0, md.params.size, 'inferPrepare params'), md.params.size).slice();
+  const P = cx.arena.f32(cx.ptr(md.params, 0), md.params.size).slice();
   const off = md.offset, { cell, hidden: H, embed: E, vocab: V, layers: L } = md;
   const G = GATES[cell], classic = CELL_CODE[cell] <= 2, Hp = pad(H), Vp = pad(V);
   const M = classic ? 0 : md.mlp * H, Mp = pad(M);

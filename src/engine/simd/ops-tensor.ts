@@ -1,59 +1,60 @@
-// Data movement, elementwise arithmetic, reductions and the matrix product.
-import type { MatmulArgs, Tensor } from '../engine.js';
+// Data movement, elementwise arithmetic, reductions and the matrix product. Arguments arrive
+// checked (../checked.ts); each wrapper fills its command's slots (op-table.ts) and runs it.
+import type {
+  BinaryArgs, BroadcastRowArgs, CopyArgs, EmbeddingArgs, EmbeddingBackwardArgs, MatmulArgs, SumRowsArgs, ZeroArgs,
+} from '../engine.js';
+import type { Checked } from '../checked.js';
 import { type Ctx, PAR_FLOATS, PAR_FLOPS } from './context.js';
-import { ACCUMULATE, Op, PACKED, TRANS_A, TRANS_B } from './layout.js';
-import { checkCount } from './tensor.js';
+import {
+  BinaryArg, BroadcastRowArg, CopyArg, EmbeddingArg, EmbeddingBackwardArg, MatmulArg, MatmulFlag, Op, PackPanelsArg, SumRowsArg, ZeroArg,
+} from './op-table.js';
 
-export function zero(cx: Ctx, t: Tensor, off = 0, len?: number): void {
-  const n = len ?? t.size - off;
+export function zero(cx: Ctx, z: Checked<ZeroArgs>): void {
   const a = cx.args();
-  a[0] = cx.at(t, off, n, 'zero target'); a[1] = n;
-  cx.exec(Op.Zero, n, PAR_FLOATS);
+  a[ZeroArg.Out] = cx.ptr(z.out, z.outOff); a[ZeroArg.Len] = z.len;
+  cx.exec(Op.Zero, z.len, PAR_FLOATS);
 }
 
-export function copy(cx: Ctx, dst: Tensor, dstOff: number, src: Tensor, srcOff: number, len: number): void {
+export function copy(cx: Ctx, c: Checked<CopyArgs>): void {
   const a = cx.args();
-  a[0] = cx.at(dst, dstOff, len, 'copy dst'); a[1] = cx.at(src, srcOff, len, 'copy src'); a[2] = len;
-  cx.exec(Op.Copy, len, PAR_FLOATS);
+  a[CopyArg.Dst] = cx.ptr(c.dst, c.dstOff); a[CopyArg.Src] = cx.ptr(c.src, c.srcOff); a[CopyArg.Len] = c.len;
+  cx.exec(Op.Copy, c.len, PAR_FLOATS);
 }
 
 /** out = a ∘ b for the binary elementwise ops (mul, add). */
-export function binary(cx: Ctx, op: Op, name: string, out: Tensor, outOff: number, x: Tensor, xOff: number,
-  y: Tensor, yOff: number, len: number): void {
+export function binary(cx: Ctx, op: Op, b: Checked<BinaryArgs>): void {
   const a = cx.args();
-  a[0] = cx.at(out, outOff, len, `${name} out`); a[1] = cx.at(x, xOff, len, `${name} a`); a[2] = cx.at(y, yOff, len, `${name} b`);
-  a[3] = len;
-  cx.exec(op, len, PAR_FLOATS);
+  a[BinaryArg.Out] = cx.ptr(b.out, b.outOff); a[BinaryArg.A] = cx.ptr(b.a, b.aOff); a[BinaryArg.B] = cx.ptr(b.b, b.bOff);
+  a[BinaryArg.Len] = b.len;
+  cx.exec(op, b.len, PAR_FLOATS);
 }
 
-export function broadcastRow(cx: Ctx, out: Tensor, outOff: number, row: Tensor, rowOff: number, rows: number, cols: number): void {
-  checkCount(rows, 'rows'); checkCount(cols, 'cols');
+export function broadcastRow(cx: Ctx, r: Checked<BroadcastRowArgs>): void {
   const a = cx.args();
-  a[0] = cx.at(out, outOff, rows * cols, 'broadcastRow out'); a[1] = cx.at(row, rowOff, cols, 'broadcastRow row');
-  a[2] = rows; a[3] = cols;
-  cx.exec(Op.BroadcastRow, rows * cols, PAR_FLOATS);
+  a[BroadcastRowArg.Out] = cx.ptr(r.out, r.outOff); a[BroadcastRowArg.Row] = cx.ptr(r.row, r.rowOff);
+  a[BroadcastRowArg.Rows] = r.rows; a[BroadcastRowArg.Cols] = r.cols;
+  cx.exec(Op.BroadcastRow, r.rows * r.cols, PAR_FLOATS);
 }
 
-export function sumRows(cx: Ctx, out: Tensor, outOff: number, x: Tensor, xOff: number, rows: number, cols: number, accumulate: boolean): void {
-  checkCount(rows, 'rows'); checkCount(cols, 'cols');
+export function sumRows(cx: Ctx, s: Checked<SumRowsArgs>): void {
   const a = cx.args();
-  a[0] = cx.at(out, outOff, cols, 'sumRows out'); a[1] = cx.at(x, xOff, rows * cols, 'sumRows x');
-  a[2] = rows; a[3] = cols; a[4] = accumulate ? 1 : 0;
-  cx.exec(Op.SumRows, cols >= 16 ? rows * cols : 0, PAR_FLOATS);
+  a[SumRowsArg.Out] = cx.ptr(s.out, s.outOff); a[SumRowsArg.X] = cx.ptr(s.x, s.xOff);
+  a[SumRowsArg.Rows] = s.rows; a[SumRowsArg.Cols] = s.cols; a[SumRowsArg.Accumulate] = s.accumulate ? 1 : 0;
+  cx.exec(Op.SumRows, s.cols >= 16 ? s.rows * s.cols : 0, PAR_FLOATS);
 }
 
-export function matmul(cx: Ctx, m: MatmulArgs, scratch: number): void {
-  checkCount(m.m, 'm'); checkCount(m.n, 'n'); checkCount(m.k, 'k');
-  const c = cx.at(m.c, m.cOff, m.m * m.n, 'matmul C'), A = cx.at(m.a, m.aOff, m.m * m.k, 'matmul A');
-  let b = cx.at(m.b, m.bOff, m.k * m.n, 'matmul B');
-  let flags = (m.transA ? TRANS_A : 0) | (m.transB ? TRANS_B : 0) | (m.accumulate ? ACCUMULATE : 0);
+export function matmul(cx: Ctx, m: Checked<MatmulArgs>, scratch: number): void {
+  let b = cx.ptr(m.b, m.bOff);
+  let flags = (m.transA ? MatmulFlag.TransA : 0) | (m.transB ? MatmulFlag.TransB : 0) | (m.accumulate ? MatmulFlag.Accumulate : 0);
   if (m.bCache && m.k > 0 && m.n > 0) {
     b = packed(cx, b, m.k, m.n, !!m.transB, m.bCache);
-    flags |= PACKED;
+    flags |= MatmulFlag.Packed;
   }
   const a = cx.args();
-  a[0] = c; a[1] = A; a[2] = b;
-  a[3] = m.m; a[4] = m.n; a[5] = m.k; a[6] = flags; a[7] = scratch;
+  a[MatmulArg.C] = cx.ptr(m.c, m.cOff); a[MatmulArg.A] = cx.ptr(m.a, m.aOff); a[MatmulArg.B] = b;
+  a[MatmulArg.M] = m.m; a[MatmulArg.N] = m.n; a[MatmulArg.K] = m.k;
+  a[MatmulArg.Flags] = flags;
+  a[MatmulArg.Scratch] = scratch;
   cx.exec(Op.Matmul, 2 * m.m * m.n * m.k, PAR_FLOPS);
 }
 
@@ -71,32 +72,25 @@ function packed(cx: Ctx, b: number, k: number, n: number, transB: boolean, mode:
     cx.packs.set(key, p);
   }
   const a = cx.args();
-  a[0] = p; a[1] = b; a[2] = k; a[3] = n; a[4] = transB ? TRANS_B : 0;
+  a[PackPanelsArg.Dst] = p; a[PackPanelsArg.B] = b; a[PackPanelsArg.K] = k; a[PackPanelsArg.N] = n;
+  a[PackPanelsArg.Flags] = transB ? MatmulFlag.TransB : 0;
   cx.exec(Op.PackPanels, k * n, PAR_FLOATS);
   return p;
 }
 
-export function embedding(cx: Ctx, out: Tensor, outOff: number, table: Tensor, tableOff: number, ids: Tensor, idsOff: number,
-  n: number, dim: number): void {
-  checkCount(n, 'n'); checkCount(dim, 'dim');
-  const idp = cx.at(ids, idsOff, n, 'embedding ids');
-  const rows = dim > 0 ? Math.floor((table.size - tableOff) / dim) : 0;
-  cx.ids(idp, n, rows, 'embedding ids');
+/** The layer has checked every id against the table's rows: the kernel indexes memory with them. */
+export function embedding(cx: Ctx, e: Checked<EmbeddingArgs>): void {
   const a = cx.args();
-  a[0] = cx.at(out, outOff, n * dim, 'embedding out'); a[1] = cx.at(table, tableOff, rows * dim, 'embedding table');
-  a[2] = idp; a[3] = n; a[4] = dim;
-  cx.exec(Op.Embedding, n * dim, PAR_FLOATS);
+  a[EmbeddingArg.Out] = cx.ptr(e.out, e.outOff); a[EmbeddingArg.Table] = cx.ptr(e.table, e.tableOff);
+  a[EmbeddingArg.Ids] = cx.ptr(e.ids, e.idsOff); a[EmbeddingArg.N] = e.n; a[EmbeddingArg.Dim] = e.dim;
+  cx.exec(Op.Embedding, e.n * e.dim, PAR_FLOATS);
 }
 
-export function embeddingBackward(cx: Ctx, dTable: Tensor, dTableOff: number, dOut: Tensor, dOutOff: number, ids: Tensor,
-  idsOff: number, n: number, dim: number, vocab: number): void {
-  checkCount(n, 'n'); checkCount(dim, 'dim'); checkCount(vocab, 'vocab');
-  const idp = cx.at(ids, idsOff, n, 'embeddingBackward ids');
-  cx.ids(idp, n, vocab, 'embeddingBackward ids');
+export function embeddingBackward(cx: Ctx, e: Checked<EmbeddingBackwardArgs>): void {
   const a = cx.args();
-  a[0] = cx.at(dTable, dTableOff, vocab * dim, 'embeddingBackward dTable');
-  a[1] = cx.at(dOut, dOutOff, n * dim, 'embeddingBackward dOut');
-  a[2] = idp; a[3] = n; a[4] = dim; a[5] = vocab;
+  a[EmbeddingBackwardArg.DTable] = cx.ptr(e.dTable, e.dTableOff); a[EmbeddingBackwardArg.DOut] = cx.ptr(e.dOut, e.dOutOff);
+  a[EmbeddingBackwardArg.Ids] = cx.ptr(e.ids, e.idsOff);
+  a[EmbeddingBackwardArg.N] = e.n; a[EmbeddingBackwardArg.Dim] = e.dim; a[EmbeddingBackwardArg.Vocab] = e.vocab;
   // Every thread scans all ids, so splitting only pays for wide rows and enough distinct rows.
-  cx.exec(Op.EmbeddingBackward, vocab >= 4 ? n * dim : 0, 2 * PAR_FLOATS);
+  cx.exec(Op.EmbeddingBackward, e.vocab >= 4 ? e.n * e.dim : 0, 2 * PAR_FLOATS);
 }

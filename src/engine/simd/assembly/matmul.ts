@@ -5,6 +5,7 @@
 import { tile4x8 } from './microkernel';
 import { packA, packB } from './pack';
 import { share } from './layout';
+import { MatmulFlag } from '../op-table';
 
 // Block sizes (measured on Zen 5, 1 MiB L2): a KC×NC block of B is packed once per thread and
 // swept by every MC-row block of A; a KC×8 B panel stays in L1 while the MC/4 A panels pass.
@@ -14,11 +15,10 @@ export const MC: i32 = 64;
 /** Scratch bytes each thread needs: a packed B block, a packed A block, an edge tile. */
 export const SCRATCH_BYTES: i32 = KC * NC * 4 + MC * KC * 4 + 128;
 
-export const TRANS_A: i32 = 1;
-export const TRANS_B: i32 = 2;
-export const ACCUMULATE: i32 = 4;
-/** B is already packed whole by packPanels: [tile][p][8] over all k (a weight reused every timestep). */
-export const PACKED: i32 = 8;
+const TRANS_A: i32 = MatmulFlag.TransA;
+const TRANS_B: i32 = MatmulFlag.TransB;
+const ACCUMULATE: i32 = MatmulFlag.Accumulate;
+const PACKED: i32 = MatmulFlag.Packed;
 
 /**
  * Packs all of op(B) (k×n) into dst as 8-column panels, each k×8 contiguous: the layout packB

@@ -66,10 +66,12 @@ export function geluForward(out: usize, x: usize, len: i32, tid: i32, nt: i32): 
 
 @inline function dgelu1(dx: usize, x: usize, dy: usize, w: bool): void {
   const xv = ld(x, w), t = geluT(xv), one = f32x4.splat(1), half = f32x4.splat(0.5);
-  // 0.5(1 + t) + 0.5·x·(1 − t²)·c·(1 + 3a·x²)
-  const inner = f32x4.mul(f32x4.splat(GELU_C), f32x4.add(one, f32x4.mul(f32x4.splat(3 * GELU_A), f32x4.mul(xv, xv))));
+  // 0.5(1 + t) + 0.5·x·(1 − t²)·c·(1 + 3a·x²), the polynomial over x clamped to ±20: beyond that
+  // 1 − t² is exactly 0, and x² would overflow for huge x (0·∞ = NaN).
+  const xc = f32x4.max(f32x4.min(xv, f32x4.splat(20)), f32x4.splat(-20));
+  const inner = f32x4.mul(f32x4.splat(GELU_C), f32x4.add(one, f32x4.mul(f32x4.splat(3 * GELU_A), f32x4.mul(xc, xc))));
   const grad = f32x4.add(f32x4.mul(half, f32x4.add(one, t)),
-    f32x4.mul(f32x4.mul(f32x4.mul(half, xv), f32x4.sub(one, f32x4.mul(t, t))), inner));
+    f32x4.mul(f32x4.mul(f32x4.mul(half, xc), f32x4.sub(one, f32x4.mul(t, t))), inner));
   st(dx, f32x4.mul(ld(dy, w), grad), w);
 }
 export function geluBackward(dx: usize, x: usize, dy: usize, len: i32, tid: i32, nt: i32): void {

@@ -1,0 +1,73 @@
+// Data movement, elementwise arithmetic, row reductions, embeddings and the matrix product.
+import { conformance, ids, type OpCase, prng, randoms } from './harness.js';
+
+const rng = prng(1);
+const r = (n: number, scale = 1) => randoms(rng, n, scale);
+
+const cases: OpCase[] = [];
+
+for (const len of [0, 1, 67, 1031]) {
+  cases.push({
+    label: `zero ${len}`, data: { out: r(len) }, outputs: ['out'], tolerance: 0,
+    run: (e, o) => e.zero({ ...o('out'), len }),
+  });
+  cases.push({
+    label: `copy ${len}`, data: { dst: r(len), src: r(len) }, outputs: ['dst'], tolerance: 0,
+    run: (e, o) => e.copy({ ...o('dst', 'src'), len }),
+  });
+  for (const op of ['mul', 'add'] as const) {
+    cases.push({
+      label: `${op} ${len}`, data: { out: r(len), a: r(len), b: r(len) }, outputs: ['out'],
+      run: (e, o) => e[op]({ ...o('out', 'a', 'b'), len }),
+    });
+  }
+}
+for (const op of ['mul', 'add'] as const) {
+  for (const on of ['a', 'b']) {
+    cases.push({
+      label: `${op} in place on ${on}`, data: { out: r(77), a: r(77), b: r(77) }, alias: { out: on }, outputs: [on],
+      run: (e, o) => e[op]({ ...o('out', 'a', 'b'), len: 77 }),
+    });
+  }
+}
+
+for (const [rows, cols] of [[1, 1], [5, 3], [13, 37], [130, 17]]) {
+  cases.push({
+    label: `broadcastRow ${rows}x${cols}`, data: { out: r(rows * cols), row: r(cols) }, outputs: ['out'], tolerance: 0,
+    run: (e, o) => e.broadcastRow({ ...o('out', 'row'), rows, cols }),
+  });
+  for (const accumulate of [false, true]) {
+    cases.push({
+      label: `sumRows ${rows}x${cols}${accumulate ? ' accumulate' : ''}`, data: { out: r(cols), x: r(rows * cols) }, outputs: ['out'],
+      run: (e, o) => e.sumRows({ ...o('out', 'x'), rows, cols, accumulate }),
+    });
+  }
+}
+
+// Shapes around the kernels' tiles (4×8 register tile, 64/256/512 blocks) and past gpu.js's loop cap (k = 1500).
+const SHAPES: [number, number, number][] = [[1, 1, 1], [5, 7, 3], [33, 65, 40], [3, 5, 1500], [70, 9, 130]];
+for (const [m, n, k] of SHAPES) {
+  for (const transA of [false, true]) for (const transB of [false, true]) for (const accumulate of [false, true]) {
+    cases.push({
+      label: `matmul ${m}x${n}x${k}${transA ? ' transA' : ''}${transB ? ' transB' : ''}${accumulate ? ' accumulate' : ''}`,
+      data: { c: r(m * n), a: r(m * k), b: r(k * n) }, outputs: ['c'],
+      run: (e, o) => e.matmul({ ...o('c', 'a', 'b'), m, n, k, transA, transB, accumulate }),
+    });
+  }
+}
+
+for (const [n, dim, vocab] of [[1, 1, 1], [9, 5, 4], [40, 67, 13]]) {
+  cases.push({
+    label: `embedding n=${n} dim=${dim} vocab=${vocab}`, data: { out: r(n * dim), table: r(vocab * dim), ids: ids(rng, n, vocab) },
+    outputs: ['out'], tolerance: 0,
+    run: (e, o) => e.embedding({ ...o('out', 'table', 'ids'), n, dim }),
+  });
+  // Few rows for many ids: most ids collide, and their gradients must all add up.
+  cases.push({
+    label: `embeddingBackward n=${n} dim=${dim} vocab=${vocab}`,
+    data: { dTable: r(vocab * dim), dOut: r(n * dim), ids: ids(rng, n, vocab) }, outputs: ['dTable'],
+    run: (e, o) => e.embeddingBackward({ ...o('dTable', 'dOut', 'ids'), n, dim, vocab }),
+  });
+}
+
+conformance('tensor ops', cases);
