@@ -17,6 +17,8 @@ export const PENDING = CTL / 4 + 1;
 export const ERROR = CTL / 4 + 2;
 export const OP = CTL / 4 + 3;
 export const NT = CTL / 4 + 4;
+/** Int32 index of the work counter threads claim blocks from (assembly/layout.ts NEXT), on its own cache line. */
+export const NEXT = 960 / 4;
 
 export const Op = {
   Zero: 1,

@@ -1,7 +1,7 @@
 // Runs commands on the main thread plus workers that share the engine's memory. Calls are
 // synchronous: the main thread publishes the command, does share 0 itself, then waits.
 import { Worker } from 'node:worker_threads';
-import { ARGS, ERROR, MAX_ARGS, NT, OP, type Op, PENDING, SEQ } from './layout.js';
+import { ARENA_START, ARGS, ERROR, MAX_ARGS, NEXT, NT, OP, type Op, PENDING, SEQ } from './layout.js';
 import { SPIN_MS, WORKER_SOURCE } from './worker-source.js';
 import { type WasmExports, type WasmMemory, type WasmModule, instantiate } from './wasm.js';
 
@@ -19,7 +19,7 @@ export class Pool {
   private lost = false;
 
   private constructor(readonly memory: WasmMemory, exports: WasmExports) {
-    this.ctl = new Int32Array(memory.buffer, 0, 64);
+    this.ctl = new Int32Array(memory.buffer, 0, ARENA_START / 4);
     this.args = new Float64Array(memory.buffer, ARGS, MAX_ARGS);
     this.exports = exports;
     this.run = exports.run as RunFn;
@@ -63,6 +63,9 @@ export class Pool {
   exec(op: Op, parallel: boolean): void {
     const ctl = this.ctl;
     ctl[OP] = op;
+    // Every worker has finished the previous command (waitWorkers), so none can claim from the
+    // counter between this reset and the publication below.
+    ctl[NEXT] = 0;
     const nt = parallel ? this.workers.length + 1 : 1;
     if (nt === 1) {
       this.run(0, 1);

@@ -1,10 +1,10 @@
-// C (+)= op(A)·op(B), blocked GotoBLAS-style: per thread, for each NC-column block and KC-deep
-// slice, pack B once; for each MC-row block pack A; then every 8-column B panel meets every 4-row
-// A panel in the register tile. Threads own disjoint blocks of C (rows or columns), and the
-// per-element reduction order never depends on the blocking or the split.
+// C (+)= op(A)·op(B), blocked GotoBLAS-style: for each NC-column block and KC-deep slice, pack
+// B; for each MC-row block pack A; then every 8-column B panel meets every 4-row A panel in the
+// register tile. Threads claim blocks of C from the command's work counter, and the per-element
+// reduction order never depends on the blocking, the claims or the thread count.
 import { tile4x8 } from './microkernel';
 import { packA, packB } from './pack';
-import { share } from './layout';
+import { BLOCKS_PER_THREAD, claim } from './layout';
 
 // Block sizes (measured on Zen 5, 1 MiB L2): a KC×NC block of B is packed once per thread and
 // swept by every MC-row block of A; a KC×8 B panel stays in L1 while the MC/4 A panels pass.
@@ -18,22 +18,45 @@ export const TRANS_A: i32 = 1;
 export const TRANS_B: i32 = 2;
 export const ACCUMULATE: i32 = 4;
 
+/**
+ * Rows of a block of C, at least, when B must be packed again for every block (k > KC): packing
+ * a float costs several multiply-adds, and a block of r rows spends r multiply-adds per float of B.
+ */
+const REPACK_ROWS: i32 = 256;
+
+// What this thread's scratch holds, so consecutive blocks that share a packed block of B (same
+// columns, same k slice) or of A (same rows, same k slice) skip the packing. Per thread (each
+// thread has its own instance, hence its own globals) and reset at the start of every command.
+let bCol = -1, bDepth = 0, bWidth = 0;
+let aRow = -1, aDepth = 0, aHeight = 0;
+
 export function matmul(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32, flags: i32,
   scratch: usize, tid: i32, nt: i32): void {
-  // Split the dimension with more work units (4-row panels vs 8-column tiles).
-  const panels = (m + 3) >> 2, tiles = (n + 7) >> 3;
-  let r0 = 0, r1 = m, c0 = 0, c1 = n;
+  bCol = -1; aRow = -1;
+  // Blocks of C: full-height column strips for wide products (each strip packs its own B
+  // columns, A is shared), column blocks × row strips for tall ones (B packed once per column
+  // block per thread unless k > KC forces a repack per block; then strips stay tall).
+  const panels = (m + 3) >> 2, tiles = (n + 7) >> 3, want = nt > 1 ? nt * BLOCKS_PER_THREAD : 1;
+  let bw = tiles, bh = panels;
   if (panels >= tiles) {
-    r0 = share(panels, tid, nt) << 2; r1 = min(m, share(panels, tid + 1, nt) << 2);
+    bw = min(tiles, NC >> 3);
+    const cb = (tiles + bw - 1) / bw;
+    bh = (panels + max(1, want / cb) - 1) / max(1, want / cb);
+    if (k > KC) bh = max(bh, min(panels, REPACK_ROWS >> 2));
   } else {
-    c0 = share(tiles, tid, nt) << 3; c1 = min(n, share(tiles, tid + 1, nt) << 3);
+    bw = min(NC >> 3, (tiles + want - 1) / want);
   }
-  if (r0 >= r1 || c0 >= c1) return;
-  if (k <= 0) {
-    if ((flags & ACCUMULATE) == 0) for (let i = r0; i < r1; i++) memory.fill(c + ((<usize>i * n + c0) << 2), 0, <usize>(c1 - c0) << 2);
-    return;
+  const rowBlocks = (panels + bh - 1) / bh, blocks = rowBlocks * ((tiles + bw - 1) / bw);
+  for (let u = claim(); u < blocks; u = claim()) {
+    // Row blocks vary fastest, so a thread's consecutive claims tend to share a column block.
+    const jb = u / rowBlocks, ib = u - jb * rowBlocks;
+    const r0 = ib * bh << 2, r1 = min(m, (ib + 1) * bh << 2), c0 = jb * bw << 3, c1 = min(n, (jb + 1) * bw << 3);
+    if (k <= 0) {
+      if ((flags & ACCUMULATE) == 0) for (let i = r0; i < r1; i++) memory.fill(c + ((<usize>i * n + c0) << 2), 0, <usize>(c1 - c0) << 2);
+    } else {
+      block(c, a, b, m, n, k, flags, scratch, r0, r1, c0, c1);
+    }
   }
-  block(c, a, b, m, n, k, flags, scratch, r0, r1, c0, c1);
 }
 
 function block(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32, flags: i32, scratch: usize,
@@ -50,11 +73,17 @@ function block(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32, flags: i32,
       const kb = min(KC, k - pc);
       const zero = !acc && pc == 0;
       const panel = <usize>kb << 4, tileB = <usize>kb << 5;
-      packB(bBuf, b + <usize>pc * bPs + <usize>jc * bJs, bPs, bJs, kb, nb);
+      if (jc != bCol || pc != bDepth || nb != bWidth) {
+        packB(bBuf, b + <usize>pc * bPs + <usize>jc * bJs, bPs, bJs, kb, nb);
+        bCol = jc; bDepth = pc; bWidth = nb;
+      }
       for (let ic = r0; ic < r1; ic += MC) {
         const mb = min(MC, r1 - ic);
-        for (let i = 0; i < mb; i += 4) {
-          packA(aBuf + (<usize>(i >> 2)) * panel, a + <usize>(ic + i) * aRs + <usize>pc * aPs, aRs, aPs, min(4, mb - i), kb);
+        if (ic != aRow || pc != aDepth || mb != aHeight) {
+          for (let i = 0; i < mb; i += 4) {
+            packA(aBuf + (<usize>(i >> 2)) * panel, a + <usize>(ic + i) * aRs + <usize>pc * aPs, aRs, aPs, min(4, mb - i), kb);
+          }
+          aRow = ic; aDepth = pc; aHeight = mb;
         }
         for (let t = 0; t < nb; t += 8) {
           const cols = min(8, nb - t);
