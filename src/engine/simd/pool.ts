@@ -2,7 +2,7 @@
 // synchronous: the main thread publishes the command, does share 0 itself, then waits.
 import { Worker } from 'node:worker_threads';
 import { ARENA_START, ARGS, ERROR, MAX_ARGS, NEXT, NT, OP, type Op, PENDING, SEQ } from './layout.js';
-import { SPIN_MS, WORKER_SOURCE } from './worker-source.js';
+import { Spin, WORKER_SOURCE } from './worker-source.js';
 import { type WasmExports, type WasmMemory, type WasmModule, instantiate } from './wasm.js';
 
 type RunFn = (tid: number, nt: number) => void;
@@ -17,6 +17,7 @@ export class Pool {
   private workers: Worker[] = [];
   /** Set when a worker ended on its own: parallel commands would then wait forever. */
   private lost = false;
+  private readonly spin = new Spin();
 
   private constructor(readonly memory: WasmMemory, exports: WasmExports) {
     this.ctl = new Int32Array(memory.buffer, 0, ARENA_START / 4);
@@ -89,9 +90,7 @@ export class Pool {
 
   private waitWorkers(): void {
     const ctl = this.ctl;
-    if (Atomics.load(ctl, PENDING) === 0) return;
-    const until = performance.now() + SPIN_MS;
-    while (Atomics.load(ctl, PENDING) !== 0 && performance.now() < until);
+    if (Atomics.load(ctl, PENDING) === 0 || this.spin.until(() => Atomics.load(ctl, PENDING) === 0)) return;
     for (let p; (p = Atomics.load(ctl, PENDING)) !== 0;) Atomics.wait(ctl, PENDING, p);
   }
 
