@@ -4,7 +4,7 @@
 // Atomics.wait. The spin adapts (see Spin): on a loaded machine the next command comes late,
 // because the main thread is waiting for a core, and a worker spinning then only takes the core
 // from the thread it waits for.
-import { ERROR, NT, PENDING, SEQ } from './layout.js';
+import { CLOSED, ERROR, EVERY, EXIT, KIND_BITS, NT, PENDING, SEQ, STATE } from './layout.js';
 
 /** Longest and shortest spin, in ms, before a thread sleeps in Atomics.wait. */
 export const SPIN_MAX_MS = 0.5;
@@ -28,6 +28,10 @@ export class Spin {
   }
 }
 
+// The loop of pool.ts's protocol from the worker's side: wait for a new sequence word; an EVERY
+// command runs once and checks out through PENDING; a JOIN command is joined only while open,
+// read only once inside, and left through STATE (which may mean joining a later command than
+// the sequence word said: harmless, threads only claim what is left of whichever is open).
 export const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
 const { module, memory, tid } = workerData;
@@ -44,9 +48,17 @@ for (;;) {
     while ((s = Atomics.load(ctl, ${SEQ})) === seen) Atomics.wait(ctl, ${SEQ}, seen);
   }
   seen = s;
-  const nt = Atomics.load(ctl, ${NT});
-  if (nt < 0) break;
-  try { run(tid, nt); } catch { Atomics.store(ctl, ${ERROR}, 1); }
-  if (Atomics.sub(ctl, ${PENDING}, 1) === 1) Atomics.notify(ctl, ${PENDING});
+  const kind = s & ${(1 << KIND_BITS) - 1};
+  if (kind === ${EXIT}) break;
+  if (kind === ${EVERY}) {
+    try { run(tid, Atomics.load(ctl, ${NT})); } catch { Atomics.store(ctl, ${ERROR}, 1); }
+    if (Atomics.sub(ctl, ${PENDING}, 1) === 1) Atomics.notify(ctl, ${PENDING});
+    continue;
+  }
+  let v = Atomics.load(ctl, ${STATE});
+  for (let w; v !== ${CLOSED} && (w = Atomics.compareExchange(ctl, ${STATE}, v, v + 1)) !== v;) v = w;
+  if (v === ${CLOSED}) continue;
+  try { run(tid, Atomics.load(ctl, ${NT})); } catch { Atomics.store(ctl, ${ERROR}, 1); }
+  if (Atomics.sub(ctl, ${STATE}, 1) === 1) Atomics.notify(ctl, ${STATE});
 }
 `;

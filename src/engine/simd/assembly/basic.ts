@@ -1,5 +1,5 @@
 // Data movement and reductions over rows: zero, copy, broadcastRow, sumRows, embedding.
-import { share, claim, blockOf, flatBlock } from './layout';
+import { claim, blockOf, flatBlock } from './layout';
 
 export function zero(p: usize, len: i32, tid: i32, nt: i32): void {
   const bs = flatBlock(len, nt);
@@ -59,10 +59,14 @@ export function embedding(out: usize, table: usize, ids: usize, n: i32, dim: i32
   }
 }
 
-/** Threads own disjoint ranges of table rows and scan all ids, so colliding ids never race. */
+/** Threads claim disjoint blocks of table rows and scan all ids, so colliding ids never race. */
 export function embeddingBackward(dTable: usize, dOut: usize, ids: usize, n: i32, dim: i32, vocab: i32,
   tid: i32, nt: i32): void {
-  const v0 = share(vocab, tid, nt), v1 = share(vocab, tid + 1, nt);
+  const bs = blockOf(vocab, nt, 1);
+  for (let v0 = claim() * bs; v0 < vocab; v0 = claim() * bs) rowsBackward(dTable, dOut, ids, n, dim, v0, min(vocab, v0 + bs));
+}
+
+function rowsBackward(dTable: usize, dOut: usize, ids: usize, n: i32, dim: i32, v0: i32, v1: i32): void {
   const bytes = <usize>dim << 2, dv = dim & ~3;
   for (let i = 0; i < n; i++) {
     const id = <i32>load<f32>(ids + (<usize>i << 2));
