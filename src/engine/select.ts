@@ -1,6 +1,7 @@
 // Backend selection. `auto` takes a GPU through gpu.js (webgpu or headless-gl) when it works and
 // trains faster than the WebAssembly SIMD engine at the model's shapes (auto.ts), else simd,
 // which beats gpu.js's CPU modes by an order of magnitude.
+import os from 'node:os';
 import { UserError } from '../errors.js';
 import type { Engine } from './engine.js';
 import { createJsEngine } from './js/engine.js';
@@ -8,7 +9,6 @@ import { createGpuJsEngine } from './gpujs/index.js';
 import { chooseAuto } from './auto.js';
 import type { ProbeShape } from './probe.js';
 import { createSimdEngine } from './simd/engine.js';
-import { defaultThreads } from './threads.js';
 
 import { BACKENDS, type BackendName } from './backends.js';
 
@@ -34,17 +34,21 @@ export interface CreateEngineOptions {
 }
 
 export async function createEngine(name: BackendName, opts: CreateEngineOptions = {}): Promise<EngineChoice> {
-  // An explicit thread count always wins; otherwise one per core that is not busy (threads.ts).
-  const simdThreads = async (): Promise<number> => opts.threads ?? await defaultThreads();
+  // An explicit thread count always wins. Otherwise every core, even on a busy machine: threads
+  // claim blocks and join a command only while it is open (simd/pool.ts), so a thread that loses
+  // its core holds up one block at most, while each thread adds a share of the CPU. Measured on
+  // the 2-core machine (LSTM 2x256 B32 T128 training, chars/s, other work running too): with one
+  // busy process, 1 thread 1,960-2,140, 2 threads 2,212-2,969; with two, 1,086-1,390 vs
+  // 1,358-2,333. (Before, with fixed shares, 2 threads ran at about half the speed of 1.)
+  const threads = opts.threads ?? os.availableParallelism();
   switch (name) {
     case 'simd':
-      return { engine: await createSimdEngine({ threads: await simdThreads() }), reason: 'requested' };
+      return { engine: await createSimdEngine({ threads }), reason: 'requested' };
     case 'js':
       return { engine: createJsEngine(), reason: 'requested' };
     case 'cpu': case 'webasm': case 'headlessgl': case 'webgpu':
       return { engine: await createGpuJsEngine(name), reason: 'requested' };
     case 'auto': {
-      const threads = await simdThreads();
       const pick = await chooseAuto(opts.shape ?? DEFAULT_PROBE_SHAPE, { threads, cacheDir: opts.cacheDir });
       const engine = pick.backend === 'simd' ? await createSimdEngine({ threads }) : await createGpuJsEngine(pick.backend);
       return { engine, reason: pick.reason + (pick.cached ? ' (measured earlier on this machine)' : '') };
