@@ -11,8 +11,16 @@ import { BLOCKS_PER_THREAD, claim } from './layout';
 export const NC: i32 = 512;
 export const KC: i32 = 256;
 export const MC: i32 = 64;
-/** Scratch bytes each thread needs: a packed B block, a packed A block, an edge tile. */
-export const SCRATCH_BYTES: i32 = KC * NC * 4 + MC * KC * 4 + 128;
+/**
+ * Packed MC×KC blocks of A a thread keeps, one per k slice (slice index modulo A_SLOTS): a wide
+ * product's blocks of C all span the same rows, so with k up to A_SLOTS·KC each thread packs A
+ * once, not once per block (measured: repacking a 32×1024 A for every 32-column block halved the
+ * speed of the backward recurrent product).
+ */
+const A_SLOTS: i32 = 8;
+const A_BYTES: i32 = MC * KC * 4;
+/** Scratch bytes each thread needs: a packed B block, the A slots, an edge tile, the A slots' tags. */
+export const SCRATCH_BYTES: i32 = KC * NC * 4 + A_SLOTS * A_BYTES + 128 + A_SLOTS * 16;
 
 export const TRANS_A: i32 = 1;
 export const TRANS_B: i32 = 2;
@@ -24,15 +32,17 @@ export const ACCUMULATE: i32 = 4;
  */
 const REPACK_ROWS: i32 = 256;
 
-// What this thread's scratch holds, so consecutive blocks that share a packed block of B (same
-// columns, same k slice) or of A (same rows, same k slice) skip the packing. Per thread (each
-// thread has its own instance, hence its own globals) and reset at the start of every command.
+// What this thread's scratch holds, so blocks that share a packed block of B (same columns, same
+// k slice) or of A (same rows, same k slice) skip the packing: B's tag here (each thread has its
+// own instance, hence its own globals), each A slot's (row, depth, height) after the edge tile.
+// Reset at the start of every command.
 let bCol = -1, bDepth = 0, bWidth = 0;
-let aRow = -1, aDepth = 0, aHeight = 0;
 
 export function matmul(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32, flags: i32,
   scratch: usize, tid: i32, nt: i32): void {
-  bCol = -1; aRow = -1;
+  bCol = -1;
+  const tags = scratch + <usize>(KC * NC * 4 + A_SLOTS * A_BYTES + 128);
+  for (let s = 0; s < A_SLOTS; s++) store<i32>(tags + (<usize>s << 4), -1);
   // Blocks of C: full-height column strips for wide products (each strip packs its own B
   // columns, A is shared), column blocks × row strips for tall ones (B packed once per column
   // block per thread unless k > KC forces a repack per block; then strips stay tall).
@@ -61,7 +71,8 @@ export function matmul(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32, fla
 
 function block(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32, flags: i32, scratch: usize,
   r0: i32, r1: i32, c0: i32, c1: i32): void {
-  const bBuf = scratch, aBuf = scratch + <usize>(KC * NC * 4), edge = aBuf + <usize>(KC * MC * 4);
+  const bBuf = scratch, aBase = scratch + <usize>(KC * NC * 4), edge = aBase + <usize>(A_SLOTS * A_BYTES);
+  const tags = edge + 128;
   const cs = <usize>n << 2;
   // Byte strides of A's (row, p) and B's (p, col).
   const aRs: usize = (flags & TRANS_A) ? 4 : <usize>k << 2, aPs: usize = (flags & TRANS_A) ? <usize>m << 2 : 4;
@@ -77,13 +88,15 @@ function block(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32, flags: i32,
         packB(bBuf, b + <usize>pc * bPs + <usize>jc * bJs, bPs, bJs, kb, nb);
         bCol = jc; bDepth = pc; bWidth = nb;
       }
+      const slot = <usize>((pc / KC) & (A_SLOTS - 1));
+      const aBuf = aBase + slot * <usize>A_BYTES, tag = tags + (slot << 4);
       for (let ic = r0; ic < r1; ic += MC) {
         const mb = min(MC, r1 - ic);
-        if (ic != aRow || pc != aDepth || mb != aHeight) {
+        if (ic != load<i32>(tag) || pc != load<i32>(tag, 4) || mb != load<i32>(tag, 8)) {
           for (let i = 0; i < mb; i += 4) {
             packA(aBuf + (<usize>(i >> 2)) * panel, a + <usize>(ic + i) * aRs + <usize>pc * aPs, aRs, aPs, min(4, mb - i), kb);
           }
-          aRow = ic; aDepth = pc; aHeight = mb;
+          store<i32>(tag, ic); store<i32>(tag, pc, 4); store<i32>(tag, mb, 8);
         }
         for (let t = 0; t < nb; t += 8) {
           const cols = min(8, nb - t);
