@@ -36,10 +36,13 @@ export interface CreateEngineOptions {
 export async function createEngine(name: BackendName, opts: CreateEngineOptions = {}): Promise<EngineChoice> {
   // An explicit thread count always wins. Otherwise every core, even on a busy machine: threads
   // claim blocks and join a command only while it is open (simd/pool.ts), so a thread that loses
-  // its core holds up one block at most, while each thread adds a share of the CPU. Measured on
-  // the 2-core machine (LSTM 2x256 B32 T128 training, chars/s, other work running too): with one
-  // busy process, 1 thread 1,960-2,140, 2 threads 2,212-2,969; with two, 1,086-1,390 vs
-  // 1,358-2,333. (Before, with fixed shares, 2 threads ran at about half the speed of 1.)
+  // its core holds up one block at most, and each thread adds a share of the CPU. Measured on the
+  // 2-core machine (LSTM 2x256 B32 T128 training, 8 interleaved runs each, other engineers' work
+  // running too): with one busy process competing, 2 threads median 2,354 chars/s against
+  // 1,947 for 1 (before, with fixed shares, 2 threads ran at about 0.6x of 1); quiet, the
+  // products run 1.7-2.0x faster on 2 threads (README). Under other kinds of load the answer
+  // varied (with others' test suites and engines running, 1 thread led, 4,670 vs 3,158), so a
+  // rule on the load average or on busy cores would be a guess; --threads 1 is the way out.
   const threads = opts.threads ?? os.availableParallelism();
   switch (name) {
     case 'simd':
