@@ -3,9 +3,11 @@
 // processes (one per core) make threads lose their core at random points of the command protocol,
 // which quiet runs almost never do. Each iteration runs a training-like chain (products feeding
 // cells feeding norms, reductions and the optimizer), mixing split ops with ops small enough to
-// run on the calling thread alone, and allocating fresh tensors (memory growth) between ops.
+// run on the calling thread alone, and allocating fresh tensors (memory growth) between ops;
+// then a real model's training steps with the fused inference step between them (the pool's two
+// kinds of command, see src/engine/simd/pool.ts, alternating).
 //
-// CHARNN_STRESS_ITERS=N runs N iterations (the default run stops after DEFAULT_ITERS or
+// CHARNN_STRESS_ITERS=N runs N iterations (the default run stops after 60 iterations or
 // DEFAULT_BUDGET_MS, whichever comes first, to stay short in `npm test`);
 // CHARNN_STRESS_LOAD=N starts N busy processes instead of one per core.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -13,6 +15,11 @@ import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine, Tensor } from '../src/engine/engine.js';
 import { createSimdEngine } from '../src/engine/simd/engine.js';
+import { CELLS, validateConfig } from '../src/model/config.js';
+import { InferSession } from '../src/model/infer.js';
+import { Weights, Workspace } from '../src/model/model.js';
+import { initParams, paramLayout } from '../src/model/params.js';
+import { Rng } from '../src/rng.js';
 import { prng } from './support.js';
 
 const envIters = Number(process.env.CHARNN_STRESS_ITERS ?? '');
@@ -119,7 +126,35 @@ async function chain(e: Engine, seed: number): Promise<Float32Array[]> {
   e.copy(copyDst, 0, wh, 0, H * 3 * H);
   e.zero(copyDst, 1, Math.max(0, H * 3 * H - 2));
 
-  return Promise.all(outs.map((o) => e.read(o)));
+  const results = await Promise.all(outs.map((o) => e.read(o)));
+  return [...results, ...await modelChain(e, seed)];
+}
+
+/**
+ * A real model's training steps (forward, loss, backward: commands any thread may join) with
+ * the fused inference step between them (a command every thread runs once, meeting at
+ * barriers), so the two kinds of command alternate; returns the logits and the gradients.
+ */
+async function modelChain(e: Engine, seed: number): Promise<Float32Array[]> {
+  const rng = prng(seed ^ 0x9e3779b9);
+  const cfg = validateConfig({ cell: CELLS[seed % CELLS.length], vocab: 11, embed: 6, hidden: 20, layers: 2, mlp: 1 });
+  const w = new Weights(e, cfg, initParams(cfg, paramLayout(cfg), new Rng(seed)));
+  w.enableTraining();
+  const B = 4, T = 6;
+  const ids = Float32Array.from({ length: B * T }, () => int(rng, 0, cfg.vocab - 1));
+  const targets = Float32Array.from({ length: B * T }, () => int(rng, 0, cfg.vocab - 1));
+  const ws = new Workspace(w, B, T, true);
+  ws.setInputs(ids, targets);
+  const session = new InferSession(w, B);
+  const out: Float32Array[] = [];
+  for (let t = 0; t < T; t++) {
+    out.push((await session.step(ids.subarray(t * B, (t + 1) * B))).slice());
+    ws.forward();
+    ws.loss();
+    ws.backward();
+  }
+  out.push(await e.read(w.grads!));
+  return out;
 }
 
 function firstDifference(got: Float32Array, want: Float32Array): number {
