@@ -1,7 +1,6 @@
 // Backend selection. `auto` takes a GPU through gpu.js (webgpu or headless-gl) when it works and
 // trains faster than the WebAssembly SIMD engine at the model's shapes (auto.ts), else simd,
 // which beats gpu.js's CPU modes by an order of magnitude.
-import os from 'node:os';
 import { UserError } from '../errors.js';
 import type { Engine } from './engine.js';
 import { createJsEngine } from './js/engine.js';
@@ -9,6 +8,7 @@ import { createGpuJsEngine } from './gpujs/index.js';
 import { chooseAuto } from './auto.js';
 import type { ProbeShape } from './probe.js';
 import { createSimdEngine } from './simd/engine.js';
+import { defaultThreads } from './threads.js';
 
 import { BACKENDS, type BackendName } from './backends.js';
 
@@ -34,24 +34,18 @@ export interface CreateEngineOptions {
 }
 
 export async function createEngine(name: BackendName, opts: CreateEngineOptions = {}): Promise<EngineChoice> {
-  // An explicit thread count always wins. Otherwise every core, even on a busy machine: threads
-  // claim blocks and join a command only while it is open (simd/pool.ts), so a thread that loses
-  // its core holds up one block at most, and each thread adds a share of the CPU. Measured on the
-  // 2-core machine (LSTM 2x256 B32 T128 training, 8 interleaved runs each, other engineers' work
-  // running too): with one busy process competing, 2 threads median 2,354 chars/s against
-  // 1,947 for 1 (before, with fixed shares, 2 threads ran at about 0.6x of 1); quiet, the
-  // products run 1.7-2.0x faster on 2 threads (README). Under other kinds of load the answer
-  // varied (with others' test suites and engines running, 1 thread led, 4,670 vs 3,158), so a
-  // rule on the load average or on busy cores would be a guess; --threads 1 is the way out.
-  const threads = opts.threads ?? os.availableParallelism();
+  // An explicit thread count always wins; otherwise one per core that is not busy (threads.ts).
+  // Only simd uses threads: the other backends start without measuring.
+  const simdThreads = async (): Promise<number> => opts.threads ?? await defaultThreads();
   switch (name) {
     case 'simd':
-      return { engine: await createSimdEngine({ threads }), reason: 'requested' };
+      return { engine: await createSimdEngine({ threads: await simdThreads() }), reason: 'requested' };
     case 'js':
       return { engine: createJsEngine(), reason: 'requested' };
     case 'cpu': case 'webasm': case 'headlessgl': case 'webgpu':
       return { engine: await createGpuJsEngine(name), reason: 'requested' };
     case 'auto': {
+      const threads = await simdThreads();
       const pick = await chooseAuto(opts.shape ?? DEFAULT_PROBE_SHAPE, { threads, cacheDir: opts.cacheDir });
       const engine = pick.backend === 'simd' ? await createSimdEngine({ threads }) : await createGpuJsEngine(pick.backend);
       return { engine, reason: pick.reason + (pick.cached ? ' (measured earlier on this machine)' : '') };
