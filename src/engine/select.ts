@@ -1,7 +1,6 @@
 // Backend selection. `auto` takes a GPU through gpu.js (webgpu or headless-gl) when it works and
 // trains faster than the WebAssembly SIMD engine at the model's shapes (auto.ts), else simd,
 // which beats gpu.js's CPU modes by an order of magnitude.
-import os from 'node:os';
 import { UserError } from '../errors.js';
 import type { Engine } from './engine.js';
 import { createJsEngine } from './js/engine.js';
@@ -9,6 +8,7 @@ import { createGpuJsEngine } from './gpujs/index.js';
 import { chooseAuto } from './auto.js';
 import type { ProbeShape } from './probe.js';
 import { createSimdEngine } from './simd/engine.js';
+import { defaultThreads } from './threads.js';
 
 import { BACKENDS, type BackendName } from './backends.js';
 
@@ -34,15 +34,18 @@ export interface CreateEngineOptions {
 }
 
 export async function createEngine(name: BackendName, opts: CreateEngineOptions = {}): Promise<EngineChoice> {
-  const threads = opts.threads ?? os.availableParallelism();
+  // An explicit thread count always wins; otherwise one per core that is not busy (threads.ts).
+  // Only simd uses threads: the other backends start without measuring.
+  const simdThreads = async (): Promise<number> => opts.threads ?? await defaultThreads();
   switch (name) {
     case 'simd':
-      return { engine: await createSimdEngine({ threads }), reason: 'requested' };
+      return { engine: await createSimdEngine({ threads: await simdThreads() }), reason: 'requested' };
     case 'js':
       return { engine: createJsEngine(), reason: 'requested' };
     case 'cpu': case 'webasm': case 'headlessgl': case 'webgpu':
       return { engine: await createGpuJsEngine(name), reason: 'requested' };
     case 'auto': {
+      const threads = await simdThreads();
       const pick = await chooseAuto(opts.shape ?? DEFAULT_PROBE_SHAPE, { threads, cacheDir: opts.cacheDir });
       const engine = pick.backend === 'simd' ? await createSimdEngine({ threads }) : await createGpuJsEngine(pick.backend);
       return { engine, reason: pick.reason + (pick.cached ? ' (measured earlier on this machine)' : '') };

@@ -79,7 +79,7 @@ export const TRAIN_SETTINGS: Setting[] = [
   { key: 'stopAfter', flag: '--stop-after', arg: '<steps>', kind: int(1), help: 'end this run after this many steps, saving the latest state to resume from', resume: 'run' },
   { key: 'resume', flag: '--resume', arg: '<checkpoint>', kind: { type: 'text' }, help: 'continue a run exactly where a checkpoint left it', resume: 'run' },
   { key: 'backend', flag: '--backend', arg: '<name>', kind: { type: 'choice', values: BACKENDS }, default: 'auto', help: `compute backend: ${BACKENDS.join(', ')}`, resume: 'mutable', stored: { record: 'backend' } },
-  { key: 'threads', flag: '--threads', arg: '<n>', kind: int(1, 1024), help: 'worker threads for the simd backend (default: all cores; more than the cores here are capped)', resume: 'mutable', stored: { record: 'threads' } },
+  { key: 'threads', flag: '--threads', arg: '<n>', kind: int(1, 1024), help: 'worker threads for the simd backend (default: one per core not busy at start; more than the cores here are capped)', resume: 'mutable', stored: { record: 'threads' } },
   { key: 'json', flag: '--json', kind: { type: 'switch' }, help: 'one JSON object per line on stdout instead of the progress display', resume: 'run' },
   { key: 'corpusDir', flag: '--corpus-dir', arg: '<folder>', kind: { type: 'text' }, help: 'where catalogue corpora are cached (default: $CHARNN_CORPORA, else the package\'s corpora/ folder)', resume: 'run' },
   { key: 'log', flag: '--log', arg: '<file.jsonl>', kind: { type: 'text' }, help: 'append one JSON line per step and per evaluation to this file', resume: 'run' },

@@ -1,7 +1,7 @@
 // Memory layout shared with the kernels (assembly/layout.ts).
 // Low memory holds the command block; tensors live in an arena above it.
 
-/** Byte address of the control words: sequence, pending count, error flag, op, thread count. */
+/** Byte address of the control words: sequence, pending count, error flag, op, thread count, join state. */
 export const CTL = 64;
 /** Byte address of the command's arguments, float64 each. */
 export const ARGS = 128;
@@ -17,6 +17,16 @@ export const PENDING = CTL / 4 + 1;
 export const ERROR = CTL / 4 + 2;
 export const OP = CTL / 4 + 3;
 export const NT = CTL / 4 + 4;
+/** Threads inside the current joinable command, or CLOSED (see pool.ts). */
+export const STATE = CTL / 4 + 5;
+export const CLOSED = -1;
+/** The sequence word's low bits: how workers take part in the command it publishes (see pool.ts). */
+export const KIND_BITS = 2;
+export const JOIN = 0;
+export const EVERY = 1;
+export const EXIT = 2;
+/** Int32 index of the work counter threads claim blocks from (assembly/layout.ts NEXT), on its own cache line. */
+export const NEXT = 960 / 4;
 
 // Op codes and argument slots live in op-table.ts, which the kernels read too.
 export { Op } from './op-table.js';

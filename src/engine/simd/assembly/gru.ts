@@ -1,5 +1,5 @@
 // GRU cell pointwise math for one timestep, rows split across threads. Gate order [r|z|n].
-import { share } from './layout';
+import { blockOf, claim } from './layout';
 import { ld, st } from './lanes';
 import { vsigmoid, vtanh } from './vmath';
 
@@ -14,7 +14,8 @@ import { vsigmoid, vtanh } from './vmath';
 export function gruForward(gx: usize, gh: usize, hPrev: usize, act: usize, h: usize, batch: i32, hidden: i32,
   tid: i32, nt: i32): void {
   const hb = <usize>hidden << 2, gb = hb * 3, hv = hidden & ~3;
-  for (let b = share(batch, tid, nt), e = share(batch, tid + 1, nt); b < e; b++) {
+  const bs = blockOf(batch, nt, 1);
+  for (let b0 = claim() * bs; b0 < batch; b0 = claim() * bs) for (let b = b0, e = min(batch, b0 + bs); b < e; b++) {
     const G = <usize>b * gb, S = <usize>b * hb;
     let j = 0;
     for (; j < hv; j += 4) {
@@ -43,7 +44,8 @@ export function gruForward(gx: usize, gh: usize, hPrev: usize, act: usize, h: us
 export function gruBackward(act: usize, gh: usize, hPrev: usize, dh: usize, dGx: usize, dGh: usize, dhPrev: usize,
   batch: i32, hidden: i32, tid: i32, nt: i32): void {
   const hb = <usize>hidden << 2, gb = hb * 3, hv = hidden & ~3;
-  for (let b = share(batch, tid, nt), e = share(batch, tid + 1, nt); b < e; b++) {
+  const bs = blockOf(batch, nt, 1);
+  for (let b0 = claim() * bs; b0 < batch; b0 = claim() * bs) for (let b = b0, e = min(batch, b0 + bs); b < e; b++) {
     const G = <usize>b * gb, S = <usize>b * hb;
     let j = 0;
     for (; j < hv; j += 4) {

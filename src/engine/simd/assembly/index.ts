@@ -37,7 +37,7 @@ export function run(tid: i32, nt: i32): void {
         argI(MatmulArg.Flags), argP(MatmulArg.Scratch) + <usize>tid * <usize>SCRATCH_BYTES, tid, nt);
       break;
     case Op.PackPanels:
-      packPanels(argP(PackPanelsArg.Dst), argP(PackPanelsArg.B), argI(PackPanelsArg.K), argI(PackPanelsArg.N), argI(PackPanelsArg.Flags), tid, nt);
+      packPanels(argP(PackPanelsArg.Dst), argP(PackPanelsArg.B), argI(PackPanelsArg.K), argI(PackPanelsArg.N), argI(PackPanelsArg.Flags), nt);
       break;
     case Op.Embedding:
       embedding(argP(EmbeddingArg.Out), argP(EmbeddingArg.Table), argP(EmbeddingArg.Ids), argI(EmbeddingArg.N), argI(EmbeddingArg.Dim),

@@ -1,5 +1,5 @@
 // LSTM cell pointwise math for one timestep, rows split across threads. Gate order [i|f|g|o].
-import { share } from './layout';
+import { blockOf, claim } from './layout';
 import { ld, st } from './lanes';
 import { vsigmoid, vtanh } from './vmath';
 
@@ -15,7 +15,8 @@ import { vsigmoid, vtanh } from './vmath';
 export function lstmForward(pre: usize, act: usize, cPrev: usize, c: usize, h: usize, batch: i32, hidden: i32,
   tid: i32, nt: i32): void {
   const hb = <usize>hidden << 2, gb = hb << 2, hv = hidden & ~3;
-  for (let r = share(batch, tid, nt), e = share(batch, tid + 1, nt); r < e; r++) {
+  const bs = blockOf(batch, nt, 1);
+  for (let r0 = claim() * bs; r0 < batch; r0 = claim() * bs) for (let r = r0, e = min(batch, r0 + bs); r < e; r++) {
     const P = pre + <usize>r * gb, A = act + <usize>r * gb;
     const CP = cPrev + <usize>r * hb, C = c + <usize>r * hb, H = h + <usize>r * hb;
     let j = 0;
@@ -48,7 +49,8 @@ export function lstmForward(pre: usize, act: usize, cPrev: usize, c: usize, h: u
 export function lstmBackward(act: usize, cPrev: usize, c: usize, dh: usize, dcNext: usize, dPre: usize, dcPrev: usize,
   batch: i32, hidden: i32, tid: i32, nt: i32): void {
   const hb = <usize>hidden << 2, gb = hb << 2, hv = hidden & ~3;
-  for (let r = share(batch, tid, nt), e = share(batch, tid + 1, nt); r < e; r++) {
+  const bs = blockOf(batch, nt, 1);
+  for (let r0 = claim() * bs; r0 < batch; r0 = claim() * bs) for (let r = r0, e = min(batch, r0 + bs); r < e; r++) {
     const A = act + <usize>r * gb, DP = dPre + <usize>r * gb, o = <usize>r * hb;
     let j = 0;
     for (; j < hv; j += 4) {

@@ -1,6 +1,6 @@
 // minGRU / minLSTM over a whole chunk: h_t = a_t·h_{t−1} + b_t per channel. Threads split the
 // batch rows; each channel vector keeps its state in a register across the time loop.
-import { share } from './layout';
+import { blockOf, claim } from './layout';
 import { ld, st } from './lanes';
 import { vsigmoid } from './vmath';
 import { vg, vdg } from './pointwise';
@@ -41,7 +41,8 @@ export function minScanForward(lstm: bool, proj: usize, act: usize, h: usize, st
   tid: i32, nt: i32): void {
   const k: usize = lstm ? 3 : 2, hb = <usize>hidden << 2, rb = k * hb;
   const rowB = <usize>batch * rb, hRowB = <usize>batch * hb, hv = hidden & ~3;
-  for (let b = share(batch, tid, nt), e = share(batch, tid + 1, nt); b < e; b++) {
+  const bs = blockOf(batch, nt, 1);
+  for (let b0 = claim() * bs; b0 < batch; b0 = claim() * bs) for (let b = b0, e = min(batch, b0 + bs); b < e; b++) {
     const P = proj + <usize>b * rb, A = act + <usize>b * rb, Hh = h + <usize>b * hb;
     let j = 0;
     for (; j < hv; j += 4) {
@@ -92,7 +93,8 @@ export function minScanBackward(lstm: bool, proj: usize, act: usize, h: usize, d
   batch: i32, hidden: i32, tid: i32, nt: i32): void {
   const k: usize = lstm ? 3 : 2, hb = <usize>hidden << 2, rb = k * hb;
   const rowB = <usize>batch * rb, hRowB = <usize>batch * hb, hv = hidden & ~3;
-  for (let b = share(batch, tid, nt), e = share(batch, tid + 1, nt); b < e; b++) {
+  const bs = blockOf(batch, nt, 1);
+  for (let b0 = claim() * bs; b0 < batch; b0 = claim() * bs) for (let b = b0, e = min(batch, b0 + bs); b < e; b++) {
     const P = proj + <usize>b * rb, A = act + <usize>b * rb, D = dProj + <usize>b * rb;
     const Hh = h + <usize>b * hb, DH = dh + <usize>b * hb;
     let j = 0;

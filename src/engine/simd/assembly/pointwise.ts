@@ -1,6 +1,6 @@
-// Elementwise ops over [0, len): threads take contiguous 64-float units, the tail runs the same
+// Elementwise ops over [0, len): threads claim blocks of whole 64-float units, the tail runs the same
 // vector code one lane at a time. In-place calls are safe: each element is read before written.
-import { unitLo as lo, unitHi as hi } from './layout';
+import { claim, flatBlock } from './layout';
 import { ld, st } from './lanes';
 import { vsigmoid, vtanh } from './vmath';
 
@@ -11,30 +11,39 @@ const GELU_A: f32 = 0.044715;
   st(o, f32x4.mul(ld(a, w), ld(b, w)), w);
 }
 export function mul(out: usize, a: usize, b: usize, len: i32, tid: i32, nt: i32): void {
-  let i = lo(len, tid, nt);
-  const e = hi(len, tid, nt);
-  for (; i + 4 <= e; i += 4) { const q = <usize>i << 2; mul1(out + q, a + q, b + q, true); }
-  for (; i < e; i++) { const q = <usize>i << 2; mul1(out + q, a + q, b + q, false); }
+  const bs = flatBlock(len, nt);
+  for (let lo = claim() * bs; lo < len; lo = claim() * bs) {
+    let i = lo;
+    const e = min(len, lo + bs);
+    for (; i + 4 <= e; i += 4) { const q = <usize>i << 2; mul1(out + q, a + q, b + q, true); }
+    for (; i < e; i++) { const q = <usize>i << 2; mul1(out + q, a + q, b + q, false); }
+  }
 }
 
 @inline function add1(o: usize, a: usize, b: usize, w: bool): void {
   st(o, f32x4.add(ld(a, w), ld(b, w)), w);
 }
 export function add(out: usize, a: usize, b: usize, len: i32, tid: i32, nt: i32): void {
-  let i = lo(len, tid, nt);
-  const e = hi(len, tid, nt);
-  for (; i + 4 <= e; i += 4) { const q = <usize>i << 2; add1(out + q, a + q, b + q, true); }
-  for (; i < e; i++) { const q = <usize>i << 2; add1(out + q, a + q, b + q, false); }
+  const bs = flatBlock(len, nt);
+  for (let lo = claim() * bs; lo < len; lo = claim() * bs) {
+    let i = lo;
+    const e = min(len, lo + bs);
+    for (; i + 4 <= e; i += 4) { const q = <usize>i << 2; add1(out + q, a + q, b + q, true); }
+    for (; i < e; i++) { const q = <usize>i << 2; add1(out + q, a + q, b + q, false); }
+  }
 }
 
 @inline function tanh1(o: usize, x: usize, w: bool): void {
   st(o, vtanh(ld(x, w)), w);
 }
 export function tanhForward(out: usize, x: usize, len: i32, tid: i32, nt: i32): void {
-  let i = lo(len, tid, nt);
-  const e = hi(len, tid, nt);
-  for (; i + 4 <= e; i += 4) { const q = <usize>i << 2; tanh1(out + q, x + q, true); }
-  for (; i < e; i++) { const q = <usize>i << 2; tanh1(out + q, x + q, false); }
+  const bs = flatBlock(len, nt);
+  for (let lo = claim() * bs; lo < len; lo = claim() * bs) {
+    let i = lo;
+    const e = min(len, lo + bs);
+    for (; i + 4 <= e; i += 4) { const q = <usize>i << 2; tanh1(out + q, x + q, true); }
+    for (; i < e; i++) { const q = <usize>i << 2; tanh1(out + q, x + q, false); }
+  }
 }
 
 @inline function dtanh1(dx: usize, y: usize, dy: usize, w: bool): void {
@@ -42,10 +51,13 @@ export function tanhForward(out: usize, x: usize, len: i32, tid: i32, nt: i32): 
   st(dx, f32x4.mul(ld(dy, w), f32x4.sub(f32x4.splat(1), f32x4.mul(yv, yv))), w);
 }
 export function tanhBackward(dx: usize, y: usize, dy: usize, len: i32, tid: i32, nt: i32): void {
-  let i = lo(len, tid, nt);
-  const e = hi(len, tid, nt);
-  for (; i + 4 <= e; i += 4) { const q = <usize>i << 2; dtanh1(dx + q, y + q, dy + q, true); }
-  for (; i < e; i++) { const q = <usize>i << 2; dtanh1(dx + q, y + q, dy + q, false); }
+  const bs = flatBlock(len, nt);
+  for (let lo = claim() * bs; lo < len; lo = claim() * bs) {
+    let i = lo;
+    const e = min(len, lo + bs);
+    for (; i + 4 <= e; i += 4) { const q = <usize>i << 2; dtanh1(dx + q, y + q, dy + q, true); }
+    for (; i < e; i++) { const q = <usize>i << 2; dtanh1(dx + q, y + q, dy + q, false); }
+  }
 }
 
 /** tanh(√(2/π)·(x + 0.044715·x³)) */
@@ -58,10 +70,13 @@ export function tanhBackward(dx: usize, y: usize, dy: usize, len: i32, tid: i32,
   st(o, f32x4.mul(f32x4.mul(half, xv), f32x4.add(f32x4.splat(1), geluT(xv))), w);
 }
 export function geluForward(out: usize, x: usize, len: i32, tid: i32, nt: i32): void {
-  let i = lo(len, tid, nt);
-  const e = hi(len, tid, nt);
-  for (; i + 4 <= e; i += 4) { const q = <usize>i << 2; gelu1(out + q, x + q, true); }
-  for (; i < e; i++) { const q = <usize>i << 2; gelu1(out + q, x + q, false); }
+  const bs = flatBlock(len, nt);
+  for (let lo = claim() * bs; lo < len; lo = claim() * bs) {
+    let i = lo;
+    const e = min(len, lo + bs);
+    for (; i + 4 <= e; i += 4) { const q = <usize>i << 2; gelu1(out + q, x + q, true); }
+    for (; i < e; i++) { const q = <usize>i << 2; gelu1(out + q, x + q, false); }
+  }
 }
 
 @inline function dgelu1(dx: usize, x: usize, dy: usize, w: bool): void {
@@ -75,10 +90,13 @@ export function geluForward(out: usize, x: usize, len: i32, tid: i32, nt: i32): 
   st(dx, f32x4.mul(ld(dy, w), grad), w);
 }
 export function geluBackward(dx: usize, x: usize, dy: usize, len: i32, tid: i32, nt: i32): void {
-  let i = lo(len, tid, nt);
-  const e = hi(len, tid, nt);
-  for (; i + 4 <= e; i += 4) { const q = <usize>i << 2; dgelu1(dx + q, x + q, dy + q, true); }
-  for (; i < e; i++) { const q = <usize>i << 2; dgelu1(dx + q, x + q, dy + q, false); }
+  const bs = flatBlock(len, nt);
+  for (let lo = claim() * bs; lo < len; lo = claim() * bs) {
+    let i = lo;
+    const e = min(len, lo + bs);
+    for (; i + 4 <= e; i += 4) { const q = <usize>i << 2; dgelu1(dx + q, x + q, dy + q, true); }
+    for (; i < e; i++) { const q = <usize>i << 2; dgelu1(dx + q, x + q, dy + q, false); }
+  }
 }
 
 /** Helper for the scan cells: g(x) = x + 0.5 for x ≥ 0, σ(x) otherwise. */

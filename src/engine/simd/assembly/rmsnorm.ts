@@ -1,6 +1,6 @@
 // RMSNorm over rows. Backward runs in two commands so neither races nor depends on the thread
 // count: dx by rows (each row's own reduction), then dw by columns (each column summed in row order).
-import { share } from './layout';
+import { blockOf, claim } from './layout';
 import { ld, st } from './lanes';
 
 /** Σ_j a[j]·b[j]·c[j] (c optional): lanes in j order, then a fixed lane order, then the tail. */
@@ -26,7 +26,8 @@ import { ld, st } from './lanes';
 export function rmsNormForward(x: usize, w: usize, out: usize, rstd: usize, rows: i32, cols: i32, eps: f32,
   tid: i32, nt: i32): void {
   const rb = <usize>cols << 2;
-  for (let r = share(rows, tid, nt), e = share(rows, tid + 1, nt); r < e; r++) {
+  const bs = blockOf(rows, nt, 1);
+  for (let r0 = claim() * bs; r0 < rows; r0 = claim() * bs) for (let r = r0, e = min(rows, r0 + bs); r < e; r++) {
     const X = x + <usize>r * rb, O = out + <usize>r * rb;
     const ss = dot3(X, X, 0, cols, false);
     const rs = <f32>(1.0 / Math.sqrt(<f64>ss / <f64>cols + <f64>eps));
@@ -48,7 +49,8 @@ export function rmsNormForward(x: usize, w: usize, out: usize, rstd: usize, rows
 export function rmsNormBackwardDx(x: usize, w: usize, rstd: usize, dOut: usize, dx: usize, rows: i32, cols: i32,
   tid: i32, nt: i32): void {
   const rb = <usize>cols << 2;
-  for (let r = share(rows, tid, nt), e = share(rows, tid + 1, nt); r < e; r++) {
+  const bs = blockOf(rows, nt, 1);
+  for (let r0 = claim() * bs; r0 < rows; r0 = claim() * bs) for (let r = r0, e = min(rows, r0 + bs); r < e; r++) {
     const X = x + <usize>r * rb, G = dOut + <usize>r * rb, D = dx + <usize>r * rb;
     const rs = load<f32>(rstd + (<usize>r << 2));
     const k = f32x4.splat(rs * rs * dot3(X, w, G, cols, true) / <f32>cols), vr = f32x4.splat(rs);
@@ -66,11 +68,14 @@ export function rmsNormBackwardDx(x: usize, w: usize, rstd: usize, dOut: usize, 
   }
 }
 
-/** dw[j] += Σ_r dy·x·rstd in row order; threads split columns in quads, rows stream through. */
+/** dw[j] += Σ_r dy·x·rstd in row order; threads claim blocks of column quads, rows stream through. */
 export function rmsNormBackwardDw(x: usize, rstd: usize, dOut: usize, dw: usize, rows: i32, cols: i32,
   tid: i32, nt: i32): void {
-  const quads = (cols + 3) >> 2;
-  const c0 = share(quads, tid, nt) << 2, c1 = min(cols, share(quads, tid + 1, nt) << 2);
+  const quads = (cols + 3) >> 2, bs = blockOf(quads, nt, 1);
+  for (let q0 = claim() * bs; q0 < quads; q0 = claim() * bs) dwColumns(x, rstd, dOut, dw, rows, cols, q0 << 2, min(cols, (q0 + bs) << 2));
+}
+
+function dwColumns(x: usize, rstd: usize, dOut: usize, dw: usize, rows: i32, cols: i32, c0: i32, c1: i32): void {
   const rb = <usize>cols << 2;
   for (let r = 0; r < rows; r++) {
     const rs = f32x4.splat(load<f32>(rstd + (<usize>r << 2)));

@@ -1,12 +1,13 @@
 // Softmax cross-entropy per row (max-subtracted), rows split across threads.
-import { share } from './layout';
+import { blockOf, claim } from './layout';
 import { ld, st } from './lanes';
 import { vexp, logPositive } from './vmath';
 
 export function softmaxXent(logits: usize, targets: usize, losses: usize, dLogits: usize, rows: i32, vocab: i32,
   scale: f32, tid: i32, nt: i32): void {
   const rb = <usize>vocab << 2, vv = vocab & ~3;
-  for (let r = share(rows, tid, nt), e = share(rows, tid + 1, nt); r < e; r++) {
+  const bs = blockOf(rows, nt, 1);
+  for (let r0 = claim() * bs; r0 < rows; r0 = claim() * bs) for (let r = r0, e = min(rows, r0 + bs); r < e; r++) {
     const x = logits + <usize>r * rb;
     let mv = f32x4.splat(-Infinity);
     let j = 0;
