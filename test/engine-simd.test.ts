@@ -43,6 +43,11 @@ function cellCases(): { name: string; inputs: Float32Array[]; outputs: number[];
     { name: 'tanhBackward in place', inputs: [rand(L), rand(L)], outputs: [1], op: (e, [y, d]) => e.tanhBackward({ dx: d, y, dy: d, len: L }) },
     { name: 'geluForward', inputs: [rand(L, 5), new Float32Array(L)], outputs: [1], op: (e, [x, o]) => e.geluForward({ out: o, x, len: L }) },
     { name: 'geluBackward in place', inputs: [rand(L, 5), rand(L)], outputs: [1], op: (e, [x, d]) => e.geluBackward({ dx: d, dxOff: 1, x, xOff: 1, dy: d, dyOff: 1, len: L - 1 }) },
+    { name: 'geluForward keeping exp(−2u), then geluBackward from it', inputs: [rand(L, 5), new Float32Array(L), new Float32Array(L), rand(L)],
+      outputs: [1, 2, 3], op: (e, [x, o, k, d]) => {
+        e.geluForward({ out: o, x, len: L - 2, e: k, eOff: 2 });
+        e.geluBackward({ dx: d, x, dy: d, len: L - 2, e: k, eOff: 2 });
+      } },
     { name: 'gruForward', inputs: [rand(3 * B * H, 3), rand(3 * B * H, 3), rand(B * H), new Float32Array(3 * B * H), new Float32Array(B * H)],
       outputs: [3, 4], op: (e, [gx, gh, hPrev, act, h]) => e.gruForward({ gx, gh, hPrev, act, h, batch: B, hidden: H }) },
     { name: 'gruBackward', inputs: [act3, rand(3 * B * H), rand(B * H), rand(B * H), new Float32Array(3 * B * H), new Float32Array(3 * B * H), rand(B * H)],
@@ -52,6 +57,10 @@ function cellCases(): { name: string; inputs: Float32Array[]; outputs: number[];
       return [
         { name: `minScanForward ${cell}`, inputs: [rand(S * w * B * H, 3), new Float32Array(S * w * B * H), rand((S + 1) * B * H)], outputs: [1, 2],
           op: (e: Engine, [proj, act, h]: Tensor[]) => e.minScanForward({ cell, proj, act, h, steps: S, batch: B, hidden: H }) },
+        { name: `minScanForward ${cell} with the residual sum`,
+          inputs: [rand(S * w * B * H, 3), new Float32Array(S * w * B * H), rand((S + 1) * B * H), rand(S * B * H + 1), rand(S * B * H + 2, 9)],
+          outputs: [1, 2, 4], op: (e: Engine, [proj, act, h, res, sum]: Tensor[]) => e.minScanForward({
+            cell, proj, act, h, steps: S, batch: B, hidden: H, residual: res, residualOff: 1, sum, sumOff: 2 }) },
         { name: `minScanBackward ${cell}`, inputs: [rand(S * w * B * H, 3), scanAct(w), rand((S + 1) * B * H), rand(S * B * H), new Float32Array(S * w * B * H)],
           outputs: [4], op: (e: Engine, [proj, act, h, dh, dProj]: Tensor[]) => e.minScanBackward({ cell, proj, act, h, dh, dProj, steps: S, batch: B, hidden: H }) },
       ];
@@ -60,6 +69,10 @@ function cellCases(): { name: string; inputs: Float32Array[]; outputs: number[];
       op: (e, [x, w, out, rstd]) => e.rmsNormForward({ x, w, out, rstd, rows: R, cols: Cc, eps: 1e-5 }) },
     { name: 'rmsNormBackward', inputs: [rand(R * Cc, 2), rand(Cc), Float32Array.from(rand(R), (v) => 1 + Math.abs(v)), rand(R * Cc), rand(R * Cc), rand(Cc)],
       outputs: [4, 5], op: (e, [x, w, rstd, dOut, dx, dw]) => e.rmsNormBackward({ x, w, rstd, dOut, dx, dw, rows: R, cols: Cc }) },
+    { name: 'rmsNormBackward onto a residual',
+      inputs: [rand(R * Cc, 2), rand(Cc), Float32Array.from(rand(R), (v) => 1 + Math.abs(v)), rand(R * Cc), rand(R * Cc, 9), rand(Cc), rand(R * Cc + 2)],
+      outputs: [4, 5], op: (e, [x, w, rstd, dOut, dx, dw, res]) => e.rmsNormBackward({
+        x, w, rstd, dOut, dx, dw, rows: R, cols: Cc, residual: res, residualOff: 2 }) },
   ];
 }
 
@@ -78,18 +91,22 @@ describe('simd engine: 1 thread and 2 threads agree bit for bit', () => {
     expectExact(y, x);
   }
 
-  it('matmul at training shapes, all transposes', async () => {
+  it('matmul at training shapes, all transposes, with and without a bias row, B packed or not', async () => {
     const shapes: [number, number, number, boolean, boolean][] = [
       [32, 1024, 256, false, false], [512, 1024, 256, false, false], [256, 1024, 512, true, false], [512, 256, 1024, false, true],
-      [1024, 65, 256, false, false],
+      [1024, 65, 256, false, false], [512, 432, 216, false, false], [216, 432, 512, true, false], [33, 70, 600, false, true],
     ];
     for (const [m, n, k, transA, transB] of shapes) {
-      const A = rand(m * k), B = rand(k * n), C0 = rand(m * n);
-      await both(async (e) => {
-        const [a] = put(e, A, 0), [b] = put(e, B, 0), [c] = put(e, C0, 0);
-        e.matmul({ c, a, b, m, n, k, transA, transB, accumulate: true });
-        return e.read(c);
-      });
+      const A = rand(m * k), B = rand(k * n), C0 = rand(m * n), R = rand(n);
+      for (const withBias of [false, true]) for (const accumulate of [false, true]) {
+        for (const bCache of transA ? [undefined] : [undefined, 'store' as const]) {
+          await both(async (e) => {
+            const [a] = put(e, A, 0), [b] = put(e, B, 0), [c] = put(e, C0, 0), [r] = put(e, R, 0);
+            e.matmul({ c, a, b, m, n, k, transA, transB, accumulate, bias: withBias ? r : undefined, bCache });
+            return e.read(c);
+          });
+        }
+      }
     }
   });
 
@@ -154,18 +171,21 @@ describe.each([1, 2])('simd engine with %i thread(s): B packed once for many pro
     for (const [m, n, k] of [[3, 5, 7], [5, 9, 300], [33, 70, 600], [32, 1024, 256]]) {
       for (const transB of [false, true]) {
         const [b, bOff] = put(e, rand(k * n), 3);
-        const product = async (A: Float32Array, bCache?: 'store' | 'reuse') => {
-          const [a, aOff] = put(e, A, 1), [c, cOff] = put(e, new Float32Array(m * n), 2);
-          e.matmul({ c, cOff, a, aOff, b, bOff, m, n, k, transB, bCache });
-          return e.read(c, cOff, m * n);
-        };
-        for (const round of [0, 1]) {
-          if (round) e.write(b, rand(k * n), bOff);
-          const A1 = rand(m * k), A2 = rand(m * k);
-          const want1 = await product(A1), want2 = await product(A2);
-          expectExact(await product(A1, 'store'), want1, `${m}x${n}x${k} store`);
-          expectExact(await product(A2, 'reuse'), want2, `${m}x${n}x${k} reuse`);
-          expectExact(await product(A1, 'reuse'), want1, `${m}x${n}x${k} reuse again`);
+        const [r, rOff] = put(e, rand(n), 4);
+        for (const withBias of [false, true]) {
+          const product = async (A: Float32Array, bCache?: 'store' | 'reuse') => {
+            const [a, aOff] = put(e, A, 1), [c, cOff] = put(e, new Float32Array(m * n), 2);
+            e.matmul({ c, cOff, a, aOff, b, bOff, m, n, k, transB, bCache, ...(withBias ? { bias: r, biasOff: rOff } : {}) });
+            return e.read(c, cOff, m * n);
+          };
+          for (const round of [0, 1]) {
+            if (round) e.write(b, rand(k * n), bOff);
+            const A1 = rand(m * k), A2 = rand(m * k), what = `${m}x${n}x${k}${withBias ? ' bias' : ''}`;
+            const want1 = await product(A1), want2 = await product(A2);
+            expectExact(await product(A1, 'store'), want1, `${what} store`);
+            expectExact(await product(A2, 'reuse'), want2, `${what} reuse`);
+            expectExact(await product(A1, 'reuse'), want1, `${what} reuse again`);
+          }
         }
       }
     }

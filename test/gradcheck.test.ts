@@ -132,6 +132,13 @@ for (const f of engineFactories) {
         if (bwd === 'geluBackward') e.geluBackward({ dx: da, x: a, dy: g, len: n });
         else e.tanhBackward({ dx: da, y, dy: g, len: n });
         await checkInput(e, a, await e.read(da), obj, rng, 9);
+        if (fwd === 'geluForward') {
+          // The backward pass from the exp(−2u) the forward pass kept.
+          const kept = e.tensor(n);
+          e.geluForward({ out: y, x: a, len: n, e: kept });
+          e.geluBackward({ dx: da, x: a, dy: g, len: n, e: kept });
+          await checkInput(e, a, await e.read(da), obj, rng, 9);
+        }
       }
     });
 

@@ -9,7 +9,7 @@
 // simd/assembly/index.ts, the kernel, a wrapper in simd/ops-*.ts and its method in simd/engine.ts),
 // and its cases in test/conformance.
 import type {
-  AdamWArgs, BinaryArgs, BroadcastRowArgs, CopyArgs, EmbeddingArgs, EmbeddingBackwardArgs, Engine, GeluBackwardArgs,
+  AdamWArgs, BinaryArgs, BroadcastRowArgs, CopyArgs, EmbeddingArgs, EmbeddingBackwardArgs, Engine, GeluBackwardArgs, GeluForwardArgs,
   GruBackwardArgs, GruForwardArgs, InferModel, InferPlan, LstmBackwardArgs, LstmForwardArgs, MatmulArgs, MinScanBackwardArgs,
   MinScanForwardArgs, RmsNormArgs, RmsNormBackwardArgs, SoftmaxXentArgs, SumRowsArgs, SumSquaresArgs, TanhBackwardArgs, Tensor,
   UnaryArgs, ZeroArgs,
@@ -122,8 +122,9 @@ class CheckedEngine implements Engine {
   matmul(a: MatmulArgs): void {
     const c = this.check('matmul'), m = c.count('m', a.m), n = c.count('n', a.n), k = c.count('k', a.k);
     const aOff = c.in('A', a.a, a.aOff, m * k), bOff = c.in('B', a.b, a.bOff, k * n), cOff = c.out('C', a.c, a.cOff, m * n);
+    const biasOff = a.bias ? c.in('bias', a.bias, a.biasOff, n) : 0;
     c.done();
-    this.b.matmul({ ...a, aOff, bOff, cOff });
+    this.b.matmul({ ...a, aOff, bOff, cOff, biasOff });
   }
 
   embedding(a: EmbeddingArgs): void {
@@ -190,8 +191,11 @@ class CheckedEngine implements Engine {
     const projOff = c.in('proj', a.proj, a.projOff, steps * w * bh);
     // h is read (slot 0) and written (slots 1..steps): one operand, an output.
     const actOff = c.out('act', a.act, a.actOff, steps * w * bh), hOff = c.out('h', a.h, a.hOff, (steps + 1) * bh);
+    if (!a.residual !== !a.sum) throw new TypeError('minScanForward: residual and sum go together');
+    const residualOff = a.residual ? c.in('residual', a.residual, a.residualOff, steps * bh) : 0;
+    const sumOff = a.sum ? c.out('sum', a.sum, a.sumOff, steps * bh, ['residual']) : 0;
     c.done();
-    this.b.minScanForward({ ...a, projOff, actOff, hOff });
+    this.b.minScanForward({ ...a, projOff, actOff, hOff, residualOff, sumOff });
   }
 
   minScanBackward(a: MinScanBackwardArgs): void {
@@ -216,9 +220,10 @@ class CheckedEngine implements Engine {
     const c = this.check('rmsNormBackward'), rows = c.count('rows', a.rows), cols = c.count('cols', a.cols);
     const xOff = c.in('x', a.x, a.xOff, rows * cols), wOff = c.in('w', a.w, a.wOff, cols);
     const rstdOff = c.in('rstd', a.rstd, a.rstdOff, rows), dOutOff = c.in('dOut', a.dOut, a.dOutOff, rows * cols);
-    const dxOff = c.out('dx', a.dx, a.dxOff, rows * cols), dwOff = c.out('dw', a.dw, a.dwOff, cols);
+    const residualOff = a.residual ? c.in('residual', a.residual, a.residualOff, rows * cols) : 0;
+    const dxOff = c.out('dx', a.dx, a.dxOff, rows * cols, ['residual']), dwOff = c.out('dw', a.dw, a.dwOff, cols);
     c.done();
-    this.b.rmsNormBackward({ ...a, xOff, wOff, rstdOff, dOutOff, dxOff, dwOff });
+    this.b.rmsNormBackward({ ...a, xOff, wOff, rstdOff, dOutOff, residualOff, dxOff, dwOff });
   }
 
   softmaxXent(a: SoftmaxXentArgs): void {
@@ -235,7 +240,14 @@ class CheckedEngine implements Engine {
   mul(a: BinaryArgs): void { this.binary('mul', a); }
   add(a: BinaryArgs): void { this.binary('add', a); }
   tanhForward(a: UnaryArgs): void { this.unary('tanhForward', a); }
-  geluForward(a: UnaryArgs): void { this.unary('geluForward', a); }
+
+  geluForward(a: GeluForwardArgs): void {
+    const c = this.check('geluForward'), len = c.count('len', a.len);
+    const xOff = c.in('x', a.x, a.xOff, len), outOff = c.out('out', a.out, a.outOff, len);
+    const eOff = a.e ? c.out('e', a.e, a.eOff, len) : 0;
+    c.done();
+    this.b.geluForward({ ...a, xOff, outOff, eOff });
+  }
 
   tanhBackward(a: TanhBackwardArgs): void {
     const c = this.check('tanhBackward'), len = c.count('len', a.len);
@@ -247,8 +259,9 @@ class CheckedEngine implements Engine {
   geluBackward(a: GeluBackwardArgs): void {
     const c = this.check('geluBackward'), len = c.count('len', a.len);
     const xOff = c.in('x', a.x, a.xOff, len), dyOff = c.in('dy', a.dy, a.dyOff, len), dxOff = c.out('dx', a.dx, a.dxOff, len, ['dy']);
+    const eOff = a.e ? c.in('e', a.e, a.eOff, len) : 0;
     c.done();
-    this.b.geluBackward({ ...a, xOff, dyOff, dxOff });
+    this.b.geluBackward({ ...a, xOff, dyOff, dxOff, eOff });
   }
 
   sumSquares(a: SumSquaresArgs): void {
@@ -302,7 +315,7 @@ class CheckedEngine implements Engine {
     this.b[op]({ ...a, aOff, bOff, outOff });
   }
 
-  private unary(op: 'tanhForward' | 'geluForward', a: UnaryArgs): void {
+  private unary(op: 'tanhForward', a: UnaryArgs): void {
     const c = this.check(op), len = c.count('len', a.len);
     const xOff = c.in('x', a.x, a.xOff, len), outOff = c.out('out', a.out, a.outOff, len);
     c.done();

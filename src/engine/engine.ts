@@ -87,11 +87,22 @@ export interface TanhBackwardArgs {
   len: number;
 }
 
+/**
+ * out = gelu(x), the tanh approximation: 0.5·x·(1 + tanh(u)), u = √(2/π)·(x + 0.044715·x³).
+ * With `e`, also e = exp(−2u) per element (saturating where 2u < −87: engines differ there), which
+ * geluBackward takes instead of computing it again.
+ */
+export interface GeluForwardArgs extends UnaryArgs {
+  e?: Tensor; eOff?: number;
+}
+
 /** dx = dy·gelu'(x). dx may be dy at the same offset. */
 export interface GeluBackwardArgs {
   dx: Tensor; dxOff?: number;
   x: Tensor; xOff?: number;
   dy: Tensor; dyOff?: number;
+  /** Optional: exp(−2u) as geluForward stored it for this x. */
+  e?: Tensor; eOff?: number;
   len: number;
 }
 
@@ -114,6 +125,11 @@ export interface MatmulArgs {
   transB?: boolean;
   /** C += op(A)·op(B) instead of C = op(A)·op(B). */
   accumulate?: boolean;
+  /**
+   * A row of n floats added to every row of C with the product: C = [C +] bias + op(A)·op(B).
+   * Saves the separate broadcastRow pass over C before an accumulating product.
+   */
+  bias?: Tensor; biasOff?: number;
   /**
    * A promise about B, for a weight multiplied at every timestep: 'store' says B may have changed
    * since this range was last used (an engine may keep work done on it, such as a packed copy);
@@ -196,12 +212,19 @@ export interface MinScanForwardArgs {
   act: Tensor; actOff?: number;
   /** (steps+1)·batch×H: slot 0 is the state carried in; slots 1..steps are written. */
   h: Tensor; hOff?: number;
+  /**
+   * Optional, both or neither: sum = residual + h (slots 1..steps), steps·batch×H, the residual
+   * stream written in the same pass. sum may be residual itself.
+   */
+  residual?: Tensor; residualOff?: number;
+  sum?: Tensor; sumOff?: number;
   steps: number; batch: number; hidden: number;
 }
 
 export interface MinScanBackwardArgs {
   cell: 'mingru' | 'minlstm';
   proj: Tensor; projOff?: number;
+  /** As minScanForward wrote it: g'(u) is taken from g(u) here, not recomputed from proj. */
   act: Tensor; actOff?: number;
   h: Tensor; hOff?: number;
   /** Gradient w.r.t. h slots 1..steps, steps·batch×H. Not modified. */
@@ -230,6 +253,11 @@ export interface RmsNormBackwardArgs {
   dOut: Tensor; dOutOff?: number;
   /** Accumulated: dx += ∂loss/∂x (residual streams sum their gradients). */
   dx: Tensor; dxOff?: number;
+  /**
+   * Optional: dx = residual + ∂loss/∂x instead, dx's old values unread (saves copying the
+   * residual stream's own gradient into dx first). May be dx itself.
+   */
+  residual?: Tensor; residualOff?: number;
   /** Accumulated: dw += ∂loss/∂w. */
   dw: Tensor; dwOff?: number;
   rows: number; cols: number;
@@ -322,8 +350,7 @@ export interface Engine {
   /** out = tanh(x). */
   tanhForward(args: UnaryArgs): void;
   tanhBackward(args: TanhBackwardArgs): void;
-  /** out = gelu(x), the tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
-  geluForward(args: UnaryArgs): void;
+  geluForward(args: GeluForwardArgs): void;
   geluBackward(args: GeluBackwardArgs): void;
   gruForward(args: GruForwardArgs): void;
   gruBackward(args: GruBackwardArgs): void;

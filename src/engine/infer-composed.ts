@@ -45,8 +45,7 @@ export class ComposedInferPlan implements InferPlan {
     e.embedding({ out: this.emb, table: P, tableOff: off('embed.weight'), ids: this.ids, n: S, dim: md.embed });
     const [top, topOff] = md.cell === 'mingru' || md.cell === 'minlstm' ? this.residual() : this.classic();
     if (!logits) return;
-    e.broadcastRow({ out: this.logits, row: P, rowOff: off('head.bias'), rows: S, cols: md.vocab });
-    e.matmul({ c: this.logits, a: top, aOff: topOff, b: P, bOff: off('head.weight'), m: S, n: md.vocab, k: H, accumulate: true });
+    e.matmul({ c: this.logits, a: top, aOff: topOff, b: P, bOff: off('head.weight'), m: S, n: md.vocab, k: H, bias: P, biasOff: off('head.bias') });
   }
 
   private classic(): [Tensor, number] {
@@ -54,11 +53,12 @@ export class ComposedInferPlan implements InferPlan {
     let x: Tensor = this.emb;
     for (let l = 0; l < md.layers; l++) {
       const p = `${md.cell}.${l}`, h = this.h[l];
-      e.broadcastRow({ out: this.pre, row: P, rowOff: off(md.cell === 'gru' ? `${p}.b_x` : `${p}.bias`), rows: S, cols: G });
-      e.matmul({ c: this.pre, a: x, b: P, bOff: off(`${p}.w_x`), m: S, n: G, k: l === 0 ? md.embed : H, accumulate: true });
+      e.matmul({
+        c: this.pre, a: x, b: P, bOff: off(`${p}.w_x`), m: S, n: G, k: l === 0 ? md.embed : H,
+        bias: P, biasOff: off(md.cell === 'gru' ? `${p}.b_x` : `${p}.bias`),
+      });
       if (md.cell === 'gru') {
-        e.broadcastRow({ out: this.preH, row: P, rowOff: off(`${p}.b_h`), rows: S, cols: G });
-        e.matmul({ c: this.preH, a: h, b: P, bOff: off(`${p}.w_h`), m: S, n: G, k: H, accumulate: true });
+        e.matmul({ c: this.preH, a: h, b: P, bOff: off(`${p}.w_h`), m: S, n: G, k: H, bias: P, biasOff: off(`${p}.b_h`) });
         e.gruForward({ gx: this.pre, gh: this.preH, hPrev: h, act: this.act, h, hOff: SH, batch: S, hidden: H });
       } else {
         e.matmul({ c: this.pre, a: h, b: P, bOff: off(`${p}.w_h`), m: S, n: G, k: H, accumulate: true });
@@ -80,8 +80,7 @@ export class ComposedInferPlan implements InferPlan {
     for (let l = 0; l < md.layers; l++) {
       const p = `${md.cell}.${l}`, h = this.h[l];
       e.rmsNormForward({ x, w: P, wOff: off(`${p}.norm1`), out: this.n, rstd: this.rstd, rows: S, cols: D, eps: RMS_EPS });
-      e.broadcastRow({ out: this.pre, row: P, rowOff: off(`${p}.bias`), rows: S, cols: K * D });
-      e.matmul({ c: this.pre, a: this.n, b: P, bOff: off(`${p}.w`), m: S, n: K * D, k: D, accumulate: true });
+      e.matmul({ c: this.pre, a: this.n, b: P, bOff: off(`${p}.w`), m: S, n: K * D, k: D, bias: P, biasOff: off(`${p}.bias`) });
       e.minScanForward({ cell: md.cell as 'mingru' | 'minlstm', proj: this.pre, act: this.act, h, steps: 1, batch: S, hidden: D });
       e.copy({ dst: h, src: h, srcOff: SD, len: SD });
       if (M === 0) {
@@ -89,11 +88,9 @@ export class ComposedInferPlan implements InferPlan {
       } else {
         e.add({ out: this.x1, a: x, b: h, len: SD });
         e.rmsNormForward({ x: this.x1, w: P, wOff: off(`${p}.norm2`), out: this.n, rstd: this.rstd, rows: S, cols: D, eps: RMS_EPS });
-        e.broadcastRow({ out: this.m, row: P, rowOff: off(`${p}.mlp.b1`), rows: S, cols: M });
-        e.matmul({ c: this.m, a: this.n, b: P, bOff: off(`${p}.mlp.w1`), m: S, n: M, k: D, accumulate: true });
+        e.matmul({ c: this.m, a: this.n, b: P, bOff: off(`${p}.mlp.w1`), m: S, n: M, k: D, bias: P, biasOff: off(`${p}.mlp.b1`) });
         e.geluForward({ out: this.g, x: this.m, len: S * M });
-        e.broadcastRow({ out: y, row: P, rowOff: off(`${p}.mlp.b2`), rows: S, cols: D });
-        e.matmul({ c: y, a: this.g, b: P, bOff: off(`${p}.mlp.w2`), m: S, n: D, k: M, accumulate: true });
+        e.matmul({ c: y, a: this.g, b: P, bOff: off(`${p}.mlp.w2`), m: S, n: D, k: M, bias: P, biasOff: off(`${p}.mlp.b2`) });
         e.add({ out: y, a: y, b: this.x1, len: SD });
       }
       [x, y] = [y, x];

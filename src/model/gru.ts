@@ -35,12 +35,16 @@ export class GruLayer extends HStateLayer implements Layer {
 
   forward(x: Tensor, xOff: number): void {
     const { e, P, view, prefix, batch: B, seq: T, hidden: H } = this.ctx, G3 = 3 * H;
-    e.broadcastRow({ out: this.gx, row: P, rowOff: view(`${prefix}.b_x`).off, rows: T * B, cols: G3 });
-    e.matmul({ c: this.gx, a: x, aOff: xOff, b: P, bOff: view(`${prefix}.w_x`).off, m: T * B, n: G3, k: this.ctx.input, accumulate: true });
-    e.broadcastRow({ out: this.gh, row: P, rowOff: view(`${prefix}.b_h`).off, rows: T * B, cols: G3 });
-    const wh = view(`${prefix}.w_h`).off;
+    e.matmul({
+      c: this.gx, a: x, aOff: xOff, b: P, bOff: view(`${prefix}.w_x`).off, m: T * B, n: G3, k: this.ctx.input,
+      bias: P, biasOff: view(`${prefix}.b_x`).off,
+    });
+    const wh = view(`${prefix}.w_h`).off, bh = view(`${prefix}.b_h`).off;
     for (let t = 0; t < T; t++) {
-      e.matmul({ c: this.gh, cOff: t * B * G3, a: this.h, aOff: t * B * H, b: P, bOff: wh, m: B, n: G3, k: H, accumulate: true, bCache: t === 0 ? 'store' : 'reuse' });
+      e.matmul({
+        c: this.gh, cOff: t * B * G3, a: this.h, aOff: t * B * H, b: P, bOff: wh, m: B, n: G3, k: H, bias: P, biasOff: bh,
+        bCache: t === 0 ? 'store' : 'reuse',
+      });
       e.gruForward({
         gx: this.gx, gxOff: t * B * G3, gh: this.gh, ghOff: t * B * G3, hPrev: this.h, hPrevOff: t * B * H,
         act: this.act, actOff: t * B * G3, h: this.h, hOff: (t + 1) * B * H, batch: B, hidden: H,

@@ -33,8 +33,10 @@ export class LstmLayer implements Layer {
 
   forward(x: Tensor, xOff: number): void {
     const { e, P, view, prefix, batch: B, seq: T, hidden: H } = this.x, G4 = 4 * H;
-    e.broadcastRow({ out: this.pre, row: P, rowOff: view(`${prefix}.bias`).off, rows: T * B, cols: G4 });
-    e.matmul({ c: this.pre, a: x, aOff: xOff, b: P, bOff: view(`${prefix}.w_x`).off, m: T * B, n: G4, k: this.x.input, accumulate: true });
+    e.matmul({
+      c: this.pre, a: x, aOff: xOff, b: P, bOff: view(`${prefix}.w_x`).off, m: T * B, n: G4, k: this.x.input,
+      bias: P, biasOff: view(`${prefix}.bias`).off,
+    });
     const wh = view(`${prefix}.w_h`).off;
     for (let t = 0; t < T; t++) {
       e.matmul({ c: this.pre, cOff: t * B * G4, a: this.h, aOff: t * B * H, b: P, bOff: wh, m: B, n: G4, k: H, accumulate: true, bCache: t === 0 ? 'store' : 'reuse' });

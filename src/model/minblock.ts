@@ -18,6 +18,7 @@ export class MinBlock extends HStateLayer implements Layer {
   private readonly y?: Tensor; // block output when there is an MLP
   readonly dOut?: Tensor;
   private readonly dProj?: Tensor; private readonly dN?: Tensor; private readonly dX1?: Tensor; private readonly dG?: Tensor;
+  private readonly gE?: Tensor; // exp(−2u) of the GELU, kept for its backward (training only)
 
   constructor(protected readonly ctx: LayerContext, private readonly cell: 'mingru' | 'minlstm', private readonly mlp: number) {
     super();
@@ -36,7 +37,7 @@ export class MinBlock extends HStateLayer implements Layer {
       this.dOut = e.tensor(n * D);
       this.dProj = e.tensor(n * this.k * D);
       this.dN = e.tensor(n * D);
-      if (mlp > 0) { this.dX1 = e.tensor(n * D); this.dG = e.tensor(n * mlp * D); }
+      if (mlp > 0) { this.dX1 = e.tensor(n * D); this.dG = e.tensor(n * mlp * D); this.gE = e.tensor(n * mlp * D); }
     }
   }
 
@@ -47,19 +48,20 @@ export class MinBlock extends HStateLayer implements Layer {
   forward(x: Tensor, xOff: number): void {
     const { e, P, view, prefix: p, batch: B, seq: T, hidden: D } = this.ctx, n = T * B, kD = this.k * D;
     e.rmsNormForward({ x, xOff, w: P, wOff: view(`${p}.norm1`).off, out: this.n1, rstd: this.r1, rows: n, cols: D, eps: RMS_EPS });
-    e.broadcastRow({ out: this.proj, row: P, rowOff: view(`${p}.bias`).off, rows: n, cols: kD });
-    e.matmul({ c: this.proj, a: this.n1, b: P, bOff: view(`${p}.w`).off, m: n, n: kD, k: D, accumulate: true });
-    e.minScanForward({ cell: this.cell, proj: this.proj, act: this.act, h: this.h, steps: T, batch: B, hidden: D });
-    e.add({ out: this.x1, a: x, aOff: xOff, b: this.h, bOff: B * D, len: n * D });
+    e.matmul({ c: this.proj, a: this.n1, b: P, bOff: view(`${p}.w`).off, m: n, n: kD, k: D, bias: P, biasOff: view(`${p}.bias`).off });
+    e.minScanForward({
+      cell: this.cell, proj: this.proj, act: this.act, h: this.h, steps: T, batch: B, hidden: D, residual: x, residualOff: xOff, sum: this.x1,
+    });
     if (!this.y) return;
     const M = this.mlp * D;
     e.rmsNormForward({ x: this.x1, w: P, wOff: view(`${p}.norm2`).off, out: this.n2!, rstd: this.r2!, rows: n, cols: D, eps: RMS_EPS });
-    e.broadcastRow({ out: this.m1!, row: P, rowOff: view(`${p}.mlp.b1`).off, rows: n, cols: M });
-    e.matmul({ c: this.m1!, a: this.n2!, b: P, bOff: view(`${p}.mlp.w1`).off, m: n, n: M, k: D, accumulate: true });
-    e.geluForward({ out: this.g!, x: this.m1!, len: n * M });
-    e.broadcastRow({ out: this.y, row: P, rowOff: view(`${p}.mlp.b2`).off, rows: n, cols: D });
-    e.matmul({ c: this.y, a: this.g!, b: P, bOff: view(`${p}.mlp.w2`).off, m: n, n: D, k: M, accumulate: true });
-    e.add({ out: this.y, a: this.y, b: this.x1, len: n * D });
+    e.matmul({ c: this.m1!, a: this.n2!, b: P, bOff: view(`${p}.mlp.w1`).off, m: n, n: M, k: D, bias: P, biasOff: view(`${p}.mlp.b1`).off });
+    e.geluForward({ out: this.g!, x: this.m1!, len: n * M, e: this.gE });
+    // The residual starts the output's sums, so the product accumulates onto it (no add pass).
+    e.copy({ dst: this.y, src: this.x1, len: n * D });
+    e.matmul({
+      c: this.y, a: this.g!, b: P, bOff: view(`${p}.mlp.w2`).off, m: n, n: D, k: M, accumulate: true, bias: P, biasOff: view(`${p}.mlp.b2`).off,
+    });
   }
 
   backward(x: Tensor, xOff: number, dx: Tensor | null): void {
@@ -71,15 +73,14 @@ export class MinBlock extends HStateLayer implements Layer {
       e.matmul({ c: G!, cOff: w2, a: this.g!, b: this.dOut!, m: M, n: D, k: n, transA: true, accumulate: true });
       e.sumRows({ out: G!, outOff: view(`${p}.mlp.b2`).off, x: this.dOut!, rows: n, cols: D, accumulate: true });
       e.matmul({ c: dG, a: this.dOut!, b: P, bOff: w2, m: n, n: M, k: D, transB: true });
-      e.geluBackward({ dx: dG, x: this.m1!, dy: dG, len: n * M });
+      e.geluBackward({ dx: dG, x: this.m1!, dy: dG, len: n * M, e: this.gE });
       e.matmul({ c: G!, cOff: w1, a: this.n2!, b: dG, m: D, n: M, k: n, transA: true, accumulate: true });
       e.sumRows({ out: G!, outOff: view(`${p}.mlp.b1`).off, x: dG, rows: n, cols: M, accumulate: true });
       e.matmul({ c: this.dN!, a: dG, b: P, bOff: w1, m: n, n: D, k: M, transB: true });
       // The residual stream's gradient is its own plus what flows back through the MLP branch.
-      e.copy({ dst: this.dX1!, src: this.dOut!, len: n * D });
       e.rmsNormBackward({
         x: this.x1, w: P, wOff: view(`${p}.norm2`).off, rstd: this.r2!, dOut: this.dN!, dx: this.dX1!, dw: G!, dwOff: view(`${p}.norm2`).off,
-        rows: n, cols: D,
+        rows: n, cols: D, residual: this.dOut!,
       });
       dX1 = this.dX1!;
     }
@@ -91,10 +92,9 @@ export class MinBlock extends HStateLayer implements Layer {
     // norm1's gain gets its gradient even when the input needs none (the first block's input
     // gradient still flows to the stem); dx receives residual + branch.
     const target = dx ?? this.dProj!; // any scratch of ≥ n·D floats when dx is not wanted
-    e.copy({ dst: target, src: dX1, len: n * D });
     e.rmsNormBackward({
       x, xOff, w: P, wOff: view(`${p}.norm1`).off, rstd: this.r1, dOut: this.dN!, dx: target, dw: G!, dwOff: view(`${p}.norm1`).off,
-      rows: n, cols: D,
+      rows: n, cols: D, residual: dX1,
     });
   }
 

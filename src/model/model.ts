@@ -58,10 +58,16 @@ export class Workspace {
   readonly targets: Tensor;
   readonly logits: Tensor;
   readonly losses: Tensor;
-  private readonly emb: Tensor;
+  private readonly emb?: Tensor;
   private readonly layers: Layer[];
-  /** Stem projection (embed → hidden) and final norm, for the residual stacks. */
+  /**
+   * Stem projection (embed → hidden) and final norm, for the residual stacks. The stem is linear
+   * in the embedding row, so it is a lookup in stemTable = E·W_stem (vocab × hidden), computed once
+   * per step: no n × embed × hidden products, forward or backward.
+   */
   private readonly stem?: Tensor;
+  private readonly stemTable?: Tensor;
+  private readonly dStemTable?: Tensor;
   private readonly normF?: { out: Tensor; rstd: Tensor; dIn?: Tensor };
   private readonly dLogits?: Tensor;
   private readonly dEmb?: Tensor;
@@ -75,8 +81,12 @@ export class Workspace {
     const residual = isMinCell(c.cell);
     this.ids = e.tensor(n);
     this.targets = e.tensor(n);
-    this.emb = e.tensor(n * c.embed);
-    if (residual && c.embed !== H) this.stem = e.tensor(n * H);
+    if (residual && c.embed !== H) {
+      this.stem = e.tensor(n * H);
+      this.stemTable = e.tensor(c.vocab * H);
+    } else {
+      this.emb = e.tensor(n * c.embed);
+    }
     this.layers = Array.from({ length: c.layers }, (_, l) => makeLayer({
       e, P: w.params, G: w.grads, view: (name) => w.view(name), prefix: `${c.cell}.${l}`,
       input: l === 0 && !residual ? c.embed : H, hidden: H, batch, seq, training,
@@ -86,8 +96,12 @@ export class Workspace {
     this.losses = e.tensor(n);
     if (training) {
       this.dLogits = e.tensor(n * c.vocab);
-      this.dEmb = e.tensor(n * c.embed);
-      if (this.stem) this.dStem = e.tensor(n * H);
+      if (this.stem) {
+        this.dStem = e.tensor(n * H);
+        this.dStemTable = e.tensor(c.vocab * H);
+      } else {
+        this.dEmb = e.tensor(n * c.embed);
+      }
     }
     if (training && dropout > 0) {
       for (let l = 0; l < c.layers; l++) this.drop.push({ mask: e.tensor(n * H), out: e.tensor(n * H) });
@@ -112,15 +126,20 @@ export class Workspace {
 
   /** The input layer l sees: the stem (or embedding), or the layer below's output, dropped out or not. */
   private input(l: number): [Tensor, number] {
-    if (l < 0) return this.stem ? [this.stem, 0] : [this.emb, 0];
+    if (l < 0) return this.stem ? [this.stem, 0] : [this.emb!, 0];
     return this.drop.length ? [this.drop[l].out, 0] : this.layers[l].out();
   }
 
   /** Runs embedding, layers and head; logits are left in `this.logits`. */
   forward(): void {
     const { w, batch: B, seq: T } = this, e = w.e, c = w.config, n = B * T, H = c.hidden;
-    e.embedding({ out: this.emb, table: w.params, tableOff: w.view('embed.weight').off, ids: this.ids, n, dim: c.embed });
-    if (this.stem) e.matmul({ c: this.stem, a: this.emb, b: w.params, bOff: w.view('stem.weight').off, m: n, n: H, k: c.embed });
+    const E = w.view('embed.weight').off;
+    if (this.stem) {
+      e.matmul({ c: this.stemTable!, a: w.params, aOff: E, b: w.params, bOff: w.view('stem.weight').off, m: c.vocab, n: H, k: c.embed });
+      e.embedding({ out: this.stem, table: this.stemTable!, ids: this.ids, n, dim: H });
+    } else {
+      e.embedding({ out: this.emb!, table: w.params, tableOff: E, ids: this.ids, n, dim: c.embed });
+    }
     for (let l = 0; l < c.layers; l++) {
       const [x, xOff] = this.input(l - 1);
       this.layers[l].forward(x, xOff);
@@ -134,8 +153,10 @@ export class Workspace {
       e.rmsNormForward({ x: top, xOff: topOff, w: w.params, wOff: w.view('norm_f').off, out: this.normF.out, rstd: this.normF.rstd, rows: n, cols: H, eps: RMS_EPS });
       [top, topOff] = [this.normF.out, 0];
     }
-    e.broadcastRow({ out: this.logits, row: w.params, rowOff: w.view('head.bias').off, rows: n, cols: c.vocab });
-    e.matmul({ c: this.logits, a: top, aOff: topOff, b: w.params, bOff: w.view('head.weight').off, m: n, n: c.vocab, k: H, accumulate: true });
+    e.matmul({
+      c: this.logits, a: top, aOff: topOff, b: w.params, bOff: w.view('head.weight').off, m: n, n: c.vocab, k: H,
+      bias: w.params, biasOff: w.view('head.bias').off,
+    });
   }
 
   /** Per-position losses into `this.losses`; with training, also dLogits of the mean loss. */
@@ -180,12 +201,18 @@ export class Workspace {
       const dx = l > 0 ? this.layers[l - 1].dOut! : this.dStem ?? this.dEmb!;
       layer.backward(x, xOff, dx);
     }
+    const E = w.view('embed.weight').off;
     if (this.stem) {
-      const s = w.view('stem.weight').off;
-      e.matmul({ c: G, cOff: s, a: this.emb, b: this.dStem!, m: c.embed, n: H, k: n, transA: true, accumulate: true });
-      e.matmul({ c: this.dEmb!, a: this.dStem!, b: w.params, bOff: s, m: n, n: c.embed, k: H, transB: true });
+      // Per vocabulary row: dTable = Σ dStem over that character's positions, then the table's
+      // two factors: dW_stem += Eᵀ·dTable, dE += dTable·W_stemᵀ.
+      const s = w.view('stem.weight').off, dT = this.dStemTable!;
+      e.zero({ out: dT });
+      e.embeddingBackward({ dTable: dT, dOut: this.dStem!, ids: this.ids, n, dim: H, vocab: c.vocab });
+      e.matmul({ c: G, cOff: s, a: w.params, aOff: E, b: dT, m: c.embed, n: H, k: c.vocab, transA: true, accumulate: true });
+      e.matmul({ c: G, cOff: E, a: dT, b: w.params, bOff: s, m: c.vocab, n: c.embed, k: H, transB: true, accumulate: true });
+    } else {
+      e.embeddingBackward({ dTable: G, dTableOff: E, dOut: this.dEmb!, ids: this.ids, n, dim: c.embed, vocab: c.vocab });
     }
-    e.embeddingBackward({ dTable: G, dTableOff: w.view('embed.weight').off, dOut: this.dEmb!, ids: this.ids, n, dim: c.embed, vocab: c.vocab });
   }
 
   /** Carries the final state of this chunk into the next one (streams: eval, sampling). */

@@ -25,8 +25,10 @@ export class RnnLayer extends HStateLayer implements Layer {
 
   forward(x: Tensor, xOff: number): void {
     const { e, P, view, prefix, batch: B, seq: T, hidden: H } = this.ctx;
-    e.broadcastRow({ out: this.pre, row: P, rowOff: view(`${prefix}.bias`).off, rows: T * B, cols: H });
-    e.matmul({ c: this.pre, a: x, aOff: xOff, b: P, bOff: view(`${prefix}.w_x`).off, m: T * B, n: H, k: this.ctx.input, accumulate: true });
+    e.matmul({
+      c: this.pre, a: x, aOff: xOff, b: P, bOff: view(`${prefix}.w_x`).off, m: T * B, n: H, k: this.ctx.input,
+      bias: P, biasOff: view(`${prefix}.bias`).off,
+    });
     const wh = view(`${prefix}.w_h`).off;
     for (let t = 0; t < T; t++) {
       e.matmul({ c: this.pre, cOff: t * B * H, a: this.h, aOff: t * B * H, b: P, bOff: wh, m: B, n: H, k: H, accumulate: true, bCache: t === 0 ? 'store' : 'reuse' });

@@ -38,6 +38,30 @@ cases.push({
   label: 'geluBackward at extremes', data: { dx: r(EXTREMES.length), x: EXTREMES, dy: r(EXTREMES.length) }, outputs: ['dx'],
   run: (e, o) => e.geluBackward({ ...o('dx', 'x', 'dy'), len: EXTREMES.length }),
 });
+// geluForward keeping e = exp(−2u), geluBackward from it. Inputs stay where exp(−2u) is finite in
+// float32 (|x| < 6): past that the engines saturate e differently, by design.
+for (const len of [1, 67, 1031]) {
+  cases.push({
+    label: `geluForward ${len} keeping exp(−2u)`, data: { out: r(len), x: r(len, 5), e: r(len) }, outputs: ['out', 'e'],
+    run: (e, o) => e.geluForward({ ...o('out', 'x', 'e'), len }),
+  });
+  cases.push({
+    label: `geluBackward ${len} from the kept exp(−2u)`, data: { out: r(len), x: r(len, 5), e: r(len), dx: r(len), dy: r(len) },
+    outputs: ['dx'],
+    run: (e, o) => {
+      e.geluForward({ ...o('out', 'x', 'e'), len });
+      e.geluBackward({ ...o('dx', 'x', 'dy', 'e'), len });
+    },
+  });
+}
+cases.push({
+  label: 'geluBackward in place (dx is dy) from the kept exp(−2u)', data: { out: r(77), x: r(77, 5), e: r(77), dx: r(77), dy: r(77) },
+  alias: { dx: 'dy' }, outputs: ['dy'],
+  run: (e, o) => {
+    e.geluForward({ ...o('out', 'x', 'e'), len: 77 });
+    e.geluBackward({ ...o('dx', 'x', 'dy', 'e'), len: 77 });
+  },
+});
 cases.push({
   label: 'tanhBackward in place (dx is dy)', data: { dx: r(77), y: r(77), dy: r(77) }, alias: { dx: 'dy' }, outputs: ['dy'],
   run: (e, o) => e.tanhBackward({ ...o('dx', 'y', 'dy'), len: 77 }),
@@ -82,6 +106,17 @@ for (const cell of ['mingru', 'minlstm'] as const) {
       run: (e, o) => e.minScanForward({ cell, ...o('proj', 'act', 'h'), steps, batch, hidden }),
     });
     cases.push({
+      label: `minScanForward ${shape} writing the residual sum`,
+      data: { proj: r(n, 4), act: r(n), h: r((steps + 1) * bh), residual: r(steps * bh, 3), sum: r(steps * bh) }, outputs: ['act', 'h', 'sum'],
+      run: (e, o) => e.minScanForward({ cell, ...o('proj', 'act', 'h', 'residual', 'sum'), steps, batch, hidden }),
+    });
+    cases.push({
+      label: `minScanForward ${shape} writing the residual sum in place (sum is residual)`,
+      data: { proj: r(n, 4), act: r(n), h: r((steps + 1) * bh), residual: r(steps * bh, 3), sum: r(steps * bh) },
+      alias: { sum: 'residual' }, outputs: ['h', 'residual'],
+      run: (e, o) => e.minScanForward({ cell, ...o('proj', 'act', 'h', 'residual', 'sum'), steps, batch, hidden }),
+    });
+    cases.push({
       label: `minScanBackward ${shape}`,
       data: { proj: r(n, 4), act: r(n), h: r((steps + 1) * bh), dh: r(steps * bh), dProj: r(n) }, outputs: ['dProj'],
       // act must be the forward's activations: the backward reads gates from act and recomputes nothing.
@@ -106,6 +141,30 @@ for (const [rows, cols] of [[1, 1], [3, 6], [9, 67], [40, 130]]) {
     run: (e, o) => {
       e.rmsNormForward({ ...o('x', 'w', 'out', 'rstd'), rows, cols, eps: 1e-5 });
       e.rmsNormBackward({ ...o('x', 'w', 'rstd', 'dOut', 'dx', 'dw'), rows, cols });
+    },
+  });
+  cases.push({
+    label: `rmsNormBackward ${rows}x${cols} onto a residual (dx's old values unread)`,
+    data: {
+      x: r(rows * cols, 3), w: r(cols), out: r(rows * cols), rstd: r(rows), dOut: r(rows * cols), dx: r(rows * cols, 9),
+      residual: r(rows * cols), dw: r(cols),
+    },
+    outputs: ['dx', 'dw'],
+    run: (e, o) => {
+      e.rmsNormForward({ ...o('x', 'w', 'out', 'rstd'), rows, cols, eps: 1e-5 });
+      e.rmsNormBackward({ ...o('x', 'w', 'rstd', 'dOut', 'dx', 'dw', 'residual'), rows, cols });
+    },
+  });
+  cases.push({
+    label: `rmsNormBackward ${rows}x${cols} onto a residual in place (dx is residual)`,
+    data: {
+      x: r(rows * cols, 3), w: r(cols), out: r(rows * cols), rstd: r(rows), dOut: r(rows * cols), dx: r(rows * cols),
+      residual: r(rows * cols), dw: r(cols),
+    },
+    alias: { dx: 'residual' }, outputs: ['residual', 'dw'],
+    run: (e, o) => {
+      e.rmsNormForward({ ...o('x', 'w', 'out', 'rstd'), rows, cols, eps: 1e-5 });
+      e.rmsNormBackward({ ...o('x', 'w', 'rstd', 'dOut', 'dx', 'dw', 'residual'), rows, cols });
     },
   });
 }

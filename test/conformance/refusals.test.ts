@@ -41,6 +41,18 @@ describe.each(factories)('op layer on $name', (f) => {
     expect(() => e.tanhBackward({ dx: t, y: t, dy: t, dyOff: 8, len: 8 })).toThrow(/overlaps y/);
     expect(() => e.matmul({ c: t, a: t, aOff: 8, b: t, bOff: 12, m: 2, n: 2, k: 2 })).not.toThrow();
     expect(() => e.matmul({ c: t, cOff: 6, a: t, aOff: 8, b: t, bOff: 12, m: 2, n: 2, k: 2 })).toThrow(/C range \[6, 10\) overlaps A/);
+    expect(() => e.matmul({ c: t, a: t, aOff: 8, b: t, bOff: 12, m: 2, n: 2, k: 2, bias: t, biasOff: 3 })).toThrow(/C range \[0, 4\) overlaps bias/);
+    expect(() => e.matmul({ c: t, a: t, aOff: 8, b: t, bOff: 12, m: 2, n: 2, k: 2, bias: t, biasOff: 15 })).toThrow('matmul: bias range [15, 17) outside');
+    const u = e.tensor(16);
+    expect(() => e.geluForward({ out: t, x: u, len: 4, e: t, eOff: 2 })).toThrow(/geluForward: out range \[0, 4\) overlaps e range \[2, 6\)/);
+    expect(() => e.geluBackward({ dx: t, x: u, dy: t, len: 4, e: t })).toThrow(/geluBackward: dx range \[0, 4\) overlaps e/);
+    expect(() => e.rmsNormBackward({ x: u, w: u, rstd: u, dOut: u, dx: t, dw: t, dwOff: 8, rows: 2, cols: 2, residual: t, residualOff: 1 }))
+      .toThrow(/rmsNormBackward: dx range \[0, 4\) overlaps residual/);
+    expect(() => e.rmsNormBackward({ x: u, w: u, rstd: u, dOut: u, dx: t, dw: t, dwOff: 8, rows: 2, cols: 2, residual: t })).not.toThrow();
+    const scan = { cell: 'mingru' as const, proj: u, act: t, actOff: 8, h: u, hOff: 8, steps: 1, batch: 1, hidden: 2 };
+    expect(() => e.minScanForward({ ...scan, residual: t, residualOff: 12, sum: t, sumOff: 13 })).toThrow(/minScanForward: sum range \[13, 15\) overlaps residual/);
+    expect(() => e.minScanForward({ ...scan, residual: t, residualOff: 12, sum: t, sumOff: 12 })).not.toThrow();
+    expect(() => e.minScanForward({ ...scan, residual: t })).toThrow('minScanForward: residual and sum go together');
   });
 
   it('refuses tensors and inference plans of another engine', () => {

@@ -54,6 +54,33 @@ for (const [m, n, k] of SHAPES) {
       run: (e, o) => e.matmul({ ...o('c', 'a', 'b'), m, n, k, transA, transB, accumulate }),
     });
   }
+  // A bias row starts every sum, after C's own value when accumulating.
+  for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]]) {
+    for (const accumulate of [false, true]) {
+      cases.push({
+        label: `matmul ${m}x${n}x${k}${transA ? ' transA' : ''}${transB ? ' transB' : ''}${accumulate ? ' accumulate' : ''} with a bias row`,
+        data: { c: r(m * n), a: r(m * k), b: r(k * n), bias: r(n) }, outputs: ['c'],
+        run: (e, o) => e.matmul({ ...o('c', 'a', 'b', 'bias'), m, n, k, transA, transB, accumulate }),
+      });
+    }
+  }
+}
+for (const accumulate of [false, true]) {
+  cases.push({
+    label: `matmul 4x6x0 with a bias row (the bias alone)${accumulate ? ' accumulate' : ''}`,
+    data: { c: r(24), a: r(0), b: r(0), bias: r(6) }, outputs: ['c'],
+    run: (e, o) => e.matmul({ ...o('c', 'a', 'b', 'bias'), m: 4, n: 6, k: 0, accumulate }),
+  });
+  // B packed whole (simd) across a store and a reuse, each product started by the bias.
+  cases.push({
+    label: `matmul 9x70x300 bCache store then reuse with a bias row${accumulate ? ' accumulate' : ''}`,
+    data: { c: r(9 * 70), c2: r(9 * 70), a: r(9 * 300), a2: r(9 * 300), b: r(300 * 70), bias: r(70) }, outputs: ['c', 'c2'],
+    run: (e, o) => {
+      e.matmul({ ...o('c', 'a', 'b', 'bias'), m: 9, n: 70, k: 300, accumulate, bCache: 'store' });
+      const { c2, c2Off, a2, a2Off } = o('c2', 'a2');
+      e.matmul({ ...o('b', 'bias'), c: c2, cOff: c2Off, a: a2, aOff: a2Off, m: 9, n: 70, k: 300, accumulate, bCache: 'reuse' });
+    },
+  });
 }
 
 for (const [n, dim, vocab] of [[1, 1, 1], [9, 5, 4], [40, 67, 13]]) {

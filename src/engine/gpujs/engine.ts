@@ -1,7 +1,7 @@
 // The Engine ops as gpu.js kernels, behind the shared checks (../checked.ts). Each op runs one or
 // more kernels from kernels.ts and commits their outputs; where the data lives is the storage's business.
 import type {
-  AdamWArgs, BinaryArgs, BroadcastRowArgs, CopyArgs, EmbeddingArgs, EmbeddingBackwardArgs, Engine, GeluBackwardArgs, InferModel,
+  AdamWArgs, BinaryArgs, BroadcastRowArgs, CopyArgs, EmbeddingArgs, EmbeddingBackwardArgs, Engine, GeluBackwardArgs, GeluForwardArgs, InferModel,
   InferPlan, GruBackwardArgs, GruForwardArgs, LstmBackwardArgs, LstmForwardArgs, MatmulArgs, MinScanBackwardArgs, MinScanForwardArgs,
   RmsNormArgs, RmsNormBackwardArgs, SoftmaxXentArgs, SumRowsArgs, SumSquaresArgs, TanhBackwardArgs, Tensor, UnaryArgs, ZeroArgs,
 } from '../engine.js';
@@ -79,12 +79,14 @@ export class GpuJsEngine implements Backend {
     this.pointwise(dx, dxOff, KC.tanhBackwardSource, len, [y, yOff], [dy, dyOff]);
   }
 
-  geluForward({ out, outOff, x, xOff, len }: Checked<UnaryArgs>): void {
+  geluForward({ out, outOff, x, xOff, len, e, eOff }: Checked<GeluForwardArgs>): void {
     this.pointwise(out, outOff, KC.geluForwardSource, len, [x, xOff]);
+    if (e) this.pointwise(e, eOff, KC.geluESource, len, [x, xOff]);
   }
 
-  geluBackward({ dx, dxOff, x, xOff, dy, dyOff, len }: Checked<GeluBackwardArgs>): void {
-    this.pointwise(dx, dxOff, KC.geluBackwardSource, len, [x, xOff], [dy, dyOff]);
+  geluBackward({ dx, dxOff, x, xOff, dy, dyOff, len, e, eOff }: Checked<GeluBackwardArgs>): void {
+    if (e) this.pointwise(dx, dxOff, KC.geluBackwardESource, len, [x, xOff], [e, eOff], [dy, dyOff]);
+    else this.pointwise(dx, dxOff, KC.geluBackwardSource, len, [x, xOff], [dy, dyOff]);
   }
 
   gruForward(p: GruForwardArgs): void {
@@ -141,6 +143,7 @@ export class GpuJsEngine implements Backend {
       const args = [...this.b.range(p.act, actOff + t * batch * kh, batch * kh), ...this.b.range(p.h, hOff + t * g, g)];
       this.emit(p.h, hOff + (t + 1) * g, step, g, c, args);
     }
+    if (p.residual && p.sum) this.add({ out: p.sum, outOff: p.sumOff ?? 0, a: p.residual, aOff: p.residualOff ?? 0, b: p.h, bOff: hOff + g, len: steps * g });
   }
 
   /**
@@ -194,7 +197,7 @@ export class GpuJsEngine implements Backend {
     const w = this.b.range(p.w, p.wOff ?? 0, cols);
     const rstd = this.b.range(p.rstd, p.rstdOff ?? 0, rows);
     const dOut = this.b.range(p.dOut, p.dOutOff ?? 0, rows * cols);
-    const dxIn = this.b.range(p.dx, p.dxOff ?? 0, rows * cols);
+    const dxIn = p.residual ? this.b.range(p.residual, p.residualOff ?? 0, rows * cols) : this.b.range(p.dx, p.dxOff ?? 0, rows * cols);
     const dwIn = this.b.range(p.dw, p.dwOff ?? 0, cols);
     const k = this.b.run(KC.rmsBackRowSource, rows, { cols }, [...x, ...w, ...rstd, ...dOut]);
     // Both accumulating kernels run before either output is stored.
@@ -221,12 +224,20 @@ export class GpuJsEngine implements Backend {
     const { m, n, k } = p;
     const acc = p.accumulate ?? false;
     if (k === 0) {
-      if (!acc) this.zero({ out: p.c, outOff: p.cOff ?? 0, len: m * n });
+      // No product: C is the bias row broadcast, added to C when accumulating.
+      if (p.bias) {
+        const row = this.b.range(p.bias, p.biasOff ?? 0, n);
+        if (acc) this.emit(p.c, p.cOff ?? 0, K.addRowSource, m * n, { cols: n }, [...this.b.range(p.c, p.cOff ?? 0, m * n), ...row]);
+        else this.broadcastRow({ out: p.c, outOff: p.cOff ?? 0, row: p.bias, rowOff: p.biasOff ?? 0, rows: m, cols: n });
+      } else if (!acc) {
+        this.zero({ out: p.c, outOff: p.cOff ?? 0, len: m * n });
+      }
       return;
     }
     const args: KernelArg[] = [...this.b.range(p.a, p.aOff ?? 0, m * k), ...this.b.range(p.b, p.bOff ?? 0, k * n)];
     if (acc) args.push(...this.b.range(p.c, p.cOff ?? 0, m * n));
-    const src = K.matmulSource(p.transA ?? false, p.transB ?? false, acc);
+    if (p.bias) args.push(...this.b.range(p.bias, p.biasOff ?? 0, n));
+    const src = K.matmulSource(p.transA ?? false, p.transB ?? false, acc, !!p.bias);
     this.emit(p.c, p.cOff ?? 0, src, m * n, { m, n, k }, args);
   }
 

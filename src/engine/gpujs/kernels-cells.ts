@@ -63,6 +63,29 @@ export const geluBackwardSource: KernelSource = {
 }`,
 };
 
+/** exp(−2u), kept by geluForward for the backward pass. */
+export const geluESource: KernelSource = {
+  name: 'geluE',
+  src: `function (x, xOff) {
+  const v = x[xOff + ${X}];
+  return Math.exp(-2 * ${GELU_C} * (v + 0.044715 * v * v * v));
+}`,
+};
+
+/** geluBackward from the kept e = exp(−2u): s = 1/(1 + e), sn = e·s (1 where e is huge and s is 0). */
+export const geluBackwardESource: KernelSource = {
+  name: 'geluBackwardE',
+  src: `function (x, xOff, e, eOff, dy, dyOff) {
+  const v = x[xOff + ${X}];
+  const ev = e[eOff + ${X}];
+  const s = 1 / (1 + ev);
+  let sn = 1;
+  if (ev < 1e30) sn = ev * s;
+  const vc = Math.min(Math.max(v, -20), 20);
+  return dy[dyOff + ${X}] * (s + 2 * ${GELU_C} * s * sn * vc * (1 + 0.134145 * vc * vc));
+}`,
+};
+
 // ------------------------------------------------------------------------------------------- GRU
 // Constants: h (hidden), h3 (3·hidden). Rows are batch entries, gate order [r | z | n].
 
@@ -246,12 +269,8 @@ export function minBackSource(cell: ScanCell): KernelSource {
   const uv = act[actOff + q + ${lastGate(cell)} * ${C}h];
   let res = 0;
   if (gate === ${lastGate(cell)}) {
-    const pu = proj[projOff + ${X}];
-    let dg = 1;
-    if (pu < 0) {
-      const s = ${sigmoid('pu')};
-      dg = s * (1 - s);
-    }
+    // g'(u) from g(u) itself: σ(u)(1 − σ(u)) where u < 0, where g(u) = σ(u).
+    const dg = proj[projOff + ${X}] < 0 ? uv * (1 - uv) : 1;
     res = gt * act[actOff + ${coef}] * dg;
   } else {
     ${gates}

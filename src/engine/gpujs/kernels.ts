@@ -27,19 +27,19 @@ export interface KernelSource {
   src: string;
 }
 
-export function matmulSource(transA: boolean, transB: boolean, accumulate: boolean): KernelSource {
+export function matmulSource(transA: boolean, transB: boolean, accumulate: boolean, bias = false): KernelSource {
   const aIdx = transA ? `aOff + p * ${C}m + i` : `aOff + i * ${C}k + p`;
   const bIdx = transB ? `bOff + j * ${C}k + p` : `bOff + p * ${C}n + j`;
   return {
-    name: `matmul${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}${accumulate ? '+' : ''}`,
-    src: `function (a, aOff, b, bOff${accumulate ? ', c, cOff' : ''}) {
+    name: `matmul${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}${accumulate ? '+' : ''}${bias ? 'b' : ''}`,
+    src: `function (a, aOff, b, bOff${accumulate ? ', c, cOff' : ''}${bias ? ', r, rOff' : ''}) {
   const i = ${rowOf('n')};
   const j = this.thread.x - i * ${C}n;
   let s = 0;
   for (let p = 0; p < ${C}k; p++) {
     s += a[${aIdx}] * b[${bIdx}];
   }
-  return s${accumulate ? ' + c[cOff + this.thread.x]' : ''};
+  return s${bias ? ' + r[rOff + j]' : ''}${accumulate ? ' + c[cOff + this.thread.x]' : ''};
 }`,
   };
 }
@@ -56,6 +56,15 @@ export const broadcastRowSource: KernelSource = {
   src: `function (row, rowOff) {
   const r = ${rowOf('cols')};
   return row[rowOff + this.thread.x - r * ${C}cols];
+}`,
+};
+
+/** out[r, :] = x[r, :] + row[:] (a bias row added to every row). */
+export const addRowSource: KernelSource = {
+  name: 'addRow',
+  src: `function (x, xOff, row, rowOff) {
+  const r = ${rowOf('cols')};
+  return x[xOff + this.thread.x] + row[rowOff + this.thread.x - r * ${C}cols];
 }`,
 };
 

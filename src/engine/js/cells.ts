@@ -5,7 +5,8 @@ import type { GruBackwardArgs, GruForwardArgs, MinScanBackwardArgs, MinScanForwa
 export type Data = (t: Tensor) => Float32Array;
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 const g = (x: number): number => (x >= 0 ? x + 0.5 : sigmoid(x));
-const dg = (x: number): number => (x >= 0 ? 1 : sigmoid(x) * (1 - sigmoid(x)));
+/** g'(x) from gx = g(x): σ(x)(1 − σ(x)) for x < 0, where g(x) = σ(x). */
+const dg = (x: number, gx: number): number => (x >= 0 ? 1 : gx * (1 - gx));
 const GELU_C = Math.sqrt(2 / Math.PI);
 
 export function gelu(x: number): number {
@@ -15,6 +16,20 @@ export function gelu(x: number): number {
 export function geluGrad(x: number): number {
   const u = GELU_C * (x + 0.044715 * x * x * x), t = Math.tanh(u);
   return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_C * (1 + 3 * 0.044715 * x * x);
+}
+
+/** exp(−2u), what geluForward keeps for the backward pass. */
+export function geluE(x: number): number {
+  return Math.exp(-2 * GELU_C * (x + 0.044715 * x * x * x));
+}
+
+/**
+ * gelu'(x) from e = exp(−2u): with s = σ(2u) = 1/(1 + e), 0.5·(1 + tanh u) = s and
+ * 1 − tanh²u = 4·s·(1 − s), 1 − s = e·s (taken as 1 where e is huge: s is then 0 to float precision).
+ */
+export function geluGradE(x: number, e: number): number {
+  const s = 1 / (1 + e), sn = e > 1e30 ? 1 : e * s;
+  return s + 2 * GELU_C * x * s * sn * (1 + 3 * 0.044715 * x * x);
 }
 
 export function gruForward(d: Data, p: GruForwardArgs): void {
@@ -73,6 +88,10 @@ export function minScanForward(d: Data, p: MinScanForwardArgs): void {
       }
     }
   }
+  if (p.residual && p.sum) {
+    const res = d(p.residual), sum = d(p.sum), ro = p.residualOff ?? 0, so = p.sumOff ?? 0, n = p.steps * B * H;
+    for (let i = 0; i < n; i++) sum[so + i] = res[ro + i] + h[ho + B * H + i];
+  }
 }
 
 export function minScanBackward(d: Data, p: MinScanBackwardArgs): void {
@@ -85,7 +104,7 @@ export function minScanBackward(d: Data, p: MinScanBackwardArgs): void {
         const q = (t * B + b) * k * H + j;
         const gt = carry + dh[(p.dhOff ?? 0) + (t * B + b) * H + j];
         const hPrev = h[ho + (t * B + b) * H + j], u = act[ao + q + (k - 1) * H];
-        dp[dpo + q + (k - 1) * H] = gt * act[ao + q + (p.cell === 'mingru' ? 0 : H)] * dg(proj[po + q + (k - 1) * H]);
+        dp[dpo + q + (k - 1) * H] = gt * act[ao + q + (p.cell === 'mingru' ? 0 : H)] * dg(proj[po + q + (k - 1) * H], u);
         if (p.cell === 'mingru') {
           const z = act[ao + q];
           dp[dpo + q] = gt * (u - hPrev) * z * (1 - z);
@@ -119,6 +138,7 @@ export function rmsNormForward(d: Data, p: RmsNormArgs): void {
 export function rmsNormBackward(d: Data, p: RmsNormBackwardArgs): void {
   const x = d(p.x), w = d(p.w), rs = d(p.rstd), dout = d(p.dOut), dx = d(p.dx), dw = d(p.dw), C = p.cols;
   const xo = p.xOff ?? 0, wo = p.wOff ?? 0, go = p.dOutOff ?? 0, dxo = p.dxOff ?? 0, dwo = p.dwOff ?? 0;
+  const base = p.residual ? d(p.residual) : dx, bo = p.residual ? (p.residualOff ?? 0) : dxo;
   for (let r = 0; r < p.rows; r++) {
     const rstd = rs[(p.rstdOff ?? 0) + r];
     // y = x·rstd·w; ∂/∂x = rstd·(w·dy − x·rstd²·mean(x·w·dy))
@@ -127,7 +147,7 @@ export function rmsNormBackward(d: Data, p: RmsNormBackwardArgs): void {
     const k = (rstd * rstd * dot) / C;
     for (let j = 0; j < C; j++) {
       const xv = x[xo + r * C + j], gy = dout[go + r * C + j];
-      dx[dxo + r * C + j] += rstd * (w[wo + j] * gy - xv * k);
+      dx[dxo + r * C + j] = base[bo + r * C + j] + rstd * (w[wo + j] * gy - xv * k);
       dw[dwo + j] += gy * xv * rstd;
     }
   }

@@ -82,13 +82,18 @@ function jsBackend(): Backend {
       const o = d(dx), Y = d(y), G = d(dy);
       for (let i = 0; i < len; i++) o[dxOff + i] = G[dyOff + i] * (1 - Y[yOff + i] * Y[yOff + i]);
     },
-    geluForward({ out, outOff, x, xOff, len }) {
-      const o = d(out), X = d(x);
-      for (let i = 0; i < len; i++) o[outOff + i] = cells.gelu(X[xOff + i]);
+    geluForward({ out, outOff, x, xOff, len, e, eOff }) {
+      const o = d(out), X = d(x), E = e ? d(e) : null;
+      for (let i = 0; i < len; i++) {
+        o[outOff + i] = cells.gelu(X[xOff + i]);
+        if (E) E[eOff + i] = cells.geluE(X[xOff + i]);
+      }
     },
-    geluBackward({ dx, dxOff, x, xOff, dy, dyOff, len }) {
-      const o = d(dx), X = d(x), G = d(dy);
-      for (let i = 0; i < len; i++) o[dxOff + i] = G[dyOff + i] * cells.geluGrad(X[xOff + i]);
+    geluBackward({ dx, dxOff, x, xOff, dy, dyOff, len, e, eOff }) {
+      const o = d(dx), X = d(x), G = d(dy), E = e ? d(e) : null;
+      for (let i = 0; i < len; i++) {
+        o[dxOff + i] = G[dyOff + i] * (E ? cells.geluGradE(X[xOff + i], E[eOff + i]) : cells.geluGrad(X[xOff + i]));
+      }
     },
     gruForward: (p) => cells.gruForward(d, p),
     gruBackward: (p) => cells.gruBackward(d, p),
@@ -112,8 +117,8 @@ function jsBackend(): Backend {
   };
 }
 
-function matmul({ c, cOff = 0, a, aOff = 0, b, bOff = 0, m, n, k, transA, transB, accumulate }: MatmulArgs): void {
-  const C = d(c), A = d(a), B = d(b);
+function matmul({ c, cOff = 0, a, aOff = 0, b, bOff = 0, m, n, k, transA, transB, accumulate, bias, biasOff = 0 }: MatmulArgs): void {
+  const C = d(c), A = d(a), B = d(b), R = bias ? d(bias) : null;
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
       let s = 0;
@@ -123,6 +128,7 @@ function matmul({ c, cOff = 0, a, aOff = 0, b, bOff = 0, m, n, k, transA, transB
         s += av * bv;
       }
       const idx = cOff + i * n + j;
+      if (R) s += R[biasOff + j];
       C[idx] = accumulate ? C[idx] + s : s;
     }
   }

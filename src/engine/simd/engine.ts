@@ -3,7 +3,7 @@
 // bit-identical results for any thread count (see assembly/matmul.ts and assembly/optim.ts).
 import os from 'node:os';
 import type {
-  AdamWArgs, BinaryArgs, BroadcastRowArgs, CopyArgs, EmbeddingArgs, EmbeddingBackwardArgs, Engine, GeluBackwardArgs, InferModel,
+  AdamWArgs, BinaryArgs, BroadcastRowArgs, CopyArgs, EmbeddingArgs, EmbeddingBackwardArgs, Engine, GeluBackwardArgs, GeluForwardArgs, InferModel,
   InferPlan, GruBackwardArgs, GruForwardArgs, LstmBackwardArgs, LstmForwardArgs, MatmulArgs, MinScanBackwardArgs, MinScanForwardArgs,
   RmsNormArgs, RmsNormBackwardArgs, SoftmaxXentArgs, SumRowsArgs, SumSquaresArgs, TanhBackwardArgs, Tensor, UnaryArgs, ZeroArgs,
 } from '../engine.js';
@@ -93,7 +93,7 @@ class SimdEngine implements Backend {
 
   tanhForward(a: Checked<UnaryArgs>): void { C.unary(this.cx, Op.TanhForward, a); }
   tanhBackward(a: Checked<TanhBackwardArgs>): void { C.tanhBackward(this.cx, a); }
-  geluForward(a: Checked<UnaryArgs>): void { C.unary(this.cx, Op.GeluForward, a); }
+  geluForward(a: Checked<GeluForwardArgs>): void { C.geluForward(this.cx, a); }
   geluBackward(a: Checked<GeluBackwardArgs>): void { C.geluBackward(this.cx, a); }
   lstmForward(a: Checked<LstmForwardArgs>): void { C.lstmForward(this.cx, a); }
   lstmBackward(a: Checked<LstmBackwardArgs>): void { C.lstmBackward(this.cx, a); }

@@ -44,7 +44,8 @@ export enum ZeroArg { Out, Len }
 export enum CopyArg { Dst, Src, Len }
 export enum BroadcastRowArg { Out, Row, Rows, Cols }
 export enum SumRowsArg { Out, X, Rows, Cols, Accumulate }
-export enum MatmulArg { C, A, B, M, N, K, Flags, Scratch }
+/** Bias: a row of n floats starting every sum (0: none). */
+export enum MatmulArg { C, A, B, M, N, K, Flags, Scratch, Bias }
 /** Bits of MatmulArg.Flags. */
 export enum MatmulFlag { TransA = 1, TransB = 2, Accumulate = 4, /** B is packed whole (PackPanels). */ Packed = 8 }
 /** Flags: MatmulFlag.TransB or 0. */
@@ -59,15 +60,19 @@ export enum SumPartialsArg { Out, Partials, Count }
 export enum AdamWArg { Param, Grad, M, V, Len, Lr, Beta1, Beta2, Eps, WeightDecay, Bc1, Bc2, GradScale }
 /** Mul and Add. */
 export enum BinaryArg { Out, A, B, Len }
-/** TanhForward and GeluForward. */
-export enum UnaryArg { Out, X, Len }
-/** TanhBackward (Input is y) and GeluBackward (Input is x). */
-export enum ActBackwardArg { Dx, Input, Dy, Len }
+/** TanhForward and GeluForward (E: gelu's exp(−2u) kept per element, 0: none; tanh leaves it unread). */
+export enum UnaryArg { Out, X, Len, E }
+/** TanhBackward (Input is y) and GeluBackward (Input is x; E: exp(−2u) as geluForward kept it, 0: none). */
+export enum ActBackwardArg { Dx, Input, Dy, Len, E }
 export enum GruForwardArg { Gx, Gh, HPrev, Act, H, Batch, Hidden }
 export enum GruBackwardArg { Act, Gh, HPrev, Dh, DGx, DGh, DhPrev, Batch, Hidden }
-/** MinScanForward and MinScanBackward (Dh and DProj are backward's only). */
-export enum MinScanArg { MinLstm, Proj, Act, H, Steps, Batch, Hidden, Dh, DProj }
+/**
+ * MinScanForward and MinScanBackward (Dh and DProj are backward's only; Residual and Sum forward's
+ * only, sum = residual + h, both 0 for none).
+ */
+export enum MinScanArg { MinLstm, Proj, Act, H, Steps, Batch, Hidden, Dh, DProj, Residual, Sum }
 export enum RmsNormForwardArg { X, W, Out, Rstd, Rows, Cols, Eps }
-export enum RmsNormBackwardDxArg { X, W, Rstd, DOut, Dx, Rows, Cols }
+/** Base: dx's starting values, dx itself (accumulate) or a residual gradient. */
+export enum RmsNormBackwardDxArg { X, W, Rstd, DOut, Dx, Rows, Cols, Base }
 export enum RmsNormBackwardDwArg { X, Rstd, DOut, Dw, Rows, Cols }
 export enum InferStepArg { Plan, Logits }

@@ -1,6 +1,6 @@
 // Recurrent cells, normalization and activations. Arguments arrive checked (../checked.ts).
 import type {
-  GeluBackwardArgs, GruBackwardArgs, GruForwardArgs, LstmBackwardArgs, LstmForwardArgs, MinScanBackwardArgs, MinScanForwardArgs,
+  GeluBackwardArgs, GeluForwardArgs, GruBackwardArgs, GruForwardArgs, LstmBackwardArgs, LstmForwardArgs, MinScanBackwardArgs, MinScanForwardArgs,
   RmsNormArgs, RmsNormBackwardArgs, TanhBackwardArgs, UnaryArgs,
 } from '../engine.js';
 import type { Checked } from '../checked.js';
@@ -15,21 +15,31 @@ const PAR_ACT = PAR_FLOATS / 8;
 
 export function unary(cx: Ctx, op: Op, u: Checked<UnaryArgs>): void {
   const a = cx.args();
-  a[UnaryArg.Out] = cx.ptr(u.out, u.outOff); a[UnaryArg.X] = cx.ptr(u.x, u.xOff); a[UnaryArg.Len] = u.len;
+  a[UnaryArg.Out] = cx.ptr(u.out, u.outOff); a[UnaryArg.X] = cx.ptr(u.x, u.xOff); a[UnaryArg.Len] = u.len; a[UnaryArg.E] = 0;
   cx.exec(op, u.len, PAR_ACT);
 }
 
+export function geluForward(cx: Ctx, u: Checked<GeluForwardArgs>): void {
+  const a = cx.args();
+  a[UnaryArg.Out] = cx.ptr(u.out, u.outOff); a[UnaryArg.X] = cx.ptr(u.x, u.xOff); a[UnaryArg.Len] = u.len;
+  a[UnaryArg.E] = u.e ? cx.ptr(u.e, u.eOff) : 0;
+  cx.exec(Op.GeluForward, u.len, PAR_ACT);
+}
+
 export function tanhBackward(cx: Ctx, b: Checked<TanhBackwardArgs>): void {
-  actBackward(cx, Op.TanhBackward, cx.ptr(b.dx, b.dxOff), cx.ptr(b.y, b.yOff), cx.ptr(b.dy, b.dyOff), b.len);
+  actBackward(cx, Op.TanhBackward, cx.ptr(b.dx, b.dxOff), cx.ptr(b.y, b.yOff), cx.ptr(b.dy, b.dyOff), b.len, 0);
 }
 
 export function geluBackward(cx: Ctx, b: Checked<GeluBackwardArgs>): void {
-  actBackward(cx, Op.GeluBackward, cx.ptr(b.dx, b.dxOff), cx.ptr(b.x, b.xOff), cx.ptr(b.dy, b.dyOff), b.len);
+  actBackward(cx, Op.GeluBackward, cx.ptr(b.dx, b.dxOff), cx.ptr(b.x, b.xOff), cx.ptr(b.dy, b.dyOff), b.len,
+    b.e ? cx.ptr(b.e, b.eOff) : 0);
 }
 
-function actBackward(cx: Ctx, op: Op, dx: number, input: number, dy: number, len: number): void {
+/** `e`: gelu's kept exp(−2u) (0: none, and for tanh). */
+function actBackward(cx: Ctx, op: Op, dx: number, input: number, dy: number, len: number, e: number): void {
   const a = cx.args();
   a[ActBackwardArg.Dx] = dx; a[ActBackwardArg.Input] = input; a[ActBackwardArg.Dy] = dy; a[ActBackwardArg.Len] = len;
+  a[ActBackwardArg.E] = e;
   cx.exec(op, len, PAR_ACT);
 }
 
@@ -67,7 +77,7 @@ export function gruBackward(cx: Ctx, g: Checked<GruBackwardArgs>): void {
   cx.exec(Op.GruBackward, g.batch > 1 ? bh : 0, PAR_CELLS);
 }
 
-function scanArgs(cx: Ctx, s: Checked<MinScanForwardArgs>): Float64Array {
+function scanArgs(cx: Ctx, s: Checked<MinScanBackwardArgs> | Checked<MinScanForwardArgs>): Float64Array {
   const a = cx.args();
   a[MinScanArg.MinLstm] = s.cell === 'minlstm' ? 1 : 0;
   a[MinScanArg.Proj] = cx.ptr(s.proj, s.projOff); a[MinScanArg.Act] = cx.ptr(s.act, s.actOff); a[MinScanArg.H] = cx.ptr(s.h, s.hOff);
@@ -76,7 +86,10 @@ function scanArgs(cx: Ctx, s: Checked<MinScanForwardArgs>): Float64Array {
 }
 
 export function minScanForward(cx: Ctx, s: Checked<MinScanForwardArgs>): void {
-  scanArgs(cx, s);
+  const a = scanArgs(cx, s);
+  // The op layer has checked that residual and sum come together.
+  a[MinScanArg.Residual] = s.residual ? cx.ptr(s.residual, s.residualOff) : 0;
+  a[MinScanArg.Sum] = s.sum ? cx.ptr(s.sum, s.sumOff) : 0;
   cx.exec(Op.MinScanForward, s.batch > 1 ? s.steps * s.batch * s.hidden : 0, PAR_CELLS);
 }
 
@@ -99,7 +112,9 @@ export function rmsNormBackward(cx: Ctx, r: Checked<RmsNormBackwardArgs>): void 
   const x = cx.ptr(r.x, r.xOff), rstd = cx.ptr(r.rstd, r.rstdOff), dOut = cx.ptr(r.dOut, r.dOutOff);
   let a = cx.args();
   a[RmsNormBackwardDxArg.X] = x; a[RmsNormBackwardDxArg.W] = cx.ptr(r.w, r.wOff); a[RmsNormBackwardDxArg.Rstd] = rstd;
-  a[RmsNormBackwardDxArg.DOut] = dOut; a[RmsNormBackwardDxArg.Dx] = cx.ptr(r.dx, r.dxOff);
+  const dx = cx.ptr(r.dx, r.dxOff);
+  a[RmsNormBackwardDxArg.DOut] = dOut; a[RmsNormBackwardDxArg.Dx] = dx;
+  a[RmsNormBackwardDxArg.Base] = r.residual ? cx.ptr(r.residual, r.residualOff) : dx;
   a[RmsNormBackwardDxArg.Rows] = r.rows; a[RmsNormBackwardDxArg.Cols] = r.cols;
   cx.exec(Op.RmsNormBackwardDx, r.rows > 1 ? n : 0, PAR_FLOATS / 4);
   a = cx.args();

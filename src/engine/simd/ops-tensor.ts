@@ -55,6 +55,7 @@ export function matmul(cx: Ctx, m: Checked<MatmulArgs>, scratch: number): void {
   a[MatmulArg.M] = m.m; a[MatmulArg.N] = m.n; a[MatmulArg.K] = m.k;
   a[MatmulArg.Flags] = flags;
   a[MatmulArg.Scratch] = scratch;
+  a[MatmulArg.Bias] = m.bias ? cx.ptr(m.bias, m.biasOff) : 0;
   cx.exec(Op.Matmul, 2 * m.m * m.n * m.k, PAR_FLOPS);
 }
 

@@ -34,7 +34,7 @@ export function run(tid: i32, nt: i32): void {
       break;
     case Op.Matmul:
       matmul(argP(MatmulArg.C), argP(MatmulArg.A), argP(MatmulArg.B), argI(MatmulArg.M), argI(MatmulArg.N), argI(MatmulArg.K),
-        argI(MatmulArg.Flags), argP(MatmulArg.Scratch) + <usize>tid * <usize>SCRATCH_BYTES, tid, nt);
+        argI(MatmulArg.Flags), argP(MatmulArg.Scratch) + <usize>tid * <usize>SCRATCH_BYTES, argP(MatmulArg.Bias), tid, nt);
       break;
     case Op.PackPanels:
       packPanels(argP(PackPanelsArg.Dst), argP(PackPanelsArg.B), argI(PackPanelsArg.K), argI(PackPanelsArg.N), argI(PackPanelsArg.Flags), nt);
@@ -77,9 +77,10 @@ export function run(tid: i32, nt: i32): void {
     case Op.TanhBackward:
       tanhBackward(argP(ActBackwardArg.Dx), argP(ActBackwardArg.Input), argP(ActBackwardArg.Dy), argI(ActBackwardArg.Len), tid, nt);
       break;
-    case Op.GeluForward: geluForward(argP(UnaryArg.Out), argP(UnaryArg.X), argI(UnaryArg.Len), tid, nt); break;
+    case Op.GeluForward: geluForward(argP(UnaryArg.Out), argP(UnaryArg.X), argI(UnaryArg.Len), argP(UnaryArg.E), tid, nt); break;
     case Op.GeluBackward:
-      geluBackward(argP(ActBackwardArg.Dx), argP(ActBackwardArg.Input), argP(ActBackwardArg.Dy), argI(ActBackwardArg.Len), tid, nt);
+      geluBackward(argP(ActBackwardArg.Dx), argP(ActBackwardArg.Input), argP(ActBackwardArg.Dy), argI(ActBackwardArg.Len),
+        argP(ActBackwardArg.E), tid, nt);
       break;
     case Op.GruForward:
       gruForward(argP(GruForwardArg.Gx), argP(GruForwardArg.Gh), argP(GruForwardArg.HPrev), argP(GruForwardArg.Act),
@@ -92,7 +93,7 @@ export function run(tid: i32, nt: i32): void {
       break;
     case Op.MinScanForward:
       minScanForward(argI(MinScanArg.MinLstm) != 0, argP(MinScanArg.Proj), argP(MinScanArg.Act), argP(MinScanArg.H),
-        argI(MinScanArg.Steps), argI(MinScanArg.Batch), argI(MinScanArg.Hidden), tid, nt);
+        argI(MinScanArg.Steps), argI(MinScanArg.Batch), argI(MinScanArg.Hidden), argP(MinScanArg.Residual), argP(MinScanArg.Sum), tid, nt);
       break;
     case Op.MinScanBackward:
       minScanBackward(argI(MinScanArg.MinLstm) != 0, argP(MinScanArg.Proj), argP(MinScanArg.Act), argP(MinScanArg.H),
@@ -105,7 +106,7 @@ export function run(tid: i32, nt: i32): void {
     case Op.RmsNormBackwardDx:
       rmsNormBackwardDx(argP(RmsNormBackwardDxArg.X), argP(RmsNormBackwardDxArg.W), argP(RmsNormBackwardDxArg.Rstd),
         argP(RmsNormBackwardDxArg.DOut), argP(RmsNormBackwardDxArg.Dx), argI(RmsNormBackwardDxArg.Rows), argI(RmsNormBackwardDxArg.Cols),
-        tid, nt);
+        argP(RmsNormBackwardDxArg.Base), tid, nt);
       break;
     case Op.RmsNormBackwardDw:
       rmsNormBackwardDw(argP(RmsNormBackwardDwArg.X), argP(RmsNormBackwardDwArg.Rstd), argP(RmsNormBackwardDwArg.DOut),

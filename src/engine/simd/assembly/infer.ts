@@ -10,7 +10,7 @@
 import { share } from './layout';
 import { madd } from './madd';
 import { vsigmoid, vtanh } from './vmath';
-import { vg, geluT } from './pointwise';
+import { vg, vgelu } from './pointwise';
 
 const BAR_COUNT: usize = 1024;
 const BAR_GEN: usize = 1088;
@@ -173,11 +173,7 @@ function scanCells(lstm: bool, proj: usize, h: usize, x: usize, x1: usize, u0: i
 }
 
 function gelu(p: usize, q0: i32, q1: i32): void {
-  const half = f32x4.splat(0.5), one = f32x4.splat(1);
-  for (let q = <usize>q0 << 5, e = <usize>q1 << 5; q < e; q += 16) {
-    const x = v128.load(p + q);
-    v128.store(p + q, f32x4.mul(f32x4.mul(half, x), f32x4.add(one, geluT(x))));
-  }
+  for (let q = <usize>q0 << 5, e = <usize>q1 << 5; q < e; q += 16) v128.store(p + q, vgelu(v128.load(p + q)));
 }
 
 function addInto(y: usize, x: usize, u0: i32, u1: i32): void {

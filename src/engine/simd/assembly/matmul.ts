@@ -20,8 +20,10 @@ export const MC: i32 = 64;
  */
 const A_SLOTS: i32 = 8;
 const A_BYTES: i32 = MC * KC * 4;
+/** An edge tile (4×8 floats) and its bias row (8 floats). */
+const EDGE_BYTES: i32 = 128 + 32;
 /** Scratch bytes each thread needs: a packed B block, the A slots, an edge tile, the A slots' tags. */
-export const SCRATCH_BYTES: i32 = KC * NC * 4 + A_SLOTS * A_BYTES + 128 + A_SLOTS * 16;
+export const SCRATCH_BYTES: i32 = KC * NC * 4 + A_SLOTS * A_BYTES + EDGE_BYTES + A_SLOTS * 16;
 
 const TRANS_A: i32 = MatmulFlag.TransA;
 const TRANS_B: i32 = MatmulFlag.TransB;
@@ -54,10 +56,14 @@ const REPACK_ROWS: i32 = 256;
 // Reset at the start of every command.
 let bCol = -1, bDepth = 0, bWidth = 0;
 
+/**
+ * `bias` (0: none) is a row of n floats that starts every element's sum, after C's own value when
+ * accumulating: C = [C +] bias + op(A)·op(B), each product then added in p order as without it.
+ */
 export function matmul(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32, flags: i32,
-  scratch: usize, tid: i32, nt: i32): void {
+  scratch: usize, bias: usize, tid: i32, nt: i32): void {
   bCol = -1;
-  const tags = scratch + <usize>(KC * NC * 4 + A_SLOTS * A_BYTES + 128);
+  const tags = scratch + <usize>(KC * NC * 4 + A_SLOTS * A_BYTES + EDGE_BYTES);
   for (let s = 0; s < A_SLOTS; s++) store<i32>(tags + (<usize>s << 4), -1);
   // Blocks of C: full-height column strips for wide products (each strip packs its own B
   // columns, A is shared), column blocks × row strips for tall ones (B packed once per column
@@ -77,18 +83,31 @@ export function matmul(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32, fla
     // Row blocks vary fastest, so a thread's consecutive claims tend to share a column block.
     const jb = u / rowBlocks, ib = u - jb * rowBlocks;
     const r0 = ib * bh << 2, r1 = min(m, (ib + 1) * bh << 2), c0 = jb * bw << 3, c1 = min(n, (jb + 1) * bw << 3);
-    if (k <= 0) {
-      if ((flags & ACCUMULATE) == 0) for (let i = r0; i < r1; i++) memory.fill(c + ((<usize>i * n + c0) << 2), 0, <usize>(c1 - c0) << 2);
-    } else {
-      block(c, a, b, m, n, k, flags, scratch, r0, r1, c0, c1);
+    if (k <= 0) noProduct(c, n, flags, bias, r0, r1, c0, c1);
+    else block(c, a, b, m, n, k, flags, scratch, bias, r0, r1, c0, c1);
+  }
+}
+
+/** k = 0: C is the bias row broadcast (added to C when accumulating), or zeros, or left alone. */
+function noProduct(c: usize, n: i32, flags: i32, bias: usize, r0: i32, r1: i32, c0: i32, c1: i32): void {
+  const acc = (flags & ACCUMULATE) != 0;
+  for (let i = r0; i < r1; i++) {
+    const row = c + ((<usize>i * n + c0) << 2);
+    if (bias) {
+      for (let j = 0; j < c1 - c0; j++) {
+        const q = <usize>j << 2, r = load<f32>(bias + (<usize>(c0 + j) << 2));
+        store<f32>(row + q, acc ? load<f32>(row + q) + r : r);
+      }
+    } else if (!acc) {
+      memory.fill(row, 0, <usize>(c1 - c0) << 2);
     }
   }
 }
 
-function block(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32, flags: i32, scratch: usize,
+function block(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32, flags: i32, scratch: usize, bias: usize,
   r0: i32, r1: i32, c0: i32, c1: i32): void {
   const bBuf = scratch, aBase = scratch + <usize>(KC * NC * 4), edge = aBase + <usize>(A_SLOTS * A_BYTES);
-  const tags = edge + 128;
+  const tags = edge + <usize>EDGE_BYTES;
   const cs = <usize>n << 2;
   // Byte strides of A's (row, p) and B's (p, col).
   const aRs: usize = (flags & TRANS_A) ? 4 : <usize>k << 2, aPs: usize = (flags & TRANS_A) ? <usize>m << 2 : 4;
@@ -99,6 +118,7 @@ function block(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32, flags: i32,
     for (let pc = 0; pc < k; pc += KC) {
       const kb = min(KC, k - pc);
       const zero = !acc && pc == 0;
+      const rowB: usize = pc == 0 ? bias : 0; // the bias joins in the first k slice only
       const panel = <usize>kb << 4, tileB = <usize>kb << 5;
       // A packed B panel is k×8 whole: this slice starts pc rows into it.
       const bBase = packed ? b + (<usize>(jc >> 3)) * (<usize>k << 5) + (<usize>pc << 5) : bBuf;
@@ -120,12 +140,13 @@ function block(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32, flags: i32,
         for (let t = 0; t < nb; t += 8) {
           const cols = min(8, nb - t);
           const bp = bBase + (<usize>(t >> 3)) * bStride;
+          const bt: usize = rowB ? rowB + (<usize>(jc + t) << 2) : 0;
           for (let i = 0; i < mb; i += 4) {
             const rows = min(4, mb - i);
             const ap = aBuf + (<usize>(i >> 2)) * panel;
             const cp = c + <usize>(ic + i) * cs + (<usize>(jc + t) << 2);
-            if (rows == 4 && cols == 8) tile4x8(ap, bp, cp, cs, kb, zero);
-            else edgeTile(ap, bp, cp, cs, kb, zero, rows, cols, edge);
+            if (rows == 4 && cols == 8) tile4x8(ap, bp, cp, cs, kb, zero, bt);
+            else edgeTile(ap, bp, cp, cs, kb, zero, bt, rows, cols, edge);
           }
         }
       }
@@ -133,14 +154,23 @@ function block(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32, flags: i32,
   }
 }
 
-/** A partial tile goes through a 4×8 buffer so the kernel never touches memory outside C. */
-function edgeTile(ap: usize, bp: usize, cp: usize, cs: usize, kb: i32, zero: bool, rows: i32, cols: i32, buf: usize): void {
+/**
+ * A partial tile goes through a 4×8 buffer (its bias through an 8-float row after it), so the kernel
+ * never touches memory outside C or the bias.
+ */
+function edgeTile(ap: usize, bp: usize, cp: usize, cs: usize, kb: i32, zero: bool, bias: usize, rows: i32, cols: i32,
+  buf: usize): void {
   if (!zero) {
     for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) {
       store<f32>(buf + (<usize>(r * 8 + j) << 2), load<f32>(cp + <usize>r * cs + (<usize>j << 2)));
     }
   }
-  tile4x8(ap, bp, buf, 32, kb, zero);
+  let bt: usize = 0;
+  if (bias) {
+    bt = buf + 128;
+    for (let j = 0; j < 8; j++) store<f32>(bt + (<usize>j << 2), j < cols ? load<f32>(bias + (<usize>j << 2)) : 0);
+  }
+  tile4x8(ap, bp, buf, 32, kb, zero, bt);
   for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) {
     store<f32>(cp + <usize>r * cs + (<usize>j << 2), load<f32>(buf + (<usize>(r * 8 + j) << 2)));
   }

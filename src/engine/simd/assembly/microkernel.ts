@@ -10,16 +10,23 @@ import { madd } from './madd';
   return madd(a, b, acc);
 }
 
-@inline export function tile4x8(a: usize, b: usize, c: usize, cs: usize, k: i32, zero: bool): void {
+/** `bias` (0: none) points at 8 floats that start each row's sums, after C's values unless `zero`. */
+@inline export function tile4x8(a: usize, b: usize, c: usize, cs: usize, k: i32, zero: bool, bias: usize): void {
   let c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128;
   if (zero) {
-    c00 = f32x4.splat(0); c01 = c00; c10 = c00; c11 = c00;
-    c20 = c00; c21 = c00; c30 = c00; c31 = c00;
+    c00 = f32x4.splat(0); c01 = c00;
+    if (bias) { c00 = v128.load(bias); c01 = v128.load(bias, 16); }
+    c10 = c00; c11 = c01; c20 = c00; c21 = c01; c30 = c00; c31 = c01;
   } else {
     c00 = v128.load(c); c01 = v128.load(c, 16);
     c10 = v128.load(c + cs); c11 = v128.load(c + cs, 16);
     c20 = v128.load(c + 2 * cs); c21 = v128.load(c + 2 * cs, 16);
     c30 = v128.load(c + 3 * cs); c31 = v128.load(c + 3 * cs, 16);
+    if (bias) {
+      const b0 = v128.load(bias), b1 = v128.load(bias, 16);
+      c00 = f32x4.add(c00, b0); c01 = f32x4.add(c01, b1); c10 = f32x4.add(c10, b0); c11 = f32x4.add(c11, b1);
+      c20 = f32x4.add(c20, b0); c21 = f32x4.add(c21, b1); c30 = f32x4.add(c30, b0); c31 = f32x4.add(c31, b1);
+    }
   }
   const ae = a + (<usize>k << 4);
   while (a < ae) {

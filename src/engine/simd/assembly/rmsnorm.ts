@@ -2,6 +2,7 @@
 // count: dx by rows (each row's own reduction), then dw by columns (each column summed in row order).
 import { blockOf, claim } from './layout';
 import { ld, st } from './lanes';
+import { madd } from './madd';
 
 /** Σ_j a[j]·b[j]·c[j] (c optional): lanes in j order, then a fixed lane order, then the tail. */
 @inline function dot3(a: usize, b: usize, c: usize, n: i32, useC: bool): f32 {
@@ -45,25 +46,25 @@ export function rmsNormForward(x: usize, w: usize, out: usize, rstd: usize, rows
   }
 }
 
-/** dx += rstd·(w·dy − x·k), k = rstd²·mean(x·w·dy). */
+/** dx = base + rstd·(w·dy − x·k), k = rstd²·mean(x·w·dy); base is dx itself or a residual's gradient. */
 export function rmsNormBackwardDx(x: usize, w: usize, rstd: usize, dOut: usize, dx: usize, rows: i32, cols: i32,
-  tid: i32, nt: i32): void {
+  base: usize, tid: i32, nt: i32): void {
   const rb = <usize>cols << 2;
   const bs = blockOf(rows, nt, 1);
   for (let r0 = claim() * bs; r0 < rows; r0 = claim() * bs) for (let r = r0, e = min(rows, r0 + bs); r < e; r++) {
-    const X = x + <usize>r * rb, G = dOut + <usize>r * rb, D = dx + <usize>r * rb;
+    const X = x + <usize>r * rb, G = dOut + <usize>r * rb, D = dx + <usize>r * rb, R = base + <usize>r * rb;
     const rs = load<f32>(rstd + (<usize>r << 2));
     const k = f32x4.splat(rs * rs * dot3(X, w, G, cols, true) / <f32>cols), vr = f32x4.splat(rs);
     let j = 0;
     for (; j + 4 <= cols; j += 4) {
       const q = <usize>j << 2;
       const t = f32x4.sub(f32x4.mul(ld(w + q, true), ld(G + q, true)), f32x4.mul(ld(X + q, true), k));
-      st(D + q, f32x4.add(ld(D + q, true), f32x4.mul(vr, t)), true);
+      st(D + q, madd(vr, t, ld(R + q, true)), true);
     }
     for (; j < cols; j++) {
       const q = <usize>j << 2;
       const t = f32x4.sub(f32x4.mul(ld(w + q, false), ld(G + q, false)), f32x4.mul(ld(X + q, false), k));
-      st(D + q, f32x4.add(ld(D + q, false), f32x4.mul(vr, t)), false);
+      st(D + q, madd(vr, t, ld(R + q, false)), false);
     }
   }
 }
