@@ -75,6 +75,9 @@ export function matmul(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32, fla
     const cb = (tiles + bw - 1) / bw;
     bh = (panels + max(1, want / cb) - 1) / max(1, want / cb);
     if (k > KC) bh = max(bh, min(panels, REPACK_ROWS >> 2));
+    // ...but never fewer blocks than threads: a weight gradient (216 rows, k = 4096) was one
+    // block, so one thread did it all.
+    if (nt > 1) bh = min(bh, (panels + nt - 1) / nt);
   } else {
     bw = min(NC >> 3, (tiles + want - 1) / want);
   }
