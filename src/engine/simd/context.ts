@@ -8,8 +8,8 @@ import type { SimdTensor } from './tensor.js';
 
 export class Ctx {
   disposed = false;
-  /** Whole-B packed copies kept for matmul's bCache, by B's address, shape and transB. */
-  readonly packs = new Map<string, number>();
+  /** Whole-B packed copies kept for matmul's bCache, by B's address·2 + transB. */
+  readonly packs = new Map<number, { ptr: number; k: number; n: number; bytes: number }>();
 
   constructor(readonly arena: Arena, readonly pool: Pool, private readonly force: boolean) {}
 

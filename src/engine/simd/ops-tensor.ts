@@ -65,13 +65,18 @@ export function matmul(cx: Ctx, m: Checked<MatmulArgs>, scratch: number): void {
  * packed once per sequence instead of once per product.
  */
 function packed(cx: Ctx, b: number, k: number, n: number, transB: boolean, mode: 'store' | 'reuse'): number {
-  const key = `${b}:${k}:${n}:${transB ? 1 : 0}`;
-  let p = cx.packs.get(key);
-  if (p !== undefined && mode === 'reuse') return p;
-  if (p === undefined) {
-    p = cx.arena.alloc(Math.ceil(n / 8) * 8 * k * 4);
-    cx.packs.set(key, p);
+  // A number key: this runs for every per-timestep product, and a string key allocated each time.
+  const key = b * 2 + (transB ? 1 : 0);
+  let entry = cx.packs.get(key);
+  const same = entry !== undefined && entry.k === k && entry.n === n;
+  if (same && mode === 'reuse') return entry!.ptr;
+  if (!same) {
+    // The arena never frees: a new shape on the same B reuses the old copy's room when it fits.
+    const bytes = Math.ceil(n / 8) * 8 * k * 4;
+    entry = entry && entry.bytes >= bytes ? { ...entry, k, n } : { ptr: cx.arena.alloc(bytes), k, n, bytes };
+    cx.packs.set(key, entry);
   }
+  const p = entry!.ptr;
   const a = cx.args();
   a[PackPanelsArg.Dst] = p; a[PackPanelsArg.B] = b; a[PackPanelsArg.K] = k; a[PackPanelsArg.N] = n;
   a[PackPanelsArg.Flags] = transB ? MatmulFlag.TransB : 0;

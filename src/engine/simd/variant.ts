@@ -3,6 +3,7 @@
 // add) otherwise. Both give bit-identical results for any thread count; they differ from each other
 // in the last bits, because a fused multiply-add rounds once.
 import v8 from 'node:v8';
+import { UserError } from '../../errors.js';
 import { wasm } from './wasm.js';
 
 export type KernelVariant = 'relaxed' | 'plain';
@@ -60,10 +61,10 @@ export function chooseVariant(env: NodeJS.ProcessEnv = process.env): KernelVaria
   const forced = env.CHARNN_SIMD_KERNELS;
   if (forced !== undefined && forced !== '') {
     if (forced !== 'plain' && forced !== 'relaxed') {
-      throw new Error(`CHARNN_SIMD_KERNELS must be plain or relaxed, got ${JSON.stringify(forced)}`);
+      throw new UserError(`CHARNN_SIMD_KERNELS must be plain or relaxed, got ${JSON.stringify(forced)}`);
     }
     if (forced === 'relaxed' && !relaxedSimdRuns()) {
-      throw new Error(`CHARNN_SIMD_KERNELS=relaxed, but this Node.js (${process.version}) cannot run relaxed SIMD; unset it or use plain`);
+      throw new UserError(`CHARNN_SIMD_KERNELS=relaxed, but this Node.js (${process.version}) cannot run relaxed SIMD; unset it or use plain`);
     }
     return forced;
   }
