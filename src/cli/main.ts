@@ -2,28 +2,11 @@
 // anything else is a bug and keeps its stack trace. A closed stdout (`| head`) is not an error;
 // a failing one (a full disk behind `>`) is reported in one line.
 import { CommanderError } from 'commander';
-import { Command } from 'commander';
 import { UserError } from '../errors.js';
-import { registerBench } from './bench.js';
-import { registerEval } from './eval.js';
-import { registerInfo } from './info.js';
 import { errColor, stderr, stdout } from './io.js';
-import { registerSample } from './sample.js';
-import { registerTrain } from './train.js';
-import { registerCorpus } from './corpus.js';
+import { buildProgram } from './program.js';
 
-const program = new Command('charnn')
-  .description('train gated recurrent character-level language models, sample from them, measure their perplexity')
-  .version('0.1.0')
-  .configureOutput({ outputError: (text, write) => write(errColor.red(text)) })
-  .exitOverride();
-
-registerTrain(program);
-registerSample(program);
-registerEval(program);
-registerInfo(program);
-registerBench(program);
-registerCorpus(program);
+const program = buildProgram();
 
 try {
   await program.parseAsync(process.argv);

@@ -51,7 +51,7 @@ const int = (min: number, max?: number): SettingKind => ({ type: 'int', min, max
 const limit = (k: keyof typeof CONFIG_LIMITS) => int(CONFIG_LIMITS[k][0], CONFIG_LIMITS[k][1]);
 
 export const TRAIN_SETTINGS: Setting[] = [
-  { key: 'model', flag: '--model', arg: '<cell>', kind: { type: 'choice', values: CELLS }, default: 'lstm', help: `recurrent cell: ${CELLS.join(', ')}`, resume: 'fixed', stored: { config: 'cell' } },
+  { key: 'model', flag: '--model', arg: '<cell>', kind: { type: 'choice', values: CELLS }, default: 'lstm', help: `recurrent cell: ${CELLS.join(', ')} (with no size flag and a time budget: a GRU sized to the budget)`, resume: 'fixed', stored: { config: 'cell' } },
   { key: 'layers', flag: '--layers', arg: '<n>', kind: limit('layers'), default: 2, help: 'stacked recurrent layers', resume: 'fixed', stored: { config: 'layers' }, sizing: true },
   { key: 'hidden', flag: '--hidden', arg: '<n>', kind: limit('hidden'), default: 256, help: 'hidden units per layer', resume: 'fixed', stored: { config: 'hidden' }, sizing: true },
   { key: 'embed', flag: '--embed', arg: '<n>', kind: limit('embed'), default: 64, help: 'character embedding width', resume: 'fixed', stored: { config: 'embed' }, sizing: true },
@@ -67,7 +67,7 @@ export const TRAIN_SETTINGS: Setting[] = [
   { key: 'warmup', flag: '--warmup', arg: '<steps>', kind: int(0), default: 50, help: 'linear warm-up steps', resume: 'mutable', stored: { record: 'warmup' } },
   { key: 'clip', flag: '--clip', arg: '<norm>', kind: { type: 'float', min: 0, max: 1e9 }, default: 1, help: 'clip the gradient norm to this (0: off)', resume: 'mutable', stored: { record: 'clip' } },
   { key: 'weightDecay', flag: '--weight-decay', arg: '<w>', kind: { type: 'float', min: 0, max: 10 }, default: 0.1, help: 'AdamW weight decay, on matrices only', resume: 'mutable', stored: { record: 'weight_decay' } },
-  { key: 'dropout', flag: '--dropout', arg: '<p>', kind: { type: 'float', min: 0, max: 0.95 }, default: 0, help: "dropout probability on each layer's output during training", resume: 'mutable', stored: { record: 'dropout' }, sizing: true },
+  { key: 'dropout', flag: '--dropout', arg: '<p>', kind: { type: 'float', min: 0, max: 0.95 }, default: 0, help: "dropout probability on each layer's output during training (when the budget sizes the model: chosen with it by the passes over the text)", resume: 'mutable', stored: { record: 'dropout' }, sizing: true },
   { key: 'seed', flag: '--seed', arg: '<n>', kind: int(0, 2 ** 32 - 1), default: 1337, help: 'random seed (same seed, same backend: same model)', resume: 'fixed', stored: { record: 'seed' } },
   { key: 'evalEvery', flag: '--eval-every', arg: '<steps>', kind: int(1), default: 100, help: 'steps between validation estimates', resume: 'mutable', stored: { record: 'eval_every' } },
   { key: 'evalChars', flag: '--eval-chars', arg: '<n>', kind: int(2), default: 32768, help: 'validation characters used by each estimate, drawn from the whole split', resume: 'mutable', stored: { record: 'eval_chars' } },
