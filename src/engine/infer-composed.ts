@@ -15,6 +15,8 @@ export class ComposedInferPlan implements InferPlan {
   private readonly P: Tensor;
   private readonly ids: Tensor; private readonly hostIds: Float32Array;
   private readonly emb: Tensor;
+  /** Classic cells: the first layer's x·W_x + b for every character, so its step is a lookup (as in the eval workspace). */
+  private readonly table: Tensor | null = null;
   /** Per layer, two S×H slots [old | new] (the scan's (steps+1)·batch layout); c likewise for the LSTM. */
   private readonly h: Tensor[]; private readonly c: Tensor[];
   private readonly pre: Tensor; private readonly preH: Tensor; private readonly act: Tensor;
@@ -36,13 +38,21 @@ export class ComposedInferPlan implements InferPlan {
     this.xa = e.tensor(S * H); this.xb = e.tensor(S * H); this.x1 = e.tensor(S * H);
     this.n = e.tensor(S * H); this.rstd = e.tensor(S); this.m = e.tensor(wide); this.g = e.tensor(wide);
     this.logits = e.tensor(S * md.vocab);
+    if (md.cell === 'lstm' || md.cell === 'gru' || md.cell === 'rnn') {
+      const G = GATES[md.cell] * H, p = `${md.cell}.0`;
+      this.table = e.tensor(md.vocab * G);
+      e.matmul({
+        c: this.table, a: this.P, aOff: md.offset('embed.weight'), b: this.P, bOff: md.offset(`${p}.w_x`), m: md.vocab, n: G, k: md.embed,
+        bias: this.P, biasOff: md.offset(md.cell === 'gru' ? `${p}.b_x` : `${p}.bias`),
+      });
+    }
   }
 
   step(ids: ArrayLike<number>, logits: boolean): void {
     const { e, md, P, streams: S } = this, H = md.hidden, off = md.offset;
     for (let s = 0; s < S; s++) this.hostIds[s] = ids[s];
     e.write(this.ids, this.hostIds);
-    e.embedding({ out: this.emb, table: P, tableOff: off('embed.weight'), ids: this.ids, n: S, dim: md.embed });
+    if (!this.table) e.embedding({ out: this.emb, table: P, tableOff: off('embed.weight'), ids: this.ids, n: S, dim: md.embed });
     const [top, topOff] = md.cell === 'mingru' || md.cell === 'minlstm' ? this.residual() : this.classic();
     if (!logits) return;
     e.matmul({ c: this.logits, a: top, aOff: topOff, b: P, bOff: off('head.weight'), m: S, n: md.vocab, k: H, bias: P, biasOff: off('head.bias') });
@@ -53,10 +63,8 @@ export class ComposedInferPlan implements InferPlan {
     let x: Tensor = this.emb;
     for (let l = 0; l < md.layers; l++) {
       const p = `${md.cell}.${l}`, h = this.h[l];
-      e.matmul({
-        c: this.pre, a: x, b: P, bOff: off(`${p}.w_x`), m: S, n: G, k: l === 0 ? md.embed : H,
-        bias: P, biasOff: off(md.cell === 'gru' ? `${p}.b_x` : `${p}.bias`),
-      });
+      if (l === 0) e.embedding({ out: this.pre, table: this.table!, ids: this.ids, n: S, dim: G });
+      else e.matmul({ c: this.pre, a: x, b: P, bOff: off(`${p}.w_x`), m: S, n: G, k: H, bias: P, biasOff: off(md.cell === 'gru' ? `${p}.b_x` : `${p}.bias`) });
       if (md.cell === 'gru') {
         e.matmul({ c: this.preH, a: h, b: P, bOff: off(`${p}.w_h`), m: S, n: G, k: H, bias: P, biasOff: off(`${p}.b_h`) });
         e.gruForward({ gx: this.pre, gh: this.preH, hPrev: h, act: this.act, h, hOff: SH, batch: S, hidden: H });

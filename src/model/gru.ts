@@ -2,7 +2,7 @@
 // like the LSTM layer: one large input product per chunk, per-timestep recurrent product and
 // cell, weight gradients as large products over the chunk.
 import type { Tensor } from '../engine/engine.js';
-import { HStateLayer, type Layer, type LayerContext } from './layer.js';
+import { HStateLayer, projectInput, type Layer, type LayerContext } from './layer.js';
 
 export class GruLayer extends HStateLayer implements Layer {
   private readonly gx: Tensor;  // T·B × 3H input projections [r | z | n]
@@ -35,10 +35,7 @@ export class GruLayer extends HStateLayer implements Layer {
 
   forward(x: Tensor, xOff: number): void {
     const { e, P, view, prefix, batch: B, seq: T, hidden: H } = this.ctx, G3 = 3 * H;
-    e.matmul({
-      c: this.gx, a: x, aOff: xOff, b: P, bOff: view(`${prefix}.w_x`).off, m: T * B, n: G3, k: this.ctx.input,
-      bias: P, biasOff: view(`${prefix}.b_x`).off,
-    });
+    projectInput(this.ctx, x, xOff, this.gx, G3, 'w_x', 'b_x');
     const wh = view(`${prefix}.w_h`).off, bh = view(`${prefix}.b_h`).off;
     for (let t = 0; t < T; t++) {
       e.matmul({

@@ -18,6 +18,37 @@ export interface LayerContext {
   batch: number;
   seq: number;
   training: boolean;
+  /** The first layer of an inference workspace: its input projection is looked up by id (projectInput). */
+  lookup?: InputLookup;
+}
+
+/** What a first layer needs to look its input projection up: the ids, the embedding and a table. */
+export interface InputLookup {
+  ids: Tensor;
+  /** Offset of the embedding (vocab × input) in P. */
+  embedOff: number;
+  vocab: number;
+  /** vocab × n: each row E[v]·W_x + b. */
+  table: Tensor;
+}
+
+/**
+ * The input projection of a chunk into `out` (T·B × n): x·W_x + b, one product for all timesteps.
+ * With ctx.lookup the input rows are embedding rows, so the projection is a lookup in a table of
+ * E·W_x + b (vocab rows, computed on every call, so it always follows the weights): each entry is
+ * the same product with the same bias in the same order, the same bits, for vocab rows instead of
+ * T·B. Training needs the embedded rows for the weight gradient and keeps the product.
+ */
+export function projectInput(ctx: LayerContext, x: Tensor, xOff: number, out: Tensor, n: number, w: string, b: string): void {
+  const { e, P, view, prefix, input } = ctx, rows = ctx.batch * ctx.seq;
+  const wOff = view(`${prefix}.${w}`).off, biasOff = view(`${prefix}.${b}`).off;
+  const lk = ctx.lookup;
+  if (!lk) {
+    e.matmul({ c: out, a: x, aOff: xOff, b: P, bOff: wOff, m: rows, n, k: input, bias: P, biasOff });
+    return;
+  }
+  e.matmul({ c: lk.table, a: P, aOff: lk.embedOff, b: P, bOff: wOff, m: lk.vocab, n, k: input, bias: P, biasOff });
+  e.embedding({ out, table: lk.table, ids: lk.ids, n: rows, dim: n });
 }
 
 export interface Layer {

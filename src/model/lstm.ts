@@ -3,7 +3,7 @@
 // h_{t-1}·W_h stays per timestep. Backward mirrors it: per-timestep work is the cell and the
 // recurrent product, and the weight gradients are single large products over the whole chunk.
 import type { Tensor } from '../engine/engine.js';
-import { carrySlot, type Layer, type LayerContext } from './layer.js';
+import { carrySlot, projectInput, type Layer, type LayerContext } from './layer.js';
 
 export class LstmLayer implements Layer {
   private readonly pre: Tensor; // T·B × 4H pre-activations
@@ -33,10 +33,7 @@ export class LstmLayer implements Layer {
 
   forward(x: Tensor, xOff: number): void {
     const { e, P, view, prefix, batch: B, seq: T, hidden: H } = this.x, G4 = 4 * H;
-    e.matmul({
-      c: this.pre, a: x, aOff: xOff, b: P, bOff: view(`${prefix}.w_x`).off, m: T * B, n: G4, k: this.x.input,
-      bias: P, biasOff: view(`${prefix}.bias`).off,
-    });
+    projectInput(this.x, x, xOff, this.pre, G4, 'w_x', 'bias');
     const wh = view(`${prefix}.w_h`).off;
     for (let t = 0; t < T; t++) {
       e.matmul({ c: this.pre, cOff: t * B * G4, a: this.h, aOff: t * B * H, b: P, bOff: wh, m: B, n: G4, k: H, accumulate: true, bCache: t === 0 ? 'store' : 'reuse' });

@@ -6,8 +6,8 @@
 import type { Engine, Tensor } from '../engine/engine.js';
 import { isMinCell, type ModelConfig } from './config.js';
 import type { Rng } from '../rng.js';
-import { paramLayout, type ParamLayout, type ParamView } from './params.js';
-import type { Layer, LayerContext } from './layer.js';
+import { GATES, paramLayout, type ParamLayout, type ParamView } from './params.js';
+import type { InputLookup, Layer, LayerContext } from './layer.js';
 import { LstmLayer } from './lstm.js';
 import { GruLayer } from './gru.js';
 import { RnnLayer } from './rnn.js';
@@ -59,6 +59,7 @@ export class Workspace {
   readonly logits: Tensor;
   readonly losses: Tensor;
   private readonly emb?: Tensor;
+  private readonly lookup?: InputLookup;
   private readonly layers: Layer[];
   /**
    * Stem projection (embed → hidden) and final norm, for the residual stacks. The stem is linear
@@ -87,9 +88,15 @@ export class Workspace {
     } else {
       this.emb = e.tensor(n * c.embed);
     }
+    // Inference reads the first classic layer's input projection from a vocab-row table (see
+    // projectInput) when that is the smaller product; its embedded rows are then never needed.
+    const G = GATES[c.cell];
+    if (!training && !residual && c.vocab <= n) {
+      this.lookup = { ids: this.ids, embedOff: w.view('embed.weight').off, vocab: c.vocab, table: e.tensor(c.vocab * G * H) };
+    }
     this.layers = Array.from({ length: c.layers }, (_, l) => makeLayer({
       e, P: w.params, G: w.grads, view: (name) => w.view(name), prefix: `${c.cell}.${l}`,
-      input: l === 0 && !residual ? c.embed : H, hidden: H, batch, seq, training,
+      input: l === 0 && !residual ? c.embed : H, hidden: H, batch, seq, training, lookup: l === 0 ? this.lookup : undefined,
     }, c));
     if (residual) this.normF = { out: e.tensor(n * H), rstd: e.tensor(n), dIn: training ? e.tensor(n * H) : undefined };
     this.logits = e.tensor(n * c.vocab);
@@ -137,7 +144,7 @@ export class Workspace {
     if (this.stem) {
       e.matmul({ c: this.stemTable!, a: w.params, aOff: E, b: w.params, bOff: w.view('stem.weight').off, m: c.vocab, n: H, k: c.embed });
       e.embedding({ out: this.stem, table: this.stemTable!, ids: this.ids, n, dim: H });
-    } else {
+    } else if (!this.lookup) {
       e.embedding({ out: this.emb!, table: w.params, tableOff: E, ids: this.ids, n, dim: c.embed });
     }
     for (let l = 0; l < c.layers; l++) {

@@ -19,7 +19,7 @@ export interface ParamLayout {
 }
 
 /** Gates per cell: how many H-wide blocks its projections have. */
-const GATES = { lstm: 4, gru: 3, rnn: 1, mingru: 2, minlstm: 3 } as const;
+export const GATES = { lstm: 4, gru: 3, rnn: 1, mingru: 2, minlstm: 3 } as const;
 
 export function paramLayout(c: ModelConfig): ParamLayout {
   const views: ParamView[] = [];

@@ -1,6 +1,6 @@
 // The Elman cell, h_t = tanh(x_t·W_x + h_{t-1}·W_h + b): the baseline the gated cells improve on.
 import type { Tensor } from '../engine/engine.js';
-import { HStateLayer, type Layer, type LayerContext } from './layer.js';
+import { HStateLayer, projectInput, type Layer, type LayerContext } from './layer.js';
 
 export class RnnLayer extends HStateLayer implements Layer {
   private readonly pre: Tensor; // T·B × H
@@ -25,10 +25,7 @@ export class RnnLayer extends HStateLayer implements Layer {
 
   forward(x: Tensor, xOff: number): void {
     const { e, P, view, prefix, batch: B, seq: T, hidden: H } = this.ctx;
-    e.matmul({
-      c: this.pre, a: x, aOff: xOff, b: P, bOff: view(`${prefix}.w_x`).off, m: T * B, n: H, k: this.ctx.input,
-      bias: P, biasOff: view(`${prefix}.bias`).off,
-    });
+    projectInput(this.ctx, x, xOff, this.pre, H, 'w_x', 'bias');
     const wh = view(`${prefix}.w_h`).off;
     for (let t = 0; t < T; t++) {
       e.matmul({ c: this.pre, cOff: t * B * H, a: this.h, aOff: t * B * H, b: P, bOff: wh, m: B, n: H, k: H, accumulate: true, bCache: t === 0 ? 'store' : 'reuse' });

@@ -108,7 +108,7 @@ class SimdEngine implements Backend {
   sumSquares(a: Checked<SumSquaresArgs>): void { this.sq.run(a); }
   adamw(a: AdamWArgs): void { O.adamw(this.cx, a); }
 
-  inferPrepare(model: InferModel, streams: number): InferPlan { return prepareInfer(this.cx, model, streams); }
+  inferPrepare(model: InferModel, streams: number, engine: Engine): InferPlan { return prepareInfer(this.cx, engine, model, streams); }
   inferStep(plan: InferPlan, ids: ArrayLike<number>, logits: boolean): void { this.plan(plan).step(ids, logits); }
   async inferLogits(plan: InferPlan, out: Float32Array): Promise<void> { this.plan(plan).readLogits(out); }
   inferReset(plan: InferPlan): void { this.plan(plan).reset(); }

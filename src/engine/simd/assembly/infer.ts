@@ -38,61 +38,49 @@ function barrier(nt: i32): void {
 }
 
 /**
- * Panels [q0, q1) (multiples of 4) of out = init + x·Wx + y·Wy for S streams (init 0: zeros;
- * ky 0: no second input; os, xs, ys: byte strides between streams). Four panels are packed
- * interleaved, [p][32], so one pointer walks them with eight independent accumulators, and all
- * streams pass over a chunk while it is still in cache.
+ * Columns [16h, 16h + 16) of one four-panel group for one stream: o = i + x·Wx + y·Wy (i 0:
+ * zeros), with w pointing at the half's first row (rows are 128 bytes apart). Four accumulators,
+ * not eight: V8 hoists every load of an iteration above its multiply-adds, and eight accumulators
+ * with their loads spilled to the stack (seen in the generated code), which cost more than the
+ * independent chains gain.
  */
-function mv(S: i32, out: usize, os: usize, init: usize, x0: usize, xs: usize, kx: i32, wx: usize,
+@inline function half(o: usize, i: usize, x: usize, kx: i32, wx: usize, y: usize, ky: i32, wy: usize): void {
+  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+  if (i) { a0 = v128.load(i); a1 = v128.load(i, 16); a2 = v128.load(i, 32); a3 = v128.load(i, 48); }
+  let w = wx;
+  for (let p = x, e = x + (<usize>kx << 2); p < e; p += 4) {
+    const s = v128.load32_splat(p);
+    a0 = fma(a0, s, v128.load(w)); a1 = fma(a1, s, v128.load(w, 16));
+    a2 = fma(a2, s, v128.load(w, 32)); a3 = fma(a3, s, v128.load(w, 48));
+    w += 128;
+  }
+  w = wy;
+  for (let p = y, e = y + (<usize>ky << 2); p < e; p += 4) {
+    const s = v128.load32_splat(p);
+    a0 = fma(a0, s, v128.load(w)); a1 = fma(a1, s, v128.load(w, 16));
+    a2 = fma(a2, s, v128.load(w, 32)); a3 = fma(a3, s, v128.load(w, 48));
+    w += 128;
+  }
+  v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48);
+}
+
+/**
+ * Panels [q0, q1) (multiples of 4) of out = init + x·Wx + y·Wy for S streams (init 0: zeros;
+ * ky 0: no second input; os, xs, ys: byte strides between streams). With iid, stream st starts
+ * from its own row of a table instead, row ids[st] at init + ids[st]·is. Four panels are packed
+ * interleaved, [p][32], each group walked in two halves, and all streams pass over a group while
+ * it is still in cache.
+ */
+function mv(S: i32, out: usize, os: usize, init: usize, iid: usize, is: usize, x0: usize, xs: usize, kx: i32, wx: usize,
   y0: usize, ys: usize, ky: i32, wy: usize, q0: i32, q1: i32): void {
   const sx = <usize>kx << 7, sy = <usize>ky << 7;
   for (let q = q0; q < q1; q += 4) for (let st = 0; st < S; st++) {
     const qb = <usize>q << 5;
     const x = x0 + <usize>st * xs, y = y0 + <usize>st * ys;
-    const xe = x + (<usize>kx << 2), ye = y + (<usize>ky << 2);
-    let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-    if (init) {
-      const i = init + qb;
-      a0 = v128.load(i); a1 = v128.load(i, 16); a2 = v128.load(i, 32); a3 = v128.load(i, 48);
-      a4 = v128.load(i, 64); a5 = v128.load(i, 80); a6 = v128.load(i, 96); a7 = v128.load(i, 112);
-    }
-    let w = wx + <usize>(q >> 2) * sx;
-    let p = x;
-    for (; p + 8 <= xe; p += 8) {
-      const s = v128.load32_splat(p), t = v128.load32_splat(p, 4);
-      a0 = fma(fma(a0, s, v128.load(w)), t, v128.load(w, 128)); a1 = fma(fma(a1, s, v128.load(w, 16)), t, v128.load(w, 144));
-      a2 = fma(fma(a2, s, v128.load(w, 32)), t, v128.load(w, 160)); a3 = fma(fma(a3, s, v128.load(w, 48)), t, v128.load(w, 176));
-      a4 = fma(fma(a4, s, v128.load(w, 64)), t, v128.load(w, 192)); a5 = fma(fma(a5, s, v128.load(w, 80)), t, v128.load(w, 208));
-      a6 = fma(fma(a6, s, v128.load(w, 96)), t, v128.load(w, 224)); a7 = fma(fma(a7, s, v128.load(w, 112)), t, v128.load(w, 240));
-      w += 256;
-    }
-    if (p < xe) {
-      const s = v128.load32_splat(p);
-      a0 = fma(a0, s, v128.load(w)); a1 = fma(a1, s, v128.load(w, 16));
-      a2 = fma(a2, s, v128.load(w, 32)); a3 = fma(a3, s, v128.load(w, 48));
-      a4 = fma(a4, s, v128.load(w, 64)); a5 = fma(a5, s, v128.load(w, 80));
-      a6 = fma(a6, s, v128.load(w, 96)); a7 = fma(a7, s, v128.load(w, 112));
-    }
-    w = wy + <usize>(q >> 2) * sy;
-    p = y;
-    for (; p + 8 <= ye; p += 8) {
-      const s = v128.load32_splat(p), t = v128.load32_splat(p, 4);
-      a0 = fma(fma(a0, s, v128.load(w)), t, v128.load(w, 128)); a1 = fma(fma(a1, s, v128.load(w, 16)), t, v128.load(w, 144));
-      a2 = fma(fma(a2, s, v128.load(w, 32)), t, v128.load(w, 160)); a3 = fma(fma(a3, s, v128.load(w, 48)), t, v128.load(w, 176));
-      a4 = fma(fma(a4, s, v128.load(w, 64)), t, v128.load(w, 192)); a5 = fma(fma(a5, s, v128.load(w, 80)), t, v128.load(w, 208));
-      a6 = fma(fma(a6, s, v128.load(w, 96)), t, v128.load(w, 224)); a7 = fma(fma(a7, s, v128.load(w, 112)), t, v128.load(w, 240));
-      w += 256;
-    }
-    if (p < ye) {
-      const s = v128.load32_splat(p);
-      a0 = fma(a0, s, v128.load(w)); a1 = fma(a1, s, v128.load(w, 16));
-      a2 = fma(a2, s, v128.load(w, 32)); a3 = fma(a3, s, v128.load(w, 48));
-      a4 = fma(a4, s, v128.load(w, 64)); a5 = fma(a5, s, v128.load(w, 80));
-      a6 = fma(a6, s, v128.load(w, 96)); a7 = fma(a7, s, v128.load(w, 112));
-    }
-    const o = out + <usize>st * os + qb;
-    v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48);
-    v128.store(o, a4, 64); v128.store(o, a5, 80); v128.store(o, a6, 96); v128.store(o, a7, 112);
+    const i = init ? init + qb + (iid ? <usize>load<i32>(iid + (<usize>st << 2)) * is : 0) : 0;
+    const o = out + <usize>st * os + qb, gx = wx + <usize>(q >> 2) * sx, gy = wy + <usize>(q >> 2) * sy;
+    half(o, i, x, kx, gx, y, ky, gy);
+    half(o + 64, i ? i + 64 : 0, x, kx, gx + 64, y, ky, gy + 64);
   }
 }
 
@@ -189,24 +177,26 @@ export function inferStep(d: usize, logits: bool, tid: i32, nt: i32): void {
   const hb = <usize>Hp << 2, eb = <usize>E << 2, ids = ptr(d, 17), emb = ptr(d, 11);
   // This thread's scratch: normed inputs (S × Hp), then the streams' embedding rows (S × E).
   const local = ptr(d, 22) + <usize>tid * <usize>word(d, 23), rows = local + <usize>S * hb;
-  for (let s = 0; s < S; s++) memory.copy(rows + <usize>s * eb, emb + <usize>load<i32>(ids + (<usize>s << 2)) * eb, eb);
   let top: usize;
   if (cell <= 2) {
     const G = cell == 0 ? 4 : cell == 1 ? 3 : 1, par = word(d, 24), pb = <usize>G * hb;
-    let x = rows, xs = eb;
+    let x: usize = 0, xs: usize = 0;
     for (let l = 0; l < L; l++) {
-      const r = layer(d, l), hin = ptr(r, 4 + par), hout = ptr(r, 5 - par), kx = word(r, 9);
-      const wx = ptr(r, 0), wh = ptr(r, 1), b = ptr(r, 2), pre = ptr(r, 7);
+      const r = layer(d, l), hin = ptr(r, 4 + par), hout = ptr(r, 5 - par);
+      const wx = ptr(r, 0), wh = ptr(r, 1), pre = ptr(r, 7);
+      // The first layer starts each stream from its character's row of the input table (its
+      // bias and x·W_x already summed), so it has no x input of its own.
+      const b = l == 0 ? ptr(d, 25) : ptr(r, 2), iid = l == 0 ? ids : 0, kx = l == 0 ? 0 : word(r, 9);
       if (cell == 1) {
         const ph = ptr(r, 8);
-        mv(S, pre, pb, b, x, xs, kx, wx, 0, 0, 0, 0, u0 * 3, u1 * 3);
-        mv(S, ph, pb, ptr(r, 3), hin, hb, H, wh, 0, 0, 0, 0, u0 * 3, u1 * 3);
+        mv(S, pre, pb, b, iid, pb, x, xs, kx, wx, 0, 0, 0, 0, u0 * 3, u1 * 3);
+        mv(S, ph, pb, ptr(r, 3), 0, 0, hin, hb, H, wh, 0, 0, 0, 0, u0 * 3, u1 * 3);
         for (let s = 0; s < S; s++) {
           const o = <usize>s * hb;
           gruCells(pre + <usize>s * pb, ph + <usize>s * pb, hin + o, hout + o, u0, u1);
         }
       } else {
-        mv(S, pre, pb, b, x, xs, kx, wx, hin, hb, H, wh, u0 * G, u1 * G);
+        mv(S, pre, pb, b, iid, pb, x, xs, kx, wx, hin, hb, H, wh, u0 * G, u1 * G);
         for (let s = 0; s < S; s++) {
           const o = <usize>s * hb;
           if (cell == 0) lstmCells(pre + <usize>s * pb, ptr(r, 6) + o, hout + o, u0, u1);
@@ -222,7 +212,8 @@ export function inferStep(d: usize, logits: bool, tid: i32, nt: i32): void {
     const m0 = share(Mp >> 5, tid, nt) << 2, m1 = share(Mp >> 5, tid + 1, nt) << 2;
     let x = ptr(d, 18), y = ptr(d, 19);
     const x1 = ptr(d, 20), mbuf = ptr(d, 21), stem = ptr(d, 12);
-    if (stem) mv(S, x, hb, 0, rows, eb, E, stem, 0, 0, 0, 0, u0, u1);
+    for (let s = 0; s < S; s++) memory.copy(rows + <usize>s * eb, emb + <usize>load<i32>(ids + (<usize>s << 2)) * eb, eb);
+    if (stem) mv(S, x, hb, 0, 0, 0, rows, eb, E, stem, 0, 0, 0, 0, u0, u1);
     else {
       const lo = u0 << 3, hi = min(u1 << 3, H);
       for (let s = 0; s < S; s++) {
@@ -233,7 +224,7 @@ export function inferStep(d: usize, logits: bool, tid: i32, nt: i32): void {
     for (let l = 0; l < L; l++) {
       const r = layer(d, l), proj = ptr(r, 9), h = ptr(r, 8);
       for (let s = 0; s < S; s++) rmsnorm(local + <usize>s * hb, x + <usize>s * hb, ptr(r, 0), H, Hp);
-      mv(S, proj, pb, ptr(r, 2), local, hb, H, ptr(r, 1), 0, 0, 0, 0, u0 * G, u1 * G);
+      mv(S, proj, pb, ptr(r, 2), 0, 0, local, hb, H, ptr(r, 1), 0, 0, 0, 0, u0 * G, u1 * G);
       for (let s = 0; s < S; s++) {
         const o = <usize>s * hb;
         scanCells(lstm, proj + <usize>s * pb, h + o, x + o, (M ? x1 : y) + o, u0, u1);
@@ -241,10 +232,10 @@ export function inferStep(d: usize, logits: bool, tid: i32, nt: i32): void {
       barrier(nt);
       if (M) {
         for (let s = 0; s < S; s++) rmsnorm(local + <usize>s * hb, x1 + <usize>s * hb, ptr(r, 3), H, Hp);
-        mv(S, mbuf, mb, ptr(r, 5), local, hb, H, ptr(r, 4), 0, 0, 0, 0, m0, m1);
+        mv(S, mbuf, mb, ptr(r, 5), 0, 0, local, hb, H, ptr(r, 4), 0, 0, 0, 0, m0, m1);
         for (let s = 0; s < S; s++) gelu(mbuf + <usize>s * mb, m0, m1);
         barrier(nt);
-        mv(S, y, hb, ptr(r, 7), mbuf, mb, M, ptr(r, 6), 0, 0, 0, 0, u0, u1);
+        mv(S, y, hb, ptr(r, 7), 0, 0, mbuf, mb, M, ptr(r, 6), 0, 0, 0, 0, u0, u1);
         for (let s = 0; s < S; s++) addInto(y + <usize>s * hb, x1 + <usize>s * hb, u0, u1);
         barrier(nt);
       }
@@ -255,5 +246,5 @@ export function inferStep(d: usize, logits: bool, tid: i32, nt: i32): void {
   }
   if (!logits) return;
   const Vp = word(d, 10), q0 = share(Vp >> 5, tid, nt) << 2, q1 = share(Vp >> 5, tid + 1, nt) << 2;
-  mv(S, ptr(d, 16), <usize>Vp << 2, ptr(d, 15), top, hb, H, ptr(d, 14), 0, 0, 0, 0, q0, q1);
+  mv(S, ptr(d, 16), <usize>Vp << 2, ptr(d, 15), 0, 0, top, hb, H, ptr(d, 14), 0, 0, 0, 0, q0, q1);
 }

@@ -1,0 +1,88 @@
+// Inference looks the first classic layer's input projection up in a table of E·W_x + b (one row
+// per character) instead of multiplying every embedded row: the eval workspace, the simd fused
+// step and the composed step (gpu.js) all do. Each entry is the same product in the same order,
+// so the results must be the same bits as the training forward's, not merely close. (The js
+// engine's own step is a readable reference that sums differently; infer.test.ts holds it to a
+// tolerance.)
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Engine } from '../src/engine/engine.js';
+import { createSimdEngine } from '../src/engine/simd/engine.js';
+import { type Cell, type ModelConfig, validateConfig } from '../src/model/config.js';
+import { InferSession } from '../src/model/infer.js';
+import { Weights, Workspace } from '../src/model/model.js';
+import { paramLayout } from '../src/model/params.js';
+import { Rng } from '../src/rng.js';
+import { engineFactories } from './engines.js';
+
+const CLASSIC: Cell[] = ['lstm', 'gru', 'rnn'];
+const factories = [
+  ...engineFactories,
+  { name: 'simd, 2 threads forced', create: () => createSimdEngine({ threads: 2, forceParallel: true }) },
+];
+const engines = new Map<string, Engine>();
+async function engine(name: string): Promise<Engine> {
+  if (!engines.has(name)) engines.set(name, await factories.find((f) => f.name === name)!.create());
+  return engines.get(name)!;
+}
+afterAll(() => { for (const e of engines.values()) e.dispose(); });
+
+/** Odd sizes; the second config's vocabulary is larger than a chunk's positions, so it keeps the product. */
+function configs(cell: Cell): ModelConfig[] {
+  return [
+    validateConfig({ cell, vocab: 11, embed: 5, hidden: 13, layers: 2 }),
+    validateConfig({ cell, vocab: 70, embed: 40, hidden: 37, layers: 1 }),
+  ];
+}
+
+const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+/** Random weights, biases included (the initial biases are mostly zero and would hide a lost one). */
+function randomWeights(e: Engine, cfg: ModelConfig, seed: number): Weights {
+  const rng = new Rng(seed), n = paramLayout(cfg).total;
+  const w = new Weights(e, cfg, Float32Array.from({ length: n }, () => rng.uniform() - 0.5));
+  w.enableTraining();
+  return w;
+}
+
+/** Logits of two chunks with the state carried, through a workspace of the given kind. */
+async function chunks(w: Weights, training: boolean, ids: Float32Array, B: number, T: number): Promise<Float32Array[]> {
+  const ws = new Workspace(w, B, T, training), out: Float32Array[] = [];
+  for (let c = 0; c < 2; c++) {
+    ws.setInputs(ids.subarray(c * B * T, (c + 1) * B * T));
+    ws.forward();
+    ws.carryState();
+    out.push((await w.e.read(ws.logits)).slice());
+  }
+  return out;
+}
+
+describe.each(factories.map((f) => f.name))('%s', (name) => {
+  it.each(CLASSIC)('%s: the eval workspace (table) gives the training forward (product) bit for bit', async (cell) => {
+    const e = await engine(name);
+    for (const cfg of configs(cell)) {
+      const B = 3, T = 6, rng = new Rng(5);
+      const w = randomWeights(e, cfg, 2);
+      const ids = Float32Array.from({ length: 2 * B * T }, () => rng.int(cfg.vocab));
+      const product = await chunks(w, true, ids, B, T), table = await chunks(w, false, ids, B, T);
+      for (let c = 0; c < 2; c++) expect(bits(table[c]).equals(bits(product[c])), `${JSON.stringify(cfg)} chunk ${c}`).toBe(true);
+    }
+  });
+});
+
+describe.each(['gpu.js cpu', 'simd, 1 thread', 'simd, 2 threads forced'])('%s: the inference step', (name) => {
+  it.each(CLASSIC)('%s: equals the training forward bit for bit', async (cell) => {
+    const e = await engine(name);
+    for (const cfg of configs(cell)) {
+      const B = 3, T = 6, rng = new Rng(8);
+      const w = randomWeights(e, cfg, 4);
+      const ids = Float32Array.from({ length: 2 * B * T }, () => rng.int(cfg.vocab));
+      const ref = await chunks(w, true, ids, B, T);
+      const session = new InferSession(w, B);
+      for (let t = 0; t < 2 * T; t++) {
+        const got = await session.step(Array.from(ids.subarray(t * B, (t + 1) * B)));
+        const want = ref[Math.floor(t / T)].subarray((t % T) * B * cfg.vocab, (t % T + 1) * B * cfg.vocab);
+        expect(bits(got).equals(bits(want)), `${JSON.stringify(cfg)} step ${t}`).toBe(true);
+      }
+    }
+  });
+});
