@@ -29,17 +29,22 @@ const PAR_WEIGHTS = 1 << 16;
 /**
  * Whether splitting pays depends on the model, the cores and what else the machine runs (on a
  * loaded machine a barrier waits for a descheduled thread and a split step is several times
- * slower), so a plan measures: TRIAL steps each way, interleaved, then runs the faster way until
- * the next trial RETRY steps later. Results do not depend on the choice.
+ * slower), so a plan measures: BLOCKS blocks of BLOCK steps, serial and split alternately, then
+ * runs the faster way until the next trial RETRY steps later. Results do not depend on the
+ * choice. Blocks, not single steps, and a block's first step untimed: after a serial step the
+ * worker has given up spinning and a split step right after it times the worker's wake-up
+ * (measured, LSTM 2×256: alternate split steps 83 µs, serial 73, steady split 54).
  */
-const TRIAL = 16, RETRY = 8192;
+const BLOCK = 8, BLOCKS = 4, RETRY = 8192;
 /**
- * Steps run both ways, untimed, before the first trial: each thread's WebAssembly starts in V8's
- * baseline compiler and is recompiled optimised only after some work, so the first steps time
- * the compilers, not the split (measured: a trial from the first step kept a 2-thread LSTM 2×256
- * on one thread at 80 µs a character where the split runs at 63).
+ * Steps run both ways, untimed, before the first trial, and the first trials come sooner than
+ * RETRY: each thread's WebAssembly starts in V8's baseline compiler and is recompiled optimised
+ * only after some work, and until then a split step times the compilers, not the split
+ * (measured, LSTM 2×256: a first trial after 64 warm-up steps found split steps at 160 µs and
+ * serial ones at 67; the trials after it, 34 and 66).
  */
-const WARM = 64;
+const WARM = 64, FIRST_RETRY = 256;
+const TRIAL_STEPS = BLOCK * BLOCKS;
 
 /** Units come in groups of 8 (one panel per gate) and groups in blocks of 4, the kernel's step. */
 const pad = (n: number): number => Math.ceil(n / 32) * 32;
@@ -85,6 +90,8 @@ export class SimdInferPlan implements InferPlan {
   /** Steps since the last trial began, and the trial's timings (serial, split). */
   private steps = 0;
   private warm = 0;
+  /** Steps from one trial to the next: short at first, doubling up to RETRY. */
+  private retry = FIRST_RETRY;
   private split = false;
   private readonly times: [number[], number[]] = [[], []];
   private buffer: SharedArrayBuffer | null = null;
@@ -122,18 +129,21 @@ export class SimdInferPlan implements InferPlan {
       this.cx.exec(Op.InferStep, 0, 1);
     } else if (this.warm < WARM) {
       this.cx.exec(Op.InferStep, this.warm++ & 1, 1);
-    } else if (this.steps < 2 * TRIAL) {
-      const split = (this.steps & 1) === 1, t = performance.now();
+    } else if (this.steps < TRIAL_STEPS) {
+      const split = Math.floor(this.steps / BLOCK) % 2 === 1, t = performance.now();
       this.cx.exec(Op.InferStep, split ? 1 : 0, 1);
-      this.times[split ? 1 : 0].push(performance.now() - t);
-      if (++this.steps === 2 * TRIAL) {
+      if (this.steps % BLOCK !== 0) this.times[split ? 1 : 0].push(performance.now() - t);
+      if (++this.steps === TRIAL_STEPS) {
         const med = (xs: number[]) => xs.sort((x, y) => x - y)[xs.length >> 1];
         this.split = med(this.times[1]) < med(this.times[0]);
         this.times[0].length = this.times[1].length = 0;
       }
     } else {
       this.cx.exec(Op.InferStep, this.split ? 1 : 0, 1);
-      if (++this.steps === RETRY) this.steps = 0;
+      if (++this.steps === this.retry) {
+        this.steps = 0;
+        this.retry = Math.min(RETRY, 2 * this.retry);
+      }
     }
     if (this.classic) this.par = 1 - this.par;
   }
