@@ -4,9 +4,9 @@
 // its input.
 import type { Engine, InferModel, InferPlan, Tensor } from './engine.js';
 import { stateSize, stateSlices } from './infer-check.js';
+import { GATES, inputTable } from './infer-table.js';
 
 const RMS_EPS = 1e-6;
-const GATES = { lstm: 4, gru: 3, rnn: 1, mingru: 2, minlstm: 3 } as const;
 
 export class ComposedInferPlan implements InferPlan {
   readonly vocab: number;
@@ -39,12 +39,8 @@ export class ComposedInferPlan implements InferPlan {
     this.n = e.tensor(S * H); this.rstd = e.tensor(S); this.m = e.tensor(wide); this.g = e.tensor(wide);
     this.logits = e.tensor(S * md.vocab);
     if (md.cell === 'lstm' || md.cell === 'gru' || md.cell === 'rnn') {
-      const G = GATES[md.cell] * H, p = `${md.cell}.0`;
-      this.table = e.tensor(md.vocab * G);
-      e.matmul({
-        c: this.table, a: this.P, aOff: md.offset('embed.weight'), b: this.P, bOff: md.offset(`${p}.w_x`), m: md.vocab, n: G, k: md.embed,
-        bias: this.P, biasOff: md.offset(md.cell === 'gru' ? `${p}.b_x` : `${p}.bias`),
-      });
+      this.table = e.tensor(md.vocab * GATES[md.cell] * H);
+      inputTable(e, md, this.P, this.table);
     }
   }
 

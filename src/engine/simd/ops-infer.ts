@@ -16,11 +16,11 @@
 //                 8 scan state h  9 projections
 import type { Engine, InferModel, InferPlan } from '../engine.js';
 import { stateSize } from '../infer-check.js';
+import { GATES, inputTable } from '../infer-table.js';
 import type { Ctx } from './context.js';
 import { InferStepArg, Op } from './op-table.js';
 
 const CELL_CODE = { lstm: 0, gru: 1, rnn: 2, mingru: 3, minlstm: 4 } as const;
-const GATES = { lstm: 4, gru: 3, rnn: 1, mingru: 2, minlstm: 3 } as const;
 const HEADER = 32, PER_LAYER = 16;
 /** Descriptor words the kernel and this file share. */
 const W = { logits: 16, ids: 17, par: 24 } as const;
@@ -203,13 +203,11 @@ export class SimdInferPlan implements InferPlan {
  * The first classic layer's x·W_x + b for every vocabulary row, by the engine's own product (so
  * every entry has the bits the training forward gives it), each row then in panel order.
  */
-function inputTable(cx: Ctx, engine: Engine, md: InferModel, G: number, Hp: number): number {
-  const { cell, hidden: H, vocab: V, params: P } = md, p = `${cell}.0`, row = G * Hp;
+function packedInputTable(cx: Ctx, engine: Engine, md: InferModel, G: number, Hp: number): number {
+  const { hidden: H, vocab: V } = md, row = G * Hp;
+  // Room for the padded rows; the product fills the first V·G·H floats, then they are repacked.
   const t = engine.tensor(V * row);
-  engine.matmul({
-    c: t, a: P, aOff: md.offset('embed.weight'), b: P, bOff: md.offset(`${p}.w_x`), m: V, n: G * H, k: md.embed,
-    bias: P, biasOff: md.offset(cell === 'gru' ? `${p}.b_x` : `${p}.bias`),
-  });
+  inputTable(engine, md, md.params, t);
   const ptr = cx.ptr(t, 0), rows = cx.arena.f32(ptr, V * G * H).slice(), out = cx.arena.f32(ptr, V * row);
   for (let v = 0; v < V; v++) out.set(packVector(rows, v * G * H, H, G), v * row);
   return ptr;
@@ -236,7 +234,7 @@ export function prepareInfer(cx: Ctx, engine: Engine, md: InferModel, S: number)
   const zeros = (floats: number): number => cx.arena.alloc(Math.max(floats, 1) * 4);
 
   const d = new Int32Array(HEADER + PER_LAYER * L);
-  if (classic) d[25] = inputTable(cx, engine, md, G, Hp);
+  if (classic) d[25] = packedInputTable(cx, engine, md, G, Hp);
   d[0] = CELL_CODE[cell]; d[1] = S; d[2] = V; d[3] = E; d[4] = H; d[5] = L; d[6] = M; d[7] = G;
   d[8] = Hp; d[9] = Mp; d[10] = Vp;
   d[11] = put(P.slice(off('embed.weight'), off('embed.weight') + V * E));
