@@ -56,13 +56,19 @@ async function chunks(w: Weights, training: boolean, ids: Float32Array, B: numbe
   return out;
 }
 
+const B = 3, T = 6;
+
+/** Random weights and two chunks of random ids for cfg, from one seed. */
+function setup(e: Engine, cfg: ModelConfig, seed: number): { w: Weights; ids: Float32Array } {
+  const rng = new Rng(seed);
+  return { w: randomWeights(e, cfg, seed + 1), ids: Float32Array.from({ length: 2 * B * T }, () => rng.int(cfg.vocab)) };
+}
+
 describe.each(factories.map((f) => f.name))('%s', (name) => {
   it.each(CLASSIC)('%s: the eval workspace (table) gives the training forward (product) bit for bit', async (cell) => {
     const e = await engine(name);
     for (const cfg of configs(cell)) {
-      const B = 3, T = 6, rng = new Rng(5);
-      const w = randomWeights(e, cfg, 2);
-      const ids = Float32Array.from({ length: 2 * B * T }, () => rng.int(cfg.vocab));
+      const { w, ids } = setup(e, cfg, 5);
       const product = await chunks(w, true, ids, B, T), table = await chunks(w, false, ids, B, T);
       for (let c = 0; c < 2; c++) expect(bits(table[c]).equals(bits(product[c])), `${JSON.stringify(cfg)} chunk ${c}`).toBe(true);
     }
@@ -73,9 +79,7 @@ describe.each(['gpu.js cpu', 'simd, 1 thread', 'simd, 2 threads forced'])('%s: t
   it.each(CLASSIC)('%s: equals the training forward bit for bit', async (cell) => {
     const e = await engine(name);
     for (const cfg of configs(cell)) {
-      const B = 3, T = 6, rng = new Rng(8);
-      const w = randomWeights(e, cfg, 4);
-      const ids = Float32Array.from({ length: 2 * B * T }, () => rng.int(cfg.vocab));
+      const { w, ids } = setup(e, cfg, 8);
       const ref = await chunks(w, true, ids, B, T);
       const session = new InferSession(w, B);
       for (let t = 0; t < 2 * T; t++) {

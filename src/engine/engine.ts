@@ -288,6 +288,9 @@ export interface AdamWArgs {
   gradScale: number;
 }
 
+/** Gates per cell: how many hidden-wide blocks its projections have (the parameter layout's and every plan's). */
+export const GATES = { lstm: 4, gru: 3, rnn: 1, mingru: 2, minlstm: 3 } as const;
+
 /**
  * The model an inference plan runs: its shape and where each named parameter (the names of
  * src/model/params.ts) starts in the flat parameter tensor. Plain data, so engines need no model code.

@@ -2,9 +2,9 @@
 // backend without a fused step (gpu.js) runs. It mirrors the training forward at T = 1 but keeps
 // only what the next character needs: the recurrent state, ping-ponged so no op's output aliases
 // its input.
-import type { Engine, InferModel, InferPlan, Tensor } from './engine.js';
+import { GATES, type Engine, type InferModel, type InferPlan, type Tensor } from './engine.js';
 import { stateSize, stateSlices } from './infer-check.js';
-import { GATES, inputTable } from './infer-table.js';
+import { inputTable } from './infer-table.js';
 
 const RMS_EPS = 1e-6;
 

@@ -22,11 +22,9 @@ export interface LayerContext {
   lookup?: InputLookup;
 }
 
-/** What a first layer needs to look its input projection up: the ids, the embedding and a table. */
+/** What a first layer needs to look its input projection up: the ids and room for the table. */
 export interface InputLookup {
   ids: Tensor;
-  /** Offset of the embedding (vocab × input) in P. */
-  embedOff: number;
   vocab: number;
   /** vocab × n: each row E[v]·W_x + b. */
   table: Tensor;
@@ -47,7 +45,7 @@ export function projectInput(ctx: LayerContext, x: Tensor, xOff: number, out: Te
     e.matmul({ c: out, a: x, aOff: xOff, b: P, bOff: wOff, m: rows, n, k: input, bias: P, biasOff });
     return;
   }
-  e.matmul({ c: lk.table, a: P, aOff: lk.embedOff, b: P, bOff: wOff, m: lk.vocab, n, k: input, bias: P, biasOff });
+  e.matmul({ c: lk.table, a: P, aOff: view('embed.weight').off, b: P, bOff: wOff, m: lk.vocab, n, k: input, bias: P, biasOff });
   e.embedding({ out, table: lk.table, ids: lk.ids, n: rows, dim: n });
 }
 

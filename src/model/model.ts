@@ -3,10 +3,10 @@
 // width and a final RMSNorm. `Weights` owns the flat parameter/gradient/moment tensors; a
 // `Workspace` owns the activation buffers for one (batch, seq) shape, so training, eval and
 // sampling share weights but not buffers.
-import type { Engine, Tensor } from '../engine/engine.js';
+import { GATES, type Engine, type Tensor } from '../engine/engine.js';
 import { isMinCell, type ModelConfig } from './config.js';
 import type { Rng } from '../rng.js';
-import { GATES, paramLayout, type ParamLayout, type ParamView } from './params.js';
+import { paramLayout, type ParamLayout, type ParamView } from './params.js';
 import type { InputLookup, Layer, LayerContext } from './layer.js';
 import { LstmLayer } from './lstm.js';
 import { GruLayer } from './gru.js';
@@ -92,7 +92,7 @@ export class Workspace {
     // projectInput) when that is the smaller product; its embedded rows are then never needed.
     const G = GATES[c.cell];
     if (!training && !residual && c.vocab <= n) {
-      this.lookup = { ids: this.ids, embedOff: w.view('embed.weight').off, vocab: c.vocab, table: e.tensor(c.vocab * G * H) };
+      this.lookup = { ids: this.ids, vocab: c.vocab, table: e.tensor(c.vocab * G * H) };
     }
     this.layers = Array.from({ length: c.layers }, (_, l) => makeLayer({
       e, P: w.params, G: w.grads, view: (name) => w.view(name), prefix: `${c.cell}.${l}`,

@@ -1,5 +1,6 @@
 // Parameter layout: every parameter is a named view into one flat buffer, so the optimizer is one
 // loop, a checkpoint one write, and gradients/moments share the same offsets.
+import { GATES } from '../engine/engine.js';
 import { isMinCell, type ModelConfig } from './config.js';
 import { Rng } from '../rng.js';
 
@@ -18,8 +19,6 @@ export interface ParamLayout {
   total: number;
 }
 
-/** Gates per cell: how many H-wide blocks its projections have. */
-export const GATES = { lstm: 4, gru: 3, rnn: 1, mingru: 2, minlstm: 3 } as const;
 
 export function paramLayout(c: ModelConfig): ParamLayout {
   const views: ParamView[] = [];

@@ -1,14 +1,13 @@
 // The inference step in plain loops: the readable statement of what every engine's fused step
 // computes, in the same order as the training forward of src/model/*.ts (bias, then the input
 // product, then the recurrent product; the residual blocks as x + cell(norm(x)), then the MLP).
-import type { InferModel, InferPlan } from '../engine.js';
+import { GATES, type InferModel, type InferPlan } from '../engine.js';
 import { stateSize, stateSlices } from '../infer-check.js';
 import { gelu } from './cells.js';
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 const g = (x: number): number => (x >= 0 ? x + 0.5 : sigmoid(x));
 const RMS_EPS = 1e-6;
-const GATES = { lstm: 4, gru: 3, rnn: 1, mingru: 2, minlstm: 3 } as const;
 
 /** out[j] (+)= Σ_p x[p]·W[p·n + j], the sum taken first as the js matmul does. */
 function product(out: Float32Array, x: Float32Array, xOff: number, k: number, W: Float32Array, wOff: number, n: number, acc: boolean): void {

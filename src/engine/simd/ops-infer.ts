@@ -14,9 +14,9 @@
 //                 7 pre-activations  8 gru recurrent pre-activations  9 input width
 //   mingru/minlstm: 0 norm1  1 w  2 bias  3 norm2  4 mlp.w1  5 mlp.b1  6 mlp.w2  7 mlp.b2
 //                 8 scan state h  9 projections
-import type { Engine, InferModel, InferPlan } from '../engine.js';
+import { GATES, type Engine, type InferModel, type InferPlan } from '../engine.js';
 import { stateSize } from '../infer-check.js';
-import { GATES, inputTable } from '../infer-table.js';
+import { inputTable } from '../infer-table.js';
 import type { Ctx } from './context.js';
 import { InferStepArg, Op } from './op-table.js';
 
