@@ -65,22 +65,69 @@ function barrier(nt: i32): void {
 }
 
 /**
+ * Six accumulators, the most that fit the registers beside their six hoisted loads (see half):
+ * two vectors from wa into oa and four from wb into ob, where the pointers may sit in different
+ * groups, so three groups (24 vectors) take four passes of six chains instead of six of four.
+ */
+@inline function six(oa: usize, ob: usize, ia: usize, ib: usize, x: usize, kx: i32, xa: usize, xb: usize,
+  y: usize, ky: i32, ya: usize, yb: usize): void {
+  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
+  if (ia) { a0 = v128.load(ia); a1 = v128.load(ia, 16); a2 = v128.load(ib); a3 = v128.load(ib, 16); a4 = v128.load(ib, 32); a5 = v128.load(ib, 48); }
+  let wa = xa, wb = xb;
+  for (let p = x, e = x + (<usize>kx << 2); p < e; p += 4) {
+    const s = v128.load32_splat(p);
+    a0 = fma(a0, s, v128.load(wa)); a1 = fma(a1, s, v128.load(wa, 16));
+    a2 = fma(a2, s, v128.load(wb)); a3 = fma(a3, s, v128.load(wb, 16));
+    a4 = fma(a4, s, v128.load(wb, 32)); a5 = fma(a5, s, v128.load(wb, 48));
+    wa += 128; wb += 128;
+  }
+  wa = ya; wb = yb;
+  for (let p = y, e = y + (<usize>ky << 2); p < e; p += 4) {
+    const s = v128.load32_splat(p);
+    a0 = fma(a0, s, v128.load(wa)); a1 = fma(a1, s, v128.load(wa, 16));
+    a2 = fma(a2, s, v128.load(wb)); a3 = fma(a3, s, v128.load(wb, 16));
+    a4 = fma(a4, s, v128.load(wb, 32)); a5 = fma(a5, s, v128.load(wb, 48));
+    wa += 128; wb += 128;
+  }
+  v128.store(oa, a0); v128.store(oa, a1, 16);
+  v128.store(ob, a2); v128.store(ob, a3, 16); v128.store(ob, a4, 32); v128.store(ob, a5, 48);
+}
+
+@inline function at(i: usize, off: usize): usize { return i ? i + off : 0; }
+
+/**
  * Panels [q0, q1) (multiples of 4) of out = init + x·Wx + y·Wy for S streams (init 0: zeros;
  * ky 0: no second input; os, xs, ys: byte strides between streams). With iid, stream st starts
  * from its own row of a table instead, row ids[st] at init + ids[st]·is. Four panels are packed
- * interleaved, [p][32], each group walked in two halves, and all streams pass over a group while
- * it is still in cache.
+ * interleaved, [p][32]; groups go three at a time through six-chain passes (two at a time: two
+ * passes of six and one of four; one alone: two of four), and all streams pass over the groups
+ * while they are still in cache.
  */
 function mv(S: i32, out: usize, os: usize, init: usize, iid: usize, is: usize, x0: usize, xs: usize, kx: i32, wx: usize,
   y0: usize, ys: usize, ky: i32, wy: usize, q0: i32, q1: i32): void {
   const sx = <usize>kx << 7, sy = <usize>ky << 7;
-  for (let q = q0; q < q1; q += 4) for (let st = 0; st < S; st++) {
-    const qb = <usize>q << 5;
-    const x = x0 + <usize>st * xs, y = y0 + <usize>st * ys;
-    const i = init ? init + qb + (iid ? <usize>load<i32>(iid + (<usize>st << 2)) * is : 0) : 0;
-    const o = out + <usize>st * os + qb, gx = wx + <usize>(q >> 2) * sx, gy = wy + <usize>(q >> 2) * sy;
-    half(o, i, x, kx, gx, y, ky, gy);
-    half(o + 64, i ? i + 64 : 0, x, kx, gx + 64, y, ky, gy + 64);
+  for (let q = q0; q < q1;) {
+    const left = (q1 - q) >> 2, n = left >= 3 ? 3 : left;
+    for (let st = 0; st < S; st++) {
+      const qb = <usize>q << 5;
+      const x = x0 + <usize>st * xs, y = y0 + <usize>st * ys;
+      const i = init ? init + qb + (iid ? <usize>load<i32>(iid + (<usize>st << 2)) * is : 0) : 0;
+      const o = out + <usize>st * os + qb, gx = wx + <usize>(q >> 2) * sx, gy = wy + <usize>(q >> 2) * sy;
+      if (n == 3) {
+        six(o, o + 32, at(i, 0), at(i, 32), x, kx, gx, gx + 32, y, ky, gy, gy + 32);
+        six(o + 96, o + 128, at(i, 96), at(i, 128), x, kx, gx + 96, gx + sx, y, ky, gy + 96, gy + sy);
+        six(o + 256, o + 192, at(i, 256), at(i, 192), x, kx, gx + 2 * sx, gx + sx + 64, y, ky, gy + 2 * sy, gy + sy + 64);
+        six(o + 288, o + 320, at(i, 288), at(i, 320), x, kx, gx + 2 * sx + 32, gx + 2 * sx + 64, y, ky, gy + 2 * sy + 32, gy + 2 * sy + 64);
+      } else if (n == 2) {
+        six(o, o + 32, at(i, 0), at(i, 32), x, kx, gx, gx + 32, y, ky, gy, gy + 32);
+        six(o + 96, o + 128, at(i, 96), at(i, 128), x, kx, gx + 96, gx + sx, y, ky, gy + 96, gy + sy);
+        half(o + 192, at(i, 192), x, kx, gx + sx + 64, y, ky, gy + sy + 64);
+      } else {
+        half(o, i, x, kx, gx, y, ky, gy);
+        half(o + 64, at(i, 64), x, kx, gx + 64, y, ky, gy + 64);
+      }
+    }
+    q += n << 2;
   }
 }
 
