@@ -9,6 +9,7 @@ import { UserError } from '../errors.js';
 import { sample } from '../sample/sample.js';
 import { tempPathFor } from '../text/cache.js';
 import { makeTokenizer } from '../text/tokenizer.js';
+import { Coalescer } from './coalesce.js';
 import { ENGINE_FLAGS, jsonFlag } from './common-flags.js';
 import { errColor as c, stdout } from './io.js';
 import { openModel } from './open.js';
@@ -55,7 +56,8 @@ Examples:
       const prime = f.primeFile ? await readPrime(f.primeFile) : f.prime;
       const { file, engine, weights } = await openModel(ui, ckpt, f.backend, f.threads);
       const sink = f.output ? await openOutput(f.output) : null;
-      const write = (text: string) => (sink ? sink.stream.write(text) : stdout.write(text));
+      const out = new Coalescer((text) => (sink ? sink.stream.write(text) : stdout.write(text)));
+      const write = (text: string) => out.write(text);
       const live = f.count === 1 && !ui.json;
       try {
         const r = await sample(weights, makeTokenizer(file.tokenizer, file.vocab), {
@@ -72,9 +74,11 @@ Examples:
         } else {
           r.texts.forEach((t, i) => write(`${i > 0 ? '\n' : ''}──── sample ${i + 1} of ${f.count} (seed ${f.seed}) ────\n${t}\n`));
         }
+        out.flush();
         if (sink) await sink.commit();
         if (r.skipped.length) ui.note(c.yellow(`--prime: skipped ${r.skipped.length} characters not in the model's vocabulary: ${JSON.stringify(r.skipped.join(''))}`));
       } finally {
+        out.flush();
         await sink?.abandon();
         engine.dispose();
       }
