@@ -17,8 +17,8 @@ for cell in lstm mingru; do
   if [ "$cell" = lstm ]; then ck=$lstm; args=(--cell lstm --layers 2 --hidden 256 --embed 64)
   else ck=$mingru; args=(--cell mingru --layers 3 --hidden 216 --embed 64 --mlp 2); fi
   for r in $(seq "$rounds"); do
-    a=$(node bin/charnn.js sample "$ck" --length 20000 --threads 1 --json | cps)
-    b=$(node bin/charnn.js sample "$ck" --length 20000 --threads 2 --json | cps)
+    a=$(node bin/charnn.js sample "$ck" --length 100000 --threads 1 --json | cps)
+    b=$(node bin/charnn.js sample "$ck" --length 100000 --threads 2 --json | cps)
     c=$(peer env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 scripts/torch_infer.py "${args[@]}")
     d=$(peer /usr/bin/python3 scripts/torch_infer.py "${args[@]}")
     echo "$cell round $r: charnn 1 thread $a, 2 threads $b chars/s | PyTorch batch 1: $c (OpenBLAS picks its kernels), $d (this machine's OPENBLAS_* settings)"
