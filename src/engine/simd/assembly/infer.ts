@@ -20,8 +20,14 @@ const EPS: f32 = 1e-6;
 @inline function ptr(d: usize, i: i32): usize { return <usize><u32>load<i32>(d + (<usize>i << 2)); }
 @inline function fma(a: v128, x: v128, w: v128): v128 { return madd(x, w, a); }
 
-/** Spins before sleeping: partners normally arrive within microseconds, but on a loaded machine a spinning thread would starve the one it waits for. */
-const SPINS: i32 = 4096;
+/**
+ * Spins before sleeping: tens of microseconds, enough to cover the threads' lag at a layer's end,
+ * because a thread woken from atomic.wait takes tens of microseconds more on a VM and a split step
+ * that sleeps once is slower than a serial one (LSTM 2×256, split forced, alternated: 4,096 spins
+ * 47-61 µs a step, 65,536 spins 38-41). On a loaded machine a spinning thread can starve the one it
+ * waits for; the plan's trials (ops-infer.ts) then find split steps slower and stop splitting.
+ */
+const SPINS: i32 = 65536;
 
 /** All nt threads wait here until every one has arrived (a generation-counting barrier). */
 function barrier(nt: i32): void {
