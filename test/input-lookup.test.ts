@@ -1,6 +1,8 @@
 // Inference looks the first classic layer's input projection up in a table of E·W_x + b (one row
 // per character) instead of multiplying every embedded row: the eval workspace, the simd fused
-// step and the composed step (gpu.js) all do. Each entry is the same product in the same order,
+// step and the composed step (gpu.js) all do. The eval workspace does the same for the first
+// residual block: its input rows (embedding or stem) depend on the id alone, so its normed
+// projection RMSNorm(x)·W + b does too. Each entry is the same product in the same order,
 // so the results must be the same bits as the training forward's, not merely close. (The js
 // engine's own step is a readable reference that sums differently; infer.test.ts holds it to a
 // tolerance.)
@@ -15,6 +17,7 @@ import { Rng } from '../src/rng.js';
 import { engineFactories } from './engines.js';
 
 const CLASSIC: Cell[] = ['lstm', 'gru', 'rnn'];
+const RESIDUAL: Cell[] = ['mingru', 'minlstm'];
 const factories = [
   ...engineFactories,
   { name: 'simd, 2 threads forced', create: () => createSimdEngine({ threads: 2, forceParallel: true }) },
@@ -26,10 +29,15 @@ async function engine(name: string): Promise<Engine> {
 }
 afterAll(() => { for (const e of engines.values()) e.dispose(); });
 
-/** Odd sizes; the second config's vocabulary is larger than a chunk's positions, so it keeps the product. */
+/**
+ * Odd sizes; the last config's vocabulary is larger than a chunk's positions, so it keeps the
+ * product. Residual stacks also get one without a stem (embed = hidden) and one without an MLP.
+ */
 function configs(cell: Cell): ModelConfig[] {
+  const residual = RESIDUAL.includes(cell);
   return [
-    validateConfig({ cell, vocab: 11, embed: 5, hidden: 13, layers: 2 }),
+    validateConfig({ cell, vocab: 11, embed: 5, hidden: 13, layers: 2, ...(residual ? { mlp: 2 } : {}) }),
+    ...(residual ? [validateConfig({ cell, vocab: 11, embed: 13, hidden: 13, layers: 2, mlp: 0 })] : []),
     validateConfig({ cell, vocab: 70, embed: 40, hidden: 37, layers: 1 }),
   ];
 }
@@ -65,7 +73,7 @@ function setup(e: Engine, cfg: ModelConfig, seed: number): { w: Weights; ids: Fl
 }
 
 describe.each(factories.map((f) => f.name))('%s', (name) => {
-  it.each(CLASSIC)('%s: the eval workspace (table) gives the training forward (product) bit for bit', async (cell) => {
+  it.each([...CLASSIC, ...RESIDUAL])('%s: the eval workspace (table) gives the training forward (product) bit for bit', async (cell) => {
     const e = await engine(name);
     for (const cfg of configs(cell)) {
       const { w, ids } = setup(e, cfg, 5);

@@ -22,11 +22,13 @@ export interface LayerContext {
   lookup?: InputLookup;
 }
 
-/** What a first layer needs to look its input projection up: the ids and room for the table. */
+/** What a first layer needs to look its input projection up: the ids, its input rows per id, and room for the table. */
 export interface InputLookup {
   ids: Tensor;
   vocab: number;
-  /** vocab × n: each row E[v]·W_x + b. */
+  /** vocab × input: the row each id feeds the layer (the embedding table, or the stem's table). */
+  rows: [Tensor, number];
+  /** vocab × n: each row the layer's input projection of the matching row of `rows`. */
   table: Tensor;
 }
 
@@ -45,7 +47,7 @@ export function projectInput(ctx: LayerContext, x: Tensor, xOff: number, out: Te
     e.matmul({ c: out, a: x, aOff: xOff, b: P, bOff: wOff, m: rows, n, k: input, bias: P, biasOff });
     return;
   }
-  e.matmul({ c: lk.table, a: P, aOff: view('embed.weight').off, b: P, bOff: wOff, m: lk.vocab, n, k: input, bias: P, biasOff });
+  e.matmul({ c: lk.table, a: lk.rows[0], aOff: lk.rows[1], b: P, bOff: wOff, m: lk.vocab, n, k: input, bias: P, biasOff });
   e.embedding({ out, table: lk.table, ids: lk.ids, n: rows, dim: n });
 }
 

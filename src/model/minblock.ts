@@ -19,6 +19,7 @@ export class MinBlock extends HStateLayer implements Layer {
   readonly dOut?: Tensor;
   private readonly dProj?: Tensor; private readonly dN?: Tensor; private readonly dX1?: Tensor; private readonly dG?: Tensor;
   private readonly gE?: Tensor; // exp(−2u) of the GELU, kept for its backward (training only)
+  private readonly lookupNorm?: { out: Tensor; rstd: Tensor }; // the normed input rows, one per id
 
   constructor(protected readonly ctx: LayerContext, private readonly cell: 'mingru' | 'minlstm', private readonly mlp: number) {
     super();
@@ -33,6 +34,7 @@ export class MinBlock extends HStateLayer implements Layer {
       this.m1 = e.tensor(n * mlp * D); this.g = e.tensor(n * mlp * D);
       this.y = e.tensor(n * D);
     }
+    if (ctx.lookup) this.lookupNorm = { out: e.tensor(ctx.lookup.vocab * D), rstd: e.tensor(ctx.lookup.vocab) };
     if (training) {
       this.dOut = e.tensor(n * D);
       this.dProj = e.tensor(n * this.k * D);
@@ -47,8 +49,19 @@ export class MinBlock extends HStateLayer implements Layer {
 
   forward(x: Tensor, xOff: number): void {
     const { e, P, view, prefix: p, batch: B, seq: T, hidden: D } = this.ctx, n = T * B, kD = this.k * D;
-    e.rmsNormForward({ x, xOff, w: P, wOff: view(`${p}.norm1`).off, out: this.n1, rstd: this.r1, rows: n, cols: D, eps: RMS_EPS });
-    e.matmul({ c: this.proj, a: this.n1, b: P, bOff: view(`${p}.w`).off, m: n, n: kD, k: D, bias: P, biasOff: view(`${p}.bias`).off });
+    const lk = this.ctx.lookup, wOff = view(`${p}.w`).off, biasOff = view(`${p}.bias`).off, gain = view(`${p}.norm1`).off;
+    if (lk) {
+      // The first block's input rows depend on the id alone, so its whole projection does too: norm
+      // and project the vocab rows, then look each position's row up (row by row the same ops, so
+      // the same bits as the training forward's n rows).
+      const ln = this.lookupNorm!, V = lk.vocab;
+      e.rmsNormForward({ x: lk.rows[0], xOff: lk.rows[1], w: P, wOff: gain, out: ln.out, rstd: ln.rstd, rows: V, cols: D, eps: RMS_EPS });
+      e.matmul({ c: lk.table, a: ln.out, b: P, bOff: wOff, m: V, n: kD, k: D, bias: P, biasOff });
+      e.embedding({ out: this.proj, table: lk.table, ids: lk.ids, n, dim: kD });
+    } else {
+      e.rmsNormForward({ x, xOff, w: P, wOff: gain, out: this.n1, rstd: this.r1, rows: n, cols: D, eps: RMS_EPS });
+      e.matmul({ c: this.proj, a: this.n1, b: P, bOff: wOff, m: n, n: kD, k: D, bias: P, biasOff });
+    }
     e.minScanForward({
       cell: this.cell, proj: this.proj, act: this.act, h: this.h, steps: T, batch: B, hidden: D, residual: x, residualOff: xOff, sum: this.x1,
     });

@@ -60,6 +60,8 @@ export class Workspace {
   readonly losses: Tensor;
   private readonly emb?: Tensor;
   private readonly lookup?: InputLookup;
+  /** The first layer looks its input projection up and never reads the embedded rows. */
+  private readonly skipEmbed: boolean;
   private readonly layers: Layer[];
   /**
    * Stem projection (embed → hidden) and final norm, for the residual stacks. The stem is linear
@@ -88,12 +90,16 @@ export class Workspace {
     } else {
       this.emb = e.tensor(n * c.embed);
     }
-    // Inference reads the first classic layer's input projection from a vocab-row table (see
-    // projectInput) when that is the smaller product; its embedded rows are then never needed.
+    // Inference reads the first layer's input projection from a vocab-row table (see projectInput
+    // and MinBlock) when that is the smaller product: the layer's input rows depend on the id
+    // alone (embedding rows, or the stem's table). A classic layer then never needs its embedded
+    // rows; a residual block still adds them to its output.
     const G = GATES[c.cell];
-    if (!training && !residual && c.vocab <= n) {
-      this.lookup = { ids: this.ids, vocab: c.vocab, table: e.tensor(c.vocab * G * H) };
+    if (!training && c.vocab <= n) {
+      const rows: [Tensor, number] = this.stemTable ? [this.stemTable, 0] : [w.params, w.view('embed.weight').off];
+      this.lookup = { ids: this.ids, vocab: c.vocab, rows, table: e.tensor(c.vocab * G * H) };
     }
+    this.skipEmbed = !!this.lookup && !residual;
     this.layers = Array.from({ length: c.layers }, (_, l) => makeLayer({
       e, P: w.params, G: w.grads, view: (name) => w.view(name), prefix: `${c.cell}.${l}`,
       input: l === 0 && !residual ? c.embed : H, hidden: H, batch, seq, training, lookup: l === 0 ? this.lookup : undefined,
@@ -144,7 +150,7 @@ export class Workspace {
     if (this.stem) {
       e.matmul({ c: this.stemTable!, a: w.params, aOff: E, b: w.params, bOff: w.view('stem.weight').off, m: c.vocab, n: H, k: c.embed });
       e.embedding({ out: this.stem, table: this.stemTable!, ids: this.ids, n, dim: H });
-    } else if (!this.lookup) {
+    } else if (!this.skipEmbed) {
       e.embedding({ out: this.emb!, table: w.params, tableOff: E, ids: this.ids, n, dim: c.embed });
     }
     for (let l = 0; l < c.layers; l++) {
