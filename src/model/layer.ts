@@ -20,6 +20,11 @@ export interface LayerContext {
   training: boolean;
   /** The first layer of an inference workspace: its input projection is looked up by id (projectInput). */
   lookup?: InputLookup;
+  /**
+   * Inference workspaces: a buffer of at least `floats` shared by every layer under `name`, for
+   * values that die within one layer's forward (with no backward to keep them for).
+   */
+  temp?: (name: string, floats: number) => Tensor;
 }
 
 /** What a first layer needs to look its input projection up: the ids, its input rows per id, and room for the table. */

@@ -100,9 +100,19 @@ export class Workspace {
       this.lookup = { ids: this.ids, vocab: c.vocab, rows, table: e.tensor(c.vocab * G * H) };
     }
     this.skipEmbed = !!this.lookup && !residual;
+    // Without a backward pass a layer's intermediate values die with its forward, so an inference
+    // workspace's layers share them: a minGRU 3×216 eval workspace is 70 MB smaller.
+    const temps = new Map<string, Tensor>();
+    const temp = training ? undefined : (name: string, floats: number): Tensor => {
+      const t = temps.get(name);
+      if (t && t.size >= floats) return t;
+      const fresh = e.tensor(floats);
+      temps.set(name, fresh);
+      return fresh;
+    };
     this.layers = Array.from({ length: c.layers }, (_, l) => makeLayer({
       e, P: w.params, G: w.grads, view: (name) => w.view(name), prefix: `${c.cell}.${l}`,
-      input: l === 0 && !residual ? c.embed : H, hidden: H, batch, seq, training, lookup: l === 0 ? this.lookup : undefined,
+      input: l === 0 && !residual ? c.embed : H, hidden: H, batch, seq, training, lookup: l === 0 ? this.lookup : undefined, temp,
     }, c));
     if (residual) this.normF = { out: e.tensor(n * H), rstd: e.tensor(n), dIn: training ? e.tensor(n * H) : undefined };
     this.logits = e.tensor(n * c.vocab);
