@@ -51,19 +51,16 @@ export class MinBlock extends HStateLayer implements Layer {
 
   forward(x: Tensor, xOff: number): void {
     const { e, P, view, prefix: p, batch: B, seq: T, hidden: D } = this.ctx, n = T * B, kD = this.k * D;
-    const lk = this.ctx.lookup, wOff = view(`${p}.w`).off, biasOff = view(`${p}.bias`).off, gain = view(`${p}.norm1`).off;
-    if (lk) {
-      // The first block's input rows depend on the id alone, so its whole projection does too: norm
-      // and project the vocab rows, then look each position's row up (row by row the same ops, so
-      // the same bits as the training forward's n rows).
-      const ln = this.lookupNorm!, V = lk.vocab;
-      e.rmsNormForward({ x: lk.rows[0], xOff: lk.rows[1], w: P, wOff: gain, out: ln.out, rstd: ln.rstd, rows: V, cols: D, eps: RMS_EPS });
-      e.matmul({ c: lk.table, a: ln.out, b: P, bOff: wOff, m: V, n: kD, k: D, bias: P, biasOff });
-      e.embedding({ out: this.proj, table: lk.table, ids: lk.ids, n, dim: kD });
-    } else {
-      e.rmsNormForward({ x, xOff, w: P, wOff: gain, out: this.n1, rstd: this.r1, rows: n, cols: D, eps: RMS_EPS });
-      e.matmul({ c: this.proj, a: this.n1, b: P, bOff: wOff, m: n, n: kD, k: D, bias: P, biasOff });
-    }
+    // In an inference workspace the first block's input rows depend on the id alone, so its whole
+    // projection does too: norm and project the vocab rows into the table, then look each
+    // position's row up (row by row the same ops, so the same bits as the training forward's n rows).
+    const lk = this.ctx.lookup, ln = this.lookupNorm;
+    const [src, srcOff, rows, normed, rstd, out] = lk && ln
+      ? [lk.rows[0], lk.rows[1], lk.vocab, ln.out, ln.rstd, lk.table]
+      : [x, xOff, n, this.n1, this.r1, this.proj];
+    e.rmsNormForward({ x: src, xOff: srcOff, w: P, wOff: view(`${p}.norm1`).off, out: normed, rstd, rows, cols: D, eps: RMS_EPS });
+    e.matmul({ c: out, a: normed, b: P, bOff: view(`${p}.w`).off, m: rows, n: kD, k: D, bias: P, biasOff: view(`${p}.bias`).off });
+    if (lk) e.embedding({ out: this.proj, table: lk.table, ids: lk.ids, n, dim: kD });
     e.minScanForward({
       cell: this.cell, proj: this.proj, act: this.act, h: this.h, steps: T, batch: B, hidden: D, residual: x, residualOff: xOff, sum: this.x1,
     });

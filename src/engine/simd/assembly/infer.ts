@@ -57,25 +57,18 @@ function barrier(nt: i32): void {
 @inline function eight(o: usize, i: usize, x: usize, kx: i32, wx: usize, y: usize, ky: i32, wy: usize): void {
   let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
   if (i) { a0 = v128.load(i); a1 = v128.load(i, 16); a2 = v128.load(i, 32); a3 = v128.load(i, 48); a4 = v128.load(i, 64); a5 = v128.load(i, 80); a6 = v128.load(i, 96); a7 = v128.load(i, 112); }
-  let w = wx;
-  for (let p = x, e = x + (<usize>kx << 2); p < e; p += 4) {
-    const s = v128.load32_splat(p);
-    a0 = fma(a0, s, v128.load(w)); a1 = fma(a1, s, v128.load(w, 16));
-    a2 = fma(a2, s, v128.load(w, 32)); a3 = fma(a3, s, v128.load(w, 48));
-    v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48);
-    a4 = fma(a4, s, v128.load(w, 64)); a5 = fma(a5, s, v128.load(w, 80));
-    a6 = fma(a6, s, v128.load(w, 96)); a7 = fma(a7, s, v128.load(w, 112));
-    w += 128;
-  }
-  w = wy;
-  for (let p = y, e = y + (<usize>ky << 2); p < e; p += 4) {
-    const s = v128.load32_splat(p);
-    a0 = fma(a0, s, v128.load(w)); a1 = fma(a1, s, v128.load(w, 16));
-    a2 = fma(a2, s, v128.load(w, 32)); a3 = fma(a3, s, v128.load(w, 48));
-    v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48);
-    a4 = fma(a4, s, v128.load(w, 64)); a5 = fma(a5, s, v128.load(w, 80));
-    a6 = fma(a6, s, v128.load(w, 96)); a7 = fma(a7, s, v128.load(w, 112));
-    w += 128;
+  // The two inputs in turn: x against Wx, then y against Wy (ky 0: none).
+  for (let pass = 0; pass < 2; pass++) {
+    let w = pass ? wy : wx;
+    for (let p = pass ? y : x, e = p + (<usize>(pass ? ky : kx) << 2); p < e; p += 4) {
+      const s = v128.load32_splat(p);
+      a0 = fma(a0, s, v128.load(w)); a1 = fma(a1, s, v128.load(w, 16));
+      a2 = fma(a2, s, v128.load(w, 32)); a3 = fma(a3, s, v128.load(w, 48));
+      v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48);
+      a4 = fma(a4, s, v128.load(w, 64)); a5 = fma(a5, s, v128.load(w, 80));
+      a6 = fma(a6, s, v128.load(w, 96)); a7 = fma(a7, s, v128.load(w, 112));
+      w += 128;
+    }
   }
   v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48);
   v128.store(o, a4, 64); v128.store(o, a5, 80); v128.store(o, a6, 96); v128.store(o, a7, 112);
