@@ -186,19 +186,22 @@ for (const f of engineFactories) {
       await checkInput(e, table, await e.read(dTable), objective, rng, 18);
     });
 
-    const variants: [Cell, number, number, number][] = [
-      // cell, dropout, embed, mlp
-      ['lstm', 0, 3, 0], ['lstm', 0.3, 3, 0], ['gru', 0, 3, 0], ['rnn', 0, 3, 0],
-      ['mingru', 0, 3, 2], ['minlstm', 0.3, 3, 2], ['mingru', 0, 4, 0],
+    // The vocabulary is smaller than a chunk, so the first layer's input products run on vocab
+    // rows (the lookup); `false` keeps them over every position.
+    const variants: [Cell, number, number, number, boolean][] = [
+      // cell, dropout, embed, mlp, lookup
+      ['lstm', 0, 3, 0, true], ['lstm', 0.3, 3, 0, true], ['gru', 0, 3, 0, true], ['rnn', 0, 3, 0, true],
+      ['mingru', 0, 3, 2, true], ['minlstm', 0.3, 3, 2, true], ['mingru', 0, 4, 0, true],
+      ['gru', 0, 3, 0, false], ['mingru', 0, 3, 2, false], ['minlstm', 0, 4, 0, false],
     ];
-    for (const [cell, dropout, embed, mlp] of variants) it(`whole model: ${cell}${dropout ? ' with dropout' : ''}${mlp ? ' and MLP' : ''}${embed === 4 ? ', no stem' : ''}`, async () => {
+    for (const [cell, dropout, embed, mlp, lookup] of variants) it(`whole model: ${cell}${dropout ? ' with dropout' : ''}${mlp ? ' and MLP' : ''}${embed === 4 ? ', no stem' : ''}${lookup ? '' : ', products over every position'}`, async () => {
       const cfg: ModelConfig = validateConfig({ cell, vocab: 6, embed, hidden: 4, layers: 2, mlp });
       const rng = new Rng(4), B = 2, T = 4;
       const values = initParams(cfg, paramLayout(cfg), rng);
       for (let i = 0; i < values.length; i++) values[i] += 0.3 * rng.normal();
       const w = new Weights(e, cfg, values);
       w.enableTraining();
-      const ws = new Workspace(w, B, T, true, dropout);
+      const ws = new Workspace(w, B, T, true, dropout, { lookup });
       // One fixed mask for every evaluation of the objective.
       if (dropout) ws.drawDropout(new Rng(9));
       ws.setInputs(

@@ -52,9 +52,9 @@ function randomWeights(e: Engine, cfg: ModelConfig, seed: number): Weights {
   return w;
 }
 
-/** Logits of two chunks with the state carried, through a workspace of the given kind. */
+/** Logits of two chunks with the state carried, through a workspace of the given kind (training: products over every position). */
 async function chunks(w: Weights, training: boolean, ids: Float32Array, B: number, T: number): Promise<Float32Array[]> {
-  const ws = new Workspace(w, B, T, training), out: Float32Array[] = [];
+  const ws = new Workspace(w, B, T, training, 0, { lookup: !training }), out: Float32Array[] = [];
   for (let c = 0; c < 2; c++) {
     ws.setInputs(ids.subarray(c * B * T, (c + 1) * B * T));
     ws.forward();
@@ -79,6 +79,38 @@ describe.each(factories.map((f) => f.name))('%s', (name) => {
       const { w, ids } = setup(e, cfg, 5);
       const product = await chunks(w, true, ids, B, T), table = await chunks(w, false, ids, B, T);
       for (let c = 0; c < 2; c++) expect(bits(table[c]).equals(bits(product[c])), `${JSON.stringify(cfg)} chunk ${c}`).toBe(true);
+    }
+  });
+});
+
+/** Loss and gradients of one training step on ids, with the first layer's lookup or without. */
+async function trainStep(w: Weights, ids: Float32Array, lookup: boolean): Promise<{ loss: Float32Array; grads: Float32Array }> {
+  const ws = new Workspace(w, B, T, true, 0, { lookup });
+  ws.setInputs(ids.subarray(0, B * T), ids.subarray(B * T));
+  ws.forward(); ws.loss(); ws.backward();
+  return { loss: (await w.e.read(ws.losses)).slice(), grads: (await w.e.read(w.grads!)).slice() };
+}
+
+describe.each(factories.map((f) => f.name))('%s: training with the lookup', (name) => {
+  // Its gradients sum per id first, so they round differently; the losses do not change at all.
+  // Every parameter view must agree as a whole and entry by entry (gradcheck.test.ts holds the
+  // lookup's gradients to finite differences as well).
+  it.each([...CLASSIC, ...RESIDUAL])('%s: the same losses, and the gradients of the products over every position', async (cell) => {
+    const e = await engine(name);
+    for (const cfg of configs(cell)) {
+      const { w, ids } = setup(e, cfg, 11);
+      const table = await trainStep(w, ids, true), product = await trainStep(w, ids, false);
+      expect(bits(table.loss).equals(bits(product.loss)), JSON.stringify(cfg)).toBe(true);
+      for (const v of w.layout.views) {
+        const a = table.grads.subarray(v.off, v.off + v.size), b = product.grads.subarray(v.off, v.off + v.size);
+        let diff = 0, norm = 0, worst = 0;
+        for (let i = 0; i < v.size; i++) {
+          diff += (a[i] - b[i]) ** 2; norm += b[i] ** 2;
+          worst = Math.max(worst, Math.abs(a[i] - b[i]) / (1e-4 + Math.abs(b[i])));
+        }
+        expect(Math.sqrt(diff), `${v.name} of ${JSON.stringify(cfg)}`).toBeLessThanOrEqual(1e-5 * Math.sqrt(norm) + 1e-9);
+        expect(worst, `${v.name} of ${JSON.stringify(cfg)}`).toBeLessThan(1e-3);
+      }
     }
   });
 });

@@ -2,7 +2,7 @@
 // like the LSTM layer: one large input product per chunk, per-timestep recurrent product and
 // cell, weight gradients as large products over the chunk.
 import type { Tensor } from '../engine/engine.js';
-import { HStateLayer, projectInput, type Layer, type LayerContext } from './layer.js';
+import { HStateLayer, projectInput, projectInputBackward, type Layer, type LayerContext } from './layer.js';
 
 export class GruLayer extends HStateLayer implements Layer {
   private readonly gx: Tensor;  // T·B × 3H input projections [r | z | n]
@@ -51,7 +51,7 @@ export class GruLayer extends HStateLayer implements Layer {
 
   backward(x: Tensor, xOff: number, dx: Tensor | null): void {
     const { e, P, G, view, prefix, batch: B, seq: T, hidden: H } = this.ctx, G3 = 3 * H;
-    const dh = this.dOut!, dGx = this.dGx!, dGh = this.dGh!, wh = view(`${prefix}.w_h`).off, wx = view(`${prefix}.w_x`).off;
+    const dh = this.dOut!, dGx = this.dGx!, dGh = this.dGh!, wh = view(`${prefix}.w_h`).off;
     for (let t = T - 1; t >= 0; t--) {
       e.gruBackward({
         act: this.act, actOff: t * B * G3, gh: this.gh, ghOff: t * B * G3, hPrev: this.h, hPrevOff: t * B * H,
@@ -60,11 +60,9 @@ export class GruLayer extends HStateLayer implements Layer {
       });
       if (t > 0) e.matmul({ c: dh, cOff: (t - 1) * B * H, a: dGh, aOff: t * B * G3, b: P, bOff: wh, m: B, n: H, k: G3, transB: true, accumulate: true, bCache: t === T - 1 ? 'store' : 'reuse' });
     }
-    e.matmul({ c: G!, cOff: wx, a: x, aOff: xOff, b: dGx, m: this.ctx.input, n: G3, k: T * B, transA: true, accumulate: true });
     e.matmul({ c: G!, cOff: wh, a: this.h, b: dGh, m: H, n: G3, k: T * B, transA: true, accumulate: true });
-    e.sumRows({ out: G!, outOff: view(`${prefix}.b_x`).off, x: dGx, rows: T * B, cols: G3, accumulate: true });
     e.sumRows({ out: G!, outOff: view(`${prefix}.b_h`).off, x: dGh, rows: T * B, cols: G3, accumulate: true });
-    if (dx) e.matmul({ c: dx, a: dGx, b: P, bOff: wx, m: T * B, n: this.ctx.input, k: G3, transB: true });
+    projectInputBackward(this.ctx, x, xOff, dGx, G3, 'w_x', 'b_x', dx);
   }
 
 }

@@ -18,7 +18,7 @@ export interface LayerContext {
   batch: number;
   seq: number;
   training: boolean;
-  /** The first layer of an inference workspace: its input projection is looked up by id (projectInput). */
+  /** The first layer: its input projection is looked up by id (projectInput, MinBlock). */
   lookup?: InputLookup;
   /**
    * Inference workspaces: a buffer of at least `floats` shared by every layer under `name`, for
@@ -35,6 +35,11 @@ export interface InputLookup {
   rows: [Tensor, number];
   /** vocab × n: each row the layer's input projection of the matching row of `rows`. */
   table: Tensor;
+  /**
+   * Training: the projection's gradient summed per id (vocab × n scratch), and where the layer
+   * adds the gradient w.r.t. each of its input rows (vocab × input) instead of writing dx.
+   */
+  grad?: { table: Tensor; rows: [Tensor, number] };
 }
 
 /**
@@ -42,7 +47,7 @@ export interface InputLookup {
  * With ctx.lookup the input rows are embedding rows, so the projection is a lookup in a table of
  * E·W_x + b (vocab rows, computed on every call, so it always follows the weights): each entry is
  * the same product with the same bias in the same order, the same bits, for vocab rows instead of
- * T·B. Training needs the embedded rows for the weight gradient and keeps the product.
+ * T·B.
  */
 export function projectInput(ctx: LayerContext, x: Tensor, xOff: number, out: Tensor, n: number, w: string, b: string): void {
   const { e, P, view, prefix, input } = ctx, rows = ctx.batch * ctx.seq;
@@ -54,6 +59,31 @@ export function projectInput(ctx: LayerContext, x: Tensor, xOff: number, out: Te
   }
   e.matmul({ c: lk.table, a: lk.rows[0], aOff: lk.rows[1], b: P, bOff: wOff, m: lk.vocab, n, k: input, bias: P, biasOff });
   e.embedding({ out, table: lk.table, ids: lk.ids, n: rows, dim: n });
+}
+
+/**
+ * The backward of projectInput, given dG (T·B × n): dW_x += xᵀ·dG, db += Σ dG, dx = dG·W_xᵀ. With
+ * a lookup, every position of one id has the same input row, so the three products run on dG
+ * summed per id (vocab rows instead of T·B; sums in another order, so other rounding) and the
+ * input gradient is added per id to lookup.grad.rows.
+ */
+export function projectInputBackward(ctx: LayerContext, x: Tensor, xOff: number, dG: Tensor, n: number, w: string, b: string, dx: Tensor | null): void {
+  const { e, P, G, view, prefix, input } = ctx, positions = ctx.batch * ctx.seq;
+  const wOff = view(`${prefix}.${w}`).off, biasOff = view(`${prefix}.${b}`).off;
+  const lk = ctx.lookup, perId = lk?.grad;
+  let [a, aOff, d, rows] = [x, xOff, dG, positions];
+  if (lk && perId) {
+    e.zero({ out: perId.table, len: lk.vocab * n });
+    e.embeddingBackward({ dTable: perId.table, dOut: dG, ids: lk.ids, n: positions, dim: n, vocab: lk.vocab });
+    [a, aOff, d, rows] = [lk.rows[0], lk.rows[1], perId.table, lk.vocab];
+  }
+  e.matmul({ c: G!, cOff: wOff, a, aOff, b: d, m: input, n, k: rows, transA: true, accumulate: true });
+  e.sumRows({ out: G!, outOff: biasOff, x: d, rows, cols: n, accumulate: true });
+  if (perId) {
+    e.matmul({ c: perId.rows[0], cOff: perId.rows[1], a: d, b: P, bOff: wOff, m: rows, n: input, k: n, transB: true, accumulate: true });
+  } else if (dx) {
+    e.matmul({ c: dx, a: d, b: P, bOff: wOff, m: rows, n: input, k: n, transB: true });
+  }
 }
 
 export interface Layer {

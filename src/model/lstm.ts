@@ -3,7 +3,7 @@
 // h_{t-1}·W_h stays per timestep. Backward mirrors it: per-timestep work is the cell and the
 // recurrent product, and the weight gradients are single large products over the whole chunk.
 import type { Tensor } from '../engine/engine.js';
-import { carrySlot, projectInput, type Layer, type LayerContext } from './layer.js';
+import { carrySlot, projectInput, projectInputBackward, type Layer, type LayerContext } from './layer.js';
 
 export class LstmLayer implements Layer {
   private readonly pre: Tensor; // T·B × 4H pre-activations
@@ -47,7 +47,7 @@ export class LstmLayer implements Layer {
 
   backward(x: Tensor, xOff: number, dx: Tensor | null): void {
     const { e, P, G, view, prefix, batch: B, seq: T, hidden: H } = this.x, G4 = 4 * H;
-    const dh = this.dOut!, dPre = this.dPre!, dc = this.dc!, wh = view(`${prefix}.w_h`).off, wx = view(`${prefix}.w_x`).off;
+    const dh = this.dOut!, dPre = this.dPre!, dc = this.dc!, wh = view(`${prefix}.w_h`).off;
     e.zero({ out: dc[0] });
     let cur = 0;
     for (let t = T - 1; t >= 0; t--) {
@@ -59,10 +59,8 @@ export class LstmLayer implements Layer {
       cur = 1 - cur;
       if (t > 0) e.matmul({ c: dh, cOff: (t - 1) * B * H, a: dPre, aOff: t * B * G4, b: P, bOff: wh, m: B, n: H, k: G4, transB: true, accumulate: true, bCache: t === T - 1 ? 'store' : 'reuse' });
     }
-    e.matmul({ c: G!, cOff: wx, a: x, aOff: xOff, b: dPre, m: this.x.input, n: G4, k: T * B, transA: true, accumulate: true });
     e.matmul({ c: G!, cOff: wh, a: this.h, b: dPre, m: H, n: G4, k: T * B, transA: true, accumulate: true });
-    e.sumRows({ out: G!, outOff: view(`${prefix}.bias`).off, x: dPre, rows: T * B, cols: G4, accumulate: true });
-    if (dx) e.matmul({ c: dx, a: dPre, b: P, bOff: wx, m: T * B, n: this.x.input, k: G4, transB: true });
+    projectInputBackward(this.x, x, xOff, dPre, G4, 'w_x', 'bias', dx);
   }
 
   carry(): void {

@@ -9,7 +9,7 @@ export const RMS_EPS = 1e-6;
 
 export class MinBlock extends HStateLayer implements Layer {
   private readonly k: number; // projection width per channel: 2 (minGRU) or 3 (minLSTM)
-  private readonly n1: Tensor; private readonly r1: Tensor;
+  private readonly n1?: Tensor; private readonly r1?: Tensor; // the normed input rows, unless looked up by id
   private readonly proj: Tensor; private readonly act: Tensor;
   protected readonly h: Tensor;  // (T+1)·B × D scan state; slot 0 carried in
   private readonly x1: Tensor; // x + scan output
@@ -27,7 +27,7 @@ export class MinBlock extends HStateLayer implements Layer {
     // What only this block's forward reads (and its backward, in training) may be shared.
     const temp = (name: string, floats: number): Tensor => ctx.temp?.(name, floats) ?? e.tensor(floats);
     this.k = cell === 'mingru' ? 2 : 3;
-    this.n1 = temp('n1', n * D); this.r1 = temp('r1', n);
+    if (!ctx.lookup) { this.n1 = temp('n1', n * D); this.r1 = temp('r1', n); }
     this.proj = temp('proj', n * this.k * D); this.act = temp('act', n * this.k * D);
     this.h = e.tensor((T + 1) * B * D);
     this.x1 = mlp > 0 ? temp('x1', n * D) : e.tensor(n * D); // without an MLP it is the block's output
@@ -51,13 +51,13 @@ export class MinBlock extends HStateLayer implements Layer {
 
   forward(x: Tensor, xOff: number): void {
     const { e, P, view, prefix: p, batch: B, seq: T, hidden: D } = this.ctx, n = T * B, kD = this.k * D;
-    // In an inference workspace the first block's input rows depend on the id alone, so its whole
-    // projection does too: norm and project the vocab rows into the table, then look each
-    // position's row up (row by row the same ops, so the same bits as the training forward's n rows).
+    // The first block's input rows depend on the id alone, so its whole projection does too: norm
+    // and project the vocab rows into the table, then look each position's row up (row by row the
+    // same ops, so the same bits as over the n rows).
     const lk = this.ctx.lookup, ln = this.lookupNorm;
     const [src, srcOff, rows, normed, rstd, out] = lk && ln
       ? [lk.rows[0], lk.rows[1], lk.vocab, ln.out, ln.rstd, lk.table]
-      : [x, xOff, n, this.n1, this.r1, this.proj];
+      : [x, xOff, n, this.n1!, this.r1!, this.proj];
     e.rmsNormForward({ x: src, xOff: srcOff, w: P, wOff: view(`${p}.norm1`).off, out: normed, rstd, rows, cols: D, eps: RMS_EPS });
     e.matmul({ c: out, a: normed, b: P, bOff: view(`${p}.w`).off, m: rows, n: kD, k: D, bias: P, biasOff: view(`${p}.bias`).off });
     if (lk) e.embedding({ out: this.proj, table: lk.table, ids: lk.ids, n, dim: kD });
@@ -96,17 +96,35 @@ export class MinBlock extends HStateLayer implements Layer {
       });
       dX1 = this.dX1!;
     }
-    const w = view(`${p}.w`).off;
+    const w = view(`${p}.w`).off, norm1 = view(`${p}.norm1`).off;
     e.minScanBackward({ cell: this.cell, proj: this.proj, act: this.act, h: this.h, dh: dX1, dProj: this.dProj!, steps: T, batch: B, hidden: D });
-    e.matmul({ c: G!, cOff: w, a: this.n1, b: this.dProj!, m: D, n: kD, k: n, transA: true, accumulate: true });
-    e.sumRows({ out: G!, outOff: view(`${p}.bias`).off, x: this.dProj!, rows: n, cols: kD, accumulate: true });
-    e.matmul({ c: this.dN!, a: this.dProj!, b: P, bOff: w, m: n, n: D, k: kD, transB: true });
-    // norm1's gain gets its gradient even when the input needs none (the first block's input
-    // gradient still flows to the stem); dx receives residual + branch.
+    // With a lookup, the norm and projection ran on the vocab rows: their backward does too, on
+    // dProj summed per id (linear in it, so the same gradients with other rounding).
+    const lk = this.ctx.lookup, ln = this.lookupNorm, perId = lk?.grad;
+    let [normed, dP, rows] = [this.n1!, this.dProj!, n];
+    if (lk && ln && perId) {
+      e.zero({ out: perId.table, len: lk.vocab * kD });
+      e.embeddingBackward({ dTable: perId.table, dOut: this.dProj!, ids: lk.ids, n, dim: kD, vocab: lk.vocab });
+      [normed, dP, rows] = [ln.out, perId.table, lk.vocab];
+    }
+    e.matmul({ c: G!, cOff: w, a: normed, b: dP, m: D, n: kD, k: rows, transA: true, accumulate: true });
+    e.sumRows({ out: G!, outOff: view(`${p}.bias`).off, x: dP, rows, cols: kD, accumulate: true });
+    e.matmul({ c: this.dN!, a: dP, b: P, bOff: w, m: rows, n: D, k: kD, transB: true });
+    if (lk && ln && perId) {
+      // Each id's input gradient: its positions' residual gradients, plus norm1's backward of
+      // their summed dN on the id's row.
+      const [dRows, dRowsOff] = perId.rows;
+      e.embeddingBackward({ dTable: dRows, dTableOff: dRowsOff, dOut: dX1, ids: lk.ids, n, dim: D, vocab: lk.vocab });
+      e.rmsNormBackward({
+        x: lk.rows[0], xOff: lk.rows[1], w: P, wOff: norm1, rstd: ln.rstd, dOut: this.dN!, dx: dRows, dxOff: dRowsOff, dw: G!, dwOff: norm1,
+        rows, cols: D,
+      });
+      return;
+    }
+    // norm1's gain gets its gradient even when the input needs none; dx receives residual + branch.
     const target = dx ?? this.dProj!; // any scratch of ≥ n·D floats when dx is not wanted
     e.rmsNormBackward({
-      x, xOff, w: P, wOff: view(`${p}.norm1`).off, rstd: this.r1, dOut: this.dN!, dx: target, dw: G!, dwOff: view(`${p}.norm1`).off,
-      rows: n, cols: D, residual: dX1,
+      x, xOff, w: P, wOff: norm1, rstd: this.r1!, dOut: this.dN!, dx: target, dw: G!, dwOff: norm1, rows: n, cols: D, residual: dX1,
     });
   }
 

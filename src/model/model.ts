@@ -79,7 +79,8 @@ export class Workspace {
   private readonly drop: { mask: Tensor; out: Tensor }[] = [];
   private readonly hostMask: Float32Array;
 
-  constructor(readonly w: Weights, readonly batch: number, readonly seq: number, readonly training: boolean, readonly dropout = 0) {
+  /** `lookup: false` keeps the first layer's input products over every position (tests compare the two). */
+  constructor(readonly w: Weights, readonly batch: number, readonly seq: number, readonly training: boolean, readonly dropout = 0, options: { lookup?: boolean } = {}) {
     const e = w.e, c = w.config, n = batch * seq, H = c.hidden;
     const residual = isMinCell(c.cell);
     this.ids = e.tensor(n);
@@ -90,14 +91,22 @@ export class Workspace {
     } else {
       this.emb = e.tensor(n * c.embed);
     }
-    // Inference reads the first layer's input projection from a vocab-row table (see projectInput
-    // and MinBlock) when that is the smaller product: the layer's input rows depend on the id
-    // alone (embedding rows, or the stem's table). A classic layer then never needs its embedded
-    // rows; a residual block still adds them to its output.
+    // The first layer's input projection comes from a vocab-row table (see projectInput and
+    // MinBlock) when that is the smaller product: the layer's input rows depend on the id alone
+    // (embedding rows, or the stem's table). Training sums the projection's gradient per id and
+    // takes the products on those vocab rows too, and the layer adds its input gradient per id to
+    // the embedding's (or the stem table's) gradient. A classic layer then never needs its
+    // embedded rows; a residual block still adds them to its output.
     const G = GATES[c.cell];
-    if (!training && c.vocab <= n) {
-      const rows: [Tensor, number] = this.stemTable ? [this.stemTable, 0] : [w.params, w.view('embed.weight').off];
+    if (c.vocab <= n && options.lookup !== false) {
+      const E = w.view('embed.weight').off;
+      const rows: [Tensor, number] = this.stemTable ? [this.stemTable, 0] : [w.params, E];
       this.lookup = { ids: this.ids, vocab: c.vocab, rows, table: e.tensor(c.vocab * G * H) };
+      if (training) {
+        if (this.stemTable) this.dStemTable = e.tensor(c.vocab * H);
+        const dRows: [Tensor, number] = this.dStemTable ? [this.dStemTable, 0] : [w.grads!, E];
+        this.lookup.grad = { table: e.tensor(c.vocab * G * H), rows: dRows };
+      }
     }
     this.skipEmbed = !!this.lookup && !residual;
     // Without a backward pass a layer's intermediate values die with its forward, so an inference
@@ -119,11 +128,11 @@ export class Workspace {
     this.losses = e.tensor(n);
     if (training) {
       this.dLogits = e.tensor(n * c.vocab);
-      if (this.stem) {
-        this.dStem = e.tensor(n * H);
-        this.dStemTable = e.tensor(c.vocab * H);
-      } else {
-        this.dEmb = e.tensor(n * c.embed);
+      if (this.stem) this.dStemTable ??= e.tensor(c.vocab * H);
+      // Per-position input gradients, unless the first layer adds them per id.
+      if (!this.lookup) {
+        if (this.stem) this.dStem = e.tensor(n * H);
+        else this.dEmb = e.tensor(n * c.embed);
       }
     }
     if (training && dropout > 0) {
@@ -217,11 +226,14 @@ export class Workspace {
     } else {
       e.matmul({ c: dTop, a: this.dLogits!, b: w.params, bOff: head.off, m: n, n: H, k: c.vocab, transB: true });
     }
+    // The first layer's input gradient: per position into dStem or dEmb, or (with a lookup) added
+    // per id straight into dStemTable or the embedding's gradient.
+    if (this.dStemTable) e.zero({ out: this.dStemTable });
     for (let l = c.layers - 1; l >= 0; l--) {
       const layer = this.layers[l];
       if (this.drop.length) e.mul({ out: layer.dOut!, a: layer.dOut!, b: this.drop[l].mask, len: n * H });
       const [x, xOff] = this.input(l - 1);
-      const dx = l > 0 ? this.layers[l - 1].dOut! : this.dStem ?? this.dEmb!;
+      const dx = l > 0 ? this.layers[l - 1].dOut! : this.dStem ?? this.dEmb ?? null;
       layer.backward(x, xOff, dx);
     }
     const E = w.view('embed.weight').off;
@@ -229,12 +241,11 @@ export class Workspace {
       // Per vocabulary row: dTable = Σ dStem over that character's positions, then the table's
       // two factors: dW_stem += Eᵀ·dTable, dE += dTable·W_stemᵀ.
       const s = w.view('stem.weight').off, dT = this.dStemTable!;
-      e.zero({ out: dT });
-      e.embeddingBackward({ dTable: dT, dOut: this.dStem!, ids: this.ids, n, dim: H, vocab: c.vocab });
+      if (this.dStem) e.embeddingBackward({ dTable: dT, dOut: this.dStem, ids: this.ids, n, dim: H, vocab: c.vocab });
       e.matmul({ c: G, cOff: s, a: w.params, aOff: E, b: dT, m: c.embed, n: H, k: c.vocab, transA: true, accumulate: true });
       e.matmul({ c: G, cOff: E, a: dT, b: w.params, bOff: s, m: c.vocab, n: c.embed, k: H, transB: true, accumulate: true });
-    } else {
-      e.embeddingBackward({ dTable: G, dTableOff: E, dOut: this.dEmb!, ids: this.ids, n, dim: c.embed, vocab: c.vocab });
+    } else if (this.dEmb) {
+      e.embeddingBackward({ dTable: G, dTableOff: E, dOut: this.dEmb, ids: this.ids, n, dim: c.embed, vocab: c.vocab });
     }
   }
 

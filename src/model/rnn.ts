@@ -1,6 +1,6 @@
 // The Elman cell, h_t = tanh(x_t·W_x + h_{t-1}·W_h + b): the baseline the gated cells improve on.
 import type { Tensor } from '../engine/engine.js';
-import { HStateLayer, projectInput, type Layer, type LayerContext } from './layer.js';
+import { HStateLayer, projectInput, projectInputBackward, type Layer, type LayerContext } from './layer.js';
 
 export class RnnLayer extends HStateLayer implements Layer {
   private readonly pre: Tensor; // T·B × H
@@ -35,15 +35,13 @@ export class RnnLayer extends HStateLayer implements Layer {
 
   backward(x: Tensor, xOff: number, dx: Tensor | null): void {
     const { e, P, G, view, prefix, batch: B, seq: T, hidden: H } = this.ctx;
-    const dh = this.dOut!, dPre = this.dPre!, wh = view(`${prefix}.w_h`).off, wx = view(`${prefix}.w_x`).off;
+    const dh = this.dOut!, dPre = this.dPre!, wh = view(`${prefix}.w_h`).off;
     for (let t = T - 1; t >= 0; t--) {
       e.tanhBackward({ dx: dPre, dxOff: t * B * H, y: this.h, yOff: (t + 1) * B * H, dy: dh, dyOff: t * B * H, len: B * H });
       if (t > 0) e.matmul({ c: dh, cOff: (t - 1) * B * H, a: dPre, aOff: t * B * H, b: P, bOff: wh, m: B, n: H, k: H, transB: true, accumulate: true, bCache: t === T - 1 ? 'store' : 'reuse' });
     }
-    e.matmul({ c: G!, cOff: wx, a: x, aOff: xOff, b: dPre, m: this.ctx.input, n: H, k: T * B, transA: true, accumulate: true });
     e.matmul({ c: G!, cOff: wh, a: this.h, b: dPre, m: H, n: H, k: T * B, transA: true, accumulate: true });
-    e.sumRows({ out: G!, outOff: view(`${prefix}.bias`).off, x: dPre, rows: T * B, cols: H, accumulate: true });
-    if (dx) e.matmul({ c: dx, a: dPre, b: P, bOff: wx, m: T * B, n: this.ctx.input, k: H, transB: true });
+    projectInputBackward(this.ctx, x, xOff, dPre, H, 'w_x', 'bias', dx);
   }
 
 }
