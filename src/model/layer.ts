@@ -61,6 +61,14 @@ export function projectInput(ctx: LayerContext, x: Tensor, xOff: number, out: Te
   e.embedding({ out, table: lk.table, ids: lk.ids, n: rows, dim: n });
 }
 
+/** dG (T·B × width) summed over the positions of each id, into lk.grad.table (vocab × width). */
+export function sumPerId(ctx: LayerContext, lk: InputLookup, dG: Tensor, width: number): Tensor {
+  const table = lk.grad!.table;
+  ctx.e.zero({ out: table, len: lk.vocab * width });
+  ctx.e.embeddingBackward({ dTable: table, dOut: dG, ids: lk.ids, n: ctx.batch * ctx.seq, dim: width, vocab: lk.vocab });
+  return table;
+}
+
 /**
  * The backward of projectInput, given dG (T·B × n): dW_x += xᵀ·dG, db += Σ dG, dx = dG·W_xᵀ. With
  * a lookup, every position of one id has the same input row, so the three products run on dG
@@ -72,11 +80,7 @@ export function projectInputBackward(ctx: LayerContext, x: Tensor, xOff: number,
   const wOff = view(`${prefix}.${w}`).off, biasOff = view(`${prefix}.${b}`).off;
   const lk = ctx.lookup, perId = lk?.grad;
   let [a, aOff, d, rows] = [x, xOff, dG, positions];
-  if (lk && perId) {
-    e.zero({ out: perId.table, len: lk.vocab * n });
-    e.embeddingBackward({ dTable: perId.table, dOut: dG, ids: lk.ids, n: positions, dim: n, vocab: lk.vocab });
-    [a, aOff, d, rows] = [lk.rows[0], lk.rows[1], perId.table, lk.vocab];
-  }
+  if (lk && perId) [a, aOff, d, rows] = [lk.rows[0], lk.rows[1], sumPerId(ctx, lk, dG, n), lk.vocab];
   e.matmul({ c: G!, cOff: wOff, a, aOff, b: d, m: input, n, k: rows, transA: true, accumulate: true });
   e.sumRows({ out: G!, outOff: biasOff, x: d, rows, cols: n, accumulate: true });
   if (perId) {

@@ -3,7 +3,7 @@
 // The gates depend only on the input, so the whole chunk's projection is one product and the
 // recurrence is one elementwise scan; nothing but the scan runs per timestep.
 import type { Tensor } from '../engine/engine.js';
-import { HStateLayer, type Layer, type LayerContext } from './layer.js';
+import { HStateLayer, sumPerId, type Layer, type LayerContext } from './layer.js';
 
 export const RMS_EPS = 1e-6;
 
@@ -102,11 +102,7 @@ export class MinBlock extends HStateLayer implements Layer {
     // dProj summed per id (linear in it, so the same gradients with other rounding).
     const lk = this.ctx.lookup, ln = this.lookupNorm, perId = lk?.grad;
     let [normed, dP, rows] = [this.n1!, this.dProj!, n];
-    if (lk && ln && perId) {
-      e.zero({ out: perId.table, len: lk.vocab * kD });
-      e.embeddingBackward({ dTable: perId.table, dOut: this.dProj!, ids: lk.ids, n, dim: kD, vocab: lk.vocab });
-      [normed, dP, rows] = [ln.out, perId.table, lk.vocab];
-    }
+    if (lk && ln && perId) [normed, dP, rows] = [ln.out, sumPerId(this.ctx, lk, this.dProj!, kD), lk.vocab];
     e.matmul({ c: G!, cOff: w, a: normed, b: dP, m: D, n: kD, k: rows, transA: true, accumulate: true });
     e.sumRows({ out: G!, outOff: view(`${p}.bias`).off, x: dP, rows, cols: kD, accumulate: true });
     e.matmul({ c: this.dN!, a: dP, b: P, bOff: w, m: rows, n: D, k: kD, transB: true });
