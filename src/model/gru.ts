@@ -2,7 +2,7 @@
 // like the LSTM layer: one large input product per chunk, per-timestep recurrent product and
 // cell, weight gradients as large products over the chunk.
 import type { Tensor } from '../engine/engine.js';
-import { HStateLayer, projectInput, projectInputBackward, type Layer, type LayerContext } from './layer.js';
+import { HStateLayer, maskRecurrentGrad, projectInput, projectInputBackward, recurrentWeights, type Layer, type LayerContext } from './layer.js';
 
 export class GruLayer extends HStateLayer implements Layer {
   private readonly gx: Tensor;  // T·B × 3H input projections [r | z | n]
@@ -36,10 +36,10 @@ export class GruLayer extends HStateLayer implements Layer {
   forward(x: Tensor, xOff: number): void {
     const { e, P, view, prefix, batch: B, seq: T, hidden: H } = this.ctx, G3 = 3 * H;
     projectInput(this.ctx, x, xOff, this.gx, G3, 'w_x', 'b_x');
-    const wh = view(`${prefix}.w_h`).off, bh = view(`${prefix}.b_h`).off;
+    const [W, wh] = recurrentWeights(this.ctx, 'w_h', true), bh = view(`${prefix}.b_h`).off;
     for (let t = 0; t < T; t++) {
       e.matmul({
-        c: this.gh, cOff: t * B * G3, a: this.h, aOff: t * B * H, b: P, bOff: wh, m: B, n: G3, k: H, bias: P, biasOff: bh,
+        c: this.gh, cOff: t * B * G3, a: this.h, aOff: t * B * H, b: W, bOff: wh, m: B, n: G3, k: H, bias: P, biasOff: bh,
         bCache: t === 0 ? 'store' : 'reuse',
       });
       e.gruForward({
@@ -50,17 +50,18 @@ export class GruLayer extends HStateLayer implements Layer {
   }
 
   backward(x: Tensor, xOff: number, dx: Tensor | null): void {
-    const { e, P, G, view, prefix, batch: B, seq: T, hidden: H } = this.ctx, G3 = 3 * H;
-    const dh = this.dOut!, dGx = this.dGx!, dGh = this.dGh!, wh = view(`${prefix}.w_h`).off;
+    const { e, G, view, prefix, batch: B, seq: T, hidden: H } = this.ctx, G3 = 3 * H;
+    const dh = this.dOut!, dGx = this.dGx!, dGh = this.dGh!, [W, wh] = recurrentWeights(this.ctx, 'w_h', false);
     for (let t = T - 1; t >= 0; t--) {
       e.gruBackward({
         act: this.act, actOff: t * B * G3, gh: this.gh, ghOff: t * B * G3, hPrev: this.h, hPrevOff: t * B * H,
         dh, dhOff: t * B * H, dGx, dGxOff: t * B * G3, dGh, dGhOff: t * B * G3,
         dhPrev: t > 0 ? dh : this.sink!, dhPrevOff: t > 0 ? (t - 1) * B * H : 0, batch: B, hidden: H,
       });
-      if (t > 0) e.matmul({ c: dh, cOff: (t - 1) * B * H, a: dGh, aOff: t * B * G3, b: P, bOff: wh, m: B, n: H, k: G3, transB: true, accumulate: true, bCache: t === T - 1 ? 'store' : 'reuse' });
+      if (t > 0) e.matmul({ c: dh, cOff: (t - 1) * B * H, a: dGh, aOff: t * B * G3, b: W, bOff: wh, m: B, n: H, k: G3, transB: true, accumulate: true, bCache: t === T - 1 ? 'store' : 'reuse' });
     }
-    e.matmul({ c: G!, cOff: wh, a: this.h, b: dGh, m: H, n: G3, k: T * B, transA: true, accumulate: true });
+    e.matmul({ c: G!, cOff: view(`${prefix}.w_h`).off, a: this.h, b: dGh, m: H, n: G3, k: T * B, transA: true, accumulate: true });
+    maskRecurrentGrad(this.ctx, 'w_h');
     e.sumRows({ out: G!, outOff: view(`${prefix}.b_h`).off, x: dGh, rows: T * B, cols: G3, accumulate: true });
     projectInputBackward(this.ctx, x, xOff, dGx, G3, 'w_x', 'b_x', dx);
   }

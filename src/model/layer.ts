@@ -20,6 +20,8 @@ export interface LayerContext {
   training: boolean;
   /** The first layer: its input projection is looked up by id (projectInput, MinBlock). */
   lookup?: InputLookup;
+  /** Training with DropConnect: this step's mask of W_h (kept entries scaled by 1/(1−p)) and W_h times it. */
+  weightDrop?: { mask: Tensor; dropped: Tensor };
   /**
    * Inference workspaces: a buffer of at least `floats` shared by every layer under `name`, for
    * values that die within one layer's forward (with no backward to keep them for).
@@ -88,6 +90,23 @@ export function projectInputBackward(ctx: LayerContext, x: Tensor, xOff: number,
   } else if (dx) {
     e.matmul({ c: dx, a: d, b: P, bOff: wOff, m: rows, n: input, k: n, transB: true });
   }
+}
+
+/**
+ * The recurrent weights this step's products use, [tensor, offset]: W_h itself, or with
+ * DropConnect its masked copy, made here (call once per forward, before the timesteps).
+ */
+export function recurrentWeights(ctx: LayerContext, w: string, make: boolean): [Tensor, number] {
+  const v = ctx.view(`${ctx.prefix}.${w}`), wd = ctx.weightDrop;
+  if (!wd) return [ctx.P, v.off];
+  if (make) ctx.e.mul({ out: wd.dropped, a: ctx.P, aOff: v.off, b: wd.mask, len: v.size });
+  return [wd.dropped, 0];
+}
+
+/** With DropConnect, W_h's gradient so far is the masked copy's: the mask carries it to W_h. */
+export function maskRecurrentGrad(ctx: LayerContext, w: string): void {
+  const v = ctx.view(`${ctx.prefix}.${w}`), wd = ctx.weightDrop;
+  if (wd) ctx.e.mul({ out: ctx.G!, outOff: v.off, a: ctx.G!, aOff: v.off, b: wd.mask, len: v.size });
 }
 
 export interface Layer {

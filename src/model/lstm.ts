@@ -3,7 +3,7 @@
 // h_{t-1}·W_h stays per timestep. Backward mirrors it: per-timestep work is the cell and the
 // recurrent product, and the weight gradients are single large products over the whole chunk.
 import type { Tensor } from '../engine/engine.js';
-import { carrySlot, projectInput, projectInputBackward, type Layer, type LayerContext } from './layer.js';
+import { carrySlot, maskRecurrentGrad, projectInput, projectInputBackward, recurrentWeights, type Layer, type LayerContext } from './layer.js';
 
 export class LstmLayer implements Layer {
   private readonly pre: Tensor; // T·B × 4H pre-activations
@@ -32,11 +32,11 @@ export class LstmLayer implements Layer {
   }
 
   forward(x: Tensor, xOff: number): void {
-    const { e, P, view, prefix, batch: B, seq: T, hidden: H } = this.x, G4 = 4 * H;
+    const { e, batch: B, seq: T, hidden: H } = this.x, G4 = 4 * H;
     projectInput(this.x, x, xOff, this.pre, G4, 'w_x', 'bias');
-    const wh = view(`${prefix}.w_h`).off;
+    const [W, wh] = recurrentWeights(this.x, 'w_h', true);
     for (let t = 0; t < T; t++) {
-      e.matmul({ c: this.pre, cOff: t * B * G4, a: this.h, aOff: t * B * H, b: P, bOff: wh, m: B, n: G4, k: H, accumulate: true, bCache: t === 0 ? 'store' : 'reuse' });
+      e.matmul({ c: this.pre, cOff: t * B * G4, a: this.h, aOff: t * B * H, b: W, bOff: wh, m: B, n: G4, k: H, accumulate: true, bCache: t === 0 ? 'store' : 'reuse' });
       e.lstmForward({
         pre: this.pre, preOff: t * B * G4, act: this.act, actOff: t * B * G4,
         cPrev: this.c, cPrevOff: t * B * H, c: this.c, cOff: (t + 1) * B * H, h: this.h, hOff: (t + 1) * B * H,
@@ -46,8 +46,8 @@ export class LstmLayer implements Layer {
   }
 
   backward(x: Tensor, xOff: number, dx: Tensor | null): void {
-    const { e, P, G, view, prefix, batch: B, seq: T, hidden: H } = this.x, G4 = 4 * H;
-    const dh = this.dOut!, dPre = this.dPre!, dc = this.dc!, wh = view(`${prefix}.w_h`).off;
+    const { e, G, view, prefix, batch: B, seq: T, hidden: H } = this.x, G4 = 4 * H;
+    const dh = this.dOut!, dPre = this.dPre!, dc = this.dc!, [W, wh] = recurrentWeights(this.x, 'w_h', false);
     e.zero({ out: dc[0] });
     let cur = 0;
     for (let t = T - 1; t >= 0; t--) {
@@ -57,9 +57,10 @@ export class LstmLayer implements Layer {
         batch: B, hidden: H,
       });
       cur = 1 - cur;
-      if (t > 0) e.matmul({ c: dh, cOff: (t - 1) * B * H, a: dPre, aOff: t * B * G4, b: P, bOff: wh, m: B, n: H, k: G4, transB: true, accumulate: true, bCache: t === T - 1 ? 'store' : 'reuse' });
+      if (t > 0) e.matmul({ c: dh, cOff: (t - 1) * B * H, a: dPre, aOff: t * B * G4, b: W, bOff: wh, m: B, n: H, k: G4, transB: true, accumulate: true, bCache: t === T - 1 ? 'store' : 'reuse' });
     }
-    e.matmul({ c: G!, cOff: wh, a: this.h, b: dPre, m: H, n: G4, k: T * B, transA: true, accumulate: true });
+    e.matmul({ c: G!, cOff: view(`${prefix}.w_h`).off, a: this.h, b: dPre, m: H, n: G4, k: T * B, transA: true, accumulate: true });
+    maskRecurrentGrad(this.x, 'w_h');
     projectInputBackward(this.x, x, xOff, dPre, G4, 'w_x', 'bias', dx);
   }
 

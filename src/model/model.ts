@@ -78,9 +78,15 @@ export class Workspace {
   /** Dropout on each layer's output (training only): masks and the dropped outputs. */
   private readonly drop: { mask: Tensor; out: Tensor }[] = [];
   private readonly hostMask: Float32Array;
+  /** DropConnect probability on the recurrent weights (classic cells in training; else 0), and each layer's mask. */
+  readonly weightDrop: number;
+  private readonly recurrentMasks: Tensor[] = [];
 
-  /** `lookup: false` keeps the first layer's input products over every position (tests compare the two). */
-  constructor(readonly w: Weights, readonly batch: number, readonly seq: number, readonly training: boolean, readonly dropout = 0, options: { lookup?: boolean } = {}) {
+  /**
+   * `weightDrop`: DropConnect on each classic layer's recurrent weights (training only).
+   * `lookup: false` keeps the first layer's input products over every position (tests compare the two).
+   */
+  constructor(readonly w: Weights, readonly batch: number, readonly seq: number, readonly training: boolean, readonly dropout = 0, options: { lookup?: boolean; weightDrop?: number } = {}) {
     const e = w.e, c = w.config, n = batch * seq, H = c.hidden;
     const residual = isMinCell(c.cell);
     this.ids = e.tensor(n);
@@ -119,10 +125,15 @@ export class Workspace {
       temps.set(name, fresh);
       return fresh;
     };
-    this.layers = Array.from({ length: c.layers }, (_, l) => makeLayer({
-      e, P: w.params, G: w.grads, view: (name) => w.view(name), prefix: `${c.cell}.${l}`,
-      input: l === 0 && !residual ? c.embed : H, hidden: H, batch, seq, training, lookup: l === 0 ? this.lookup : undefined, temp,
-    }, c));
+    this.weightDrop = training && !residual ? options.weightDrop ?? 0 : 0;
+    this.layers = Array.from({ length: c.layers }, (_, l) => {
+      const wd = this.weightDrop > 0 ? { mask: e.tensor(H * G * H), dropped: e.tensor(H * G * H) } : undefined;
+      if (wd) this.recurrentMasks.push(wd.mask);
+      return makeLayer({
+        e, P: w.params, G: w.grads, view: (name) => w.view(name), prefix: `${c.cell}.${l}`,
+        input: l === 0 && !residual ? c.embed : H, hidden: H, batch, seq, training, lookup: l === 0 ? this.lookup : undefined, temp, weightDrop: wd,
+      }, c);
+    });
     if (residual) this.normF = { out: e.tensor(n * H), rstd: e.tensor(n), dIn: training ? e.tensor(n * H) : undefined };
     this.logits = e.tensor(n * c.vocab);
     this.losses = e.tensor(n);
@@ -147,13 +158,17 @@ export class Workspace {
     if (targets) this.w.e.write(this.targets, targets);
   }
 
-  /** Draws new dropout masks (inverted dropout: kept units scaled by 1/(1−p)). */
+  /** Draws new dropout and DropConnect masks (inverted: kept units or weights scaled by 1/(1−p)). */
   drawDropout(rng: Rng): void {
-    const keep = 1 - this.dropout, scale = 1 / keep, m = this.hostMask;
-    for (const d of this.drop) {
+    const fill = (m: Float32Array, p: number): Float32Array => {
+      const keep = 1 - p, scale = 1 / keep;
       for (let i = 0; i < m.length; i++) m[i] = rng.uniform() < keep ? scale : 0;
-      this.w.e.write(d.mask, m);
-    }
+      return m;
+    };
+    for (const d of this.drop) this.w.e.write(d.mask, fill(this.hostMask, this.dropout));
+    if (!this.recurrentMasks.length) return;
+    const m = new Float32Array(this.recurrentMasks[0].size);
+    for (const t of this.recurrentMasks) this.w.e.write(t, fill(m, this.weightDrop));
   }
 
   /** The input layer l sees: the stem (or embedding), or the layer below's output, dropped out or not. */

@@ -1,7 +1,7 @@
 // The one description of a training run's settings. From this table come the `train` flags and
 // their help (src/cli/flags.ts), the checkpoint's training record and its validation on load
 // (src/train/record.ts), and the resume rules: what must match the checkpoint, what may change.
-import { CELLS, CONFIG_LIMITS, type Cell, type ModelConfig } from '../model/config.js';
+import { CELLS, CONFIG_LIMITS, isMinCell, type Cell, type ModelConfig } from '../model/config.js';
 import { BACKENDS } from '../engine/backends.js';
 import { TOKENIZERS, type TokenizerKind } from '../text/tokenizer.js';
 import { BATCHING, type Batching } from './batch.js';
@@ -41,7 +41,7 @@ export interface Setting {
 export interface TrainSettings {
   model: Cell; layers: number; hidden: number; embed: number; mlp: number;
   tokenizer: TokenizerKind; batch: number; seq: number; batching: Batching; steps?: number; time?: number;
-  lr: number; minLr?: number; warmup: number; clip: number; weightDecay: number; dropout: number;
+  lr: number; minLr?: number; warmup: number; clip: number; weightDecay: number; dropout: number; weightDrop: number;
   seed: number; evalEvery: number; evalChars: number; patience: number; valFrac: number; val?: string;
   out?: string; saveEvery: number; stopAfter?: number; resume?: string; log?: string;
   backend: string; threads?: number; json?: boolean; corpusDir?: string;
@@ -68,6 +68,7 @@ export const TRAIN_SETTINGS: Setting[] = [
   { key: 'clip', flag: '--clip', arg: '<norm>', kind: { type: 'float', min: 0, max: 1e9 }, default: 1, help: 'clip the gradient norm to this (0: off)', resume: 'mutable', stored: { record: 'clip' } },
   { key: 'weightDecay', flag: '--weight-decay', arg: '<w>', kind: { type: 'float', min: 0, max: 10 }, default: 0.1, help: 'AdamW weight decay, on matrices only', resume: 'mutable', stored: { record: 'weight_decay' } },
   { key: 'dropout', flag: '--dropout', arg: '<p>', kind: { type: 'float', min: 0, max: 0.95 }, default: 0, help: "dropout probability on each layer's output during training (when the budget sizes the model: chosen with it by the passes over the text)", resume: 'mutable', stored: { record: 'dropout' }, sizing: true },
+  { key: 'weightDrop', flag: '--weight-drop', arg: '<p>', kind: { type: 'float', min: 0, max: 0.95 }, default: 0, help: "DropConnect on the recurrent weights of lstm, gru and rnn layers: each step drops this fraction of W_h's entries, the same ones at every timestep (when the budget sizes the model: chosen with it)", resume: 'mutable', stored: { record: 'weight_drop' }, sizing: true },
   { key: 'seed', flag: '--seed', arg: '<n>', kind: int(0, 2 ** 32 - 1), default: 1337, help: 'random seed (same seed, same backend: same model)', resume: 'fixed', stored: { record: 'seed' } },
   { key: 'evalEvery', flag: '--eval-every', arg: '<steps>', kind: int(1), default: 100, help: 'steps between validation estimates', resume: 'mutable', stored: { record: 'eval_every' } },
   { key: 'evalChars', flag: '--eval-chars', arg: '<n>', kind: int(2), default: 32768, help: 'validation characters used by each estimate, drawn from the whole split', resume: 'mutable', stored: { record: 'eval_chars' } },
@@ -116,7 +117,8 @@ export function fitsKind(k: SettingKind, v: unknown): boolean {
 }
 
 /** Rules between settings, checked once all are known (given, defaulted or resumed). */
-export function crossCheck(s: Pick<TrainSettings, 'lr' | 'minLr'>): string | null {
+export function crossCheck(s: Pick<TrainSettings, 'lr' | 'minLr' | 'model' | 'weightDrop'>): string | null {
   if (s.minLr !== undefined && s.minLr > s.lr) return `--min-lr ${s.minLr} is above --lr ${s.lr}; the rate decays from --lr down to --min-lr, so give a --min-lr of at most ${s.lr}`;
+  if (s.weightDrop > 0 && isMinCell(s.model)) return `--weight-drop applies to the recurrent weights of lstm, gru and rnn layers; a ${s.model} block has none, so leave --weight-drop out (or use --dropout)`;
   return null;
 }
