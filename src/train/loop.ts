@@ -36,8 +36,8 @@ export interface TrainOptions {
   weightDecay: number;
   /** Dropout probability on each layer's output. */
   dropout: number;
-  /** DropConnect on the recurrent weights (classic cells). */
-  weightDrop: number;
+  /** DropConnect on the recurrent weights (classic cells); 0 when absent. */
+  weightDrop?: number;
   /** Step budget (total, counting steps before a resume); with `seconds` too, whichever ends first. */
   steps?: number;
   /** Training-time budget in seconds (evaluations and saves not counted). */
@@ -106,7 +106,8 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
   if (r) rng = Rng.fromState(r.training.rng);
   // Masks draw from their own stream, so turning dropout on or off leaves the batches as they were.
   const dropRng = r?.training.dropout_rng ? Rng.fromState(String(r.training.dropout_rng)) : new Rng(o.seed ^ 0x5bd1e995);
-  const ws = new Workspace(w, o.batch, o.seq, true, o.dropout, { weightDrop: o.weightDrop });
+  const weightDrop = o.weightDrop ?? 0;
+  const ws = new Workspace(w, o.batch, o.seq, true, o.dropout, { weightDrop });
   const data = batchSource(o.batching, o.train, o.batch, o.seq);
   const opt = new AdamW(w, { beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: o.weightDecay, clip: o.clip });
   const evalChars = Math.min(o.val.length, o.evalChars);
@@ -133,7 +134,7 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
     training: {
       step, best_val_loss: best?.loss ?? null, best_step: best?.step ?? null, val_loss: null, train_loss: recentLoss,
       chars_seen: charsSeen, seconds: trainSeconds, backend: e.name, ...(e.variant ? { kernels: e.variant } : {}), corpus: o.corpus, seed: o.seed, rng: rng.state(),
-      dropout_rng: dropRng.state(), dropout: o.dropout, weight_drop: o.weightDrop,
+      dropout_rng: dropRng.state(), dropout: o.dropout, weight_drop: weightDrop,
       cursor: data.cursor, evals_since_best: evalsSinceBest, batching: o.batching, batch: o.batch, seq: o.seq,
       lr: o.lr, min_lr: o.minLr, warmup: o.warmup, clip: o.clip, weight_decay: o.weightDecay,
       planned_steps: o.steps ?? null, planned_seconds: o.seconds ?? null,
@@ -179,7 +180,7 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
     const lr = learningRate(o, step, progress());
     if (data.next(rng) || !data.carriesState) ws.resetState();
     ws.setInputs(data.inputs, data.targets);
-    if (o.dropout > 0 || o.weightDrop > 0) ws.drawDropout(dropRng);
+    if (o.dropout > 0 || weightDrop > 0) ws.drawDropout(dropRng);
     ws.forward();
     ws.loss();
     ws.backward();

@@ -63,7 +63,7 @@ export const TRAIN_SETTINGS: Setting[] = [
   { key: 'steps', flag: '--steps', arg: '<n>', kind: int(1), help: 'training steps in all, counting those before a resume', resume: 'mutable', stored: { record: 'planned_steps' } },
   { key: 'time', flag: '--time', arg: '<duration>', kind: { type: 'duration' }, help: 'training-time budget such as 90s or 10m, evaluations not counted (default: 10m unless --steps is given)', resume: 'mutable', stored: { record: 'planned_seconds' } },
   { key: 'lr', flag: '--lr', arg: '<rate>', kind: { type: 'float', min: 0, max: 10, minExclusive: true }, default: 3e-3, help: 'peak learning rate', resume: 'mutable', stored: { record: 'lr' }, sizing: true },
-  { key: 'minLr', flag: '--min-lr', arg: '<rate>', kind: { type: 'float', min: 0, max: 10 }, help: 'learning rate at the end of the cosine decay, at most --lr (default: lr/10)', resume: 'mutable', stored: { record: 'min_lr' } },
+  { key: 'minLr', flag: '--min-lr', arg: '<rate>', kind: { type: 'float', min: 0, max: 10 }, help: 'learning rate at the end of the cosine decay, at most --lr (default: 0)', resume: 'mutable', stored: { record: 'min_lr' } },
   { key: 'warmup', flag: '--warmup', arg: '<steps>', kind: int(0), default: 50, help: 'linear warm-up steps', resume: 'mutable', stored: { record: 'warmup' } },
   { key: 'clip', flag: '--clip', arg: '<norm>', kind: { type: 'float', min: 0, max: 1e9 }, default: 1, help: 'clip the gradient norm to this (0: off)', resume: 'mutable', stored: { record: 'clip' } },
   { key: 'weightDecay', flag: '--weight-decay', arg: '<w>', kind: { type: 'float', min: 0, max: 10 }, default: 0.1, help: 'AdamW weight decay, on matrices only', resume: 'mutable', stored: { record: 'weight_decay' } },
