@@ -100,16 +100,17 @@ export class MinBlock extends HStateLayer implements Layer {
     e.minScanBackward({ cell: this.cell, proj: this.proj, act: this.act, h: this.h, dh: dX1, dProj: this.dProj!, steps: T, batch: B, hidden: D });
     // With a lookup, the norm and projection ran on the vocab rows: their backward does too, on
     // dProj summed per id (linear in it, so the same gradients with other rounding).
-    const lk = this.ctx.lookup, ln = this.lookupNorm, perId = lk?.grad;
-    let [normed, dP, rows] = [this.n1!, this.dProj!, n];
-    if (lk && ln && perId) [normed, dP, rows] = [ln.out, sumPerId(this.ctx, lk, this.dProj!, kD), lk.vocab];
+    const lk = this.ctx.lookup, ln = this.lookupNorm, perId = lk && ln && lk.grad ? { lk, ln, grad: lk.grad } : null;
+    const [normed, dP, rows] = perId
+      ? [perId.ln.out, sumPerId(this.ctx, perId.lk, this.dProj!, kD), perId.lk.vocab]
+      : [this.n1!, this.dProj!, n];
     e.matmul({ c: G!, cOff: w, a: normed, b: dP, m: D, n: kD, k: rows, transA: true, accumulate: true });
     e.sumRows({ out: G!, outOff: view(`${p}.bias`).off, x: dP, rows, cols: kD, accumulate: true });
     e.matmul({ c: this.dN!, a: dP, b: P, bOff: w, m: rows, n: D, k: kD, transB: true });
-    if (lk && ln && perId) {
+    if (perId) {
       // Each id's input gradient: its positions' residual gradients, plus norm1's backward of
       // their summed dN on the id's row.
-      const [dRows, dRowsOff] = perId.rows;
+      const { lk, ln, grad } = perId, [dRows, dRowsOff] = grad.rows;
       e.embeddingBackward({ dTable: dRows, dTableOff: dRowsOff, dOut: dX1, ids: lk.ids, n, dim: D, vocab: lk.vocab });
       e.rmsNormBackward({
         x: lk.rows[0], xOff: lk.rows[1], w: P, wOff: norm1, rstd: ln.rstd, dOut: this.dN!, dx: dRows, dxOff: dRowsOff, dw: G!, dwOff: norm1,

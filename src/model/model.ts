@@ -81,6 +81,7 @@ export class Workspace {
   /** DropConnect probability on the recurrent weights (classic cells in training; else 0), and each layer's mask. */
   readonly weightDrop: number;
   private readonly recurrentMasks: Tensor[] = [];
+  private readonly hostRecurrentMask: Float32Array;
 
   /**
    * `weightDrop`: DropConnect on each classic layer's recurrent weights (training only).
@@ -134,6 +135,7 @@ export class Workspace {
         input: l === 0 && !residual ? c.embed : H, hidden: H, batch, seq, training, lookup: l === 0 ? this.lookup : undefined, temp, weightDrop: wd,
       }, c);
     });
+    this.hostRecurrentMask = new Float32Array(this.recurrentMasks.length ? H * G * H : 0);
     if (residual) this.normF = { out: e.tensor(n * H), rstd: e.tensor(n), dIn: training ? e.tensor(n * H) : undefined };
     this.logits = e.tensor(n * c.vocab);
     this.losses = e.tensor(n);
@@ -158,7 +160,7 @@ export class Workspace {
     if (targets) this.w.e.write(this.targets, targets);
   }
 
-  /** Draws new dropout and DropConnect masks (inverted: kept units or weights scaled by 1/(1−p)). */
+  /** Draws new dropout and DropConnect masks (inverted: kept units or weights scaled by 1/(1−p)); none, and no draws, without either. */
   drawDropout(rng: Rng): void {
     const fill = (m: Float32Array, p: number): Float32Array => {
       const keep = 1 - p, scale = 1 / keep;
@@ -166,9 +168,7 @@ export class Workspace {
       return m;
     };
     for (const d of this.drop) this.w.e.write(d.mask, fill(this.hostMask, this.dropout));
-    if (!this.recurrentMasks.length) return;
-    const m = new Float32Array(this.recurrentMasks[0].size);
-    for (const t of this.recurrentMasks) this.w.e.write(t, fill(m, this.weightDrop));
+    for (const t of this.recurrentMasks) this.w.e.write(t, fill(this.hostRecurrentMask, this.weightDrop));
   }
 
   /** The input layer l sees: the stem (or embedding), or the layer below's output, dropped out or not. */

@@ -76,13 +76,13 @@ export function dropoutForEpochs(epochs: number): number {
   return epochs < 2 ? 0 : epochs < 16 ? 0.1 : 0.2;
 }
 
-/** `trainChars`: the size of the training split, for the passes the budget makes over it. */
 /**
  * Sequences of 64 rather than the flag's 128: the same characters per second here, twice the
  * updates in a budget, and a lower validation loss in ten minutes of tinyshakespeare (README).
  */
 export const SIZED_SEQ = 64;
 
+/** `trainChars`: the size of the training split, for the passes the budget makes over it. */
 export async function sizeToBudget(e: Engine, cell: Cell, vocab: number, seconds: number, trainChars: number, batch = 32, seq = SIZED_SEQ): Promise<SizedSettings> {
   const family = FAMILIES[cell];
   if (!family) throw new Error(`no size family for ${cell}`);

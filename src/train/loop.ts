@@ -180,7 +180,7 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
     const lr = learningRate(o, step, progress());
     if (data.next(rng) || !data.carriesState) ws.resetState();
     ws.setInputs(data.inputs, data.targets);
-    if (o.dropout > 0 || weightDrop > 0) ws.drawDropout(dropRng);
+    ws.drawDropout(dropRng);
     ws.forward();
     ws.loss();
     ws.backward();
