@@ -17,10 +17,10 @@ const params = (s: { cell: 'gru'; layers: number; hidden: number; embed: number 
 describe('sizeToBudget', () => {
   it('gives a longer budget a model at least as large, and one that sees enough characters', async () => {
     const short = await sizeToBudget(e, 'gru', 65, 1, 1e6, 8, 32);
-    const long = await sizeToBudget(e, 'gru', 65, 120, 1e6, 8, 32);
+    const long = await sizeToBudget(e, 'gru', 65, 600, 1e6, 8, 32);
     expect(params({ cell: 'gru', ...long })).toBeGreaterThan(params({ cell: 'gru', ...short }));
     // The long pick fits its budget: it was not the fallback smallest candidate.
-    expect(long.charsPerSec * 120).toBeGreaterThanOrEqual(CHARS_PER_PARAM * params({ cell: 'gru', ...long }));
+    expect(long.charsPerSec * 600).toBeGreaterThanOrEqual(CHARS_PER_PARAM * params({ cell: 'gru', ...long }));
   }, 120_000);
 
   it('drops out only when the budget passes over the text several times', async () => {

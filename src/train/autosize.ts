@@ -24,7 +24,12 @@ export interface SizedSettings {
   measured: number;
 }
 
-export const CHARS_PER_PARAM = 5;
+/**
+ * Ten minutes of tinyshakespeare here (README, "Size"): GRUs of 2x296, 2x256 and 2x240 seeing 9,
+ * 18 and 22 characters per parameter reached 1.4191, 1.4108 and 1.4139 nats/char; at 5 the rule
+ * picked the first.
+ */
+export const CHARS_PER_PARAM = 12;
 
 type Candidate = Omit<ModelConfig, 'vocab'> & { lr: number };
 
@@ -35,13 +40,16 @@ type Candidate = Omit<ModelConfig, 'vocab'> & { lr: number };
  */
 const FAMILIES: Partial<Record<Cell, Candidate[]>> = {
   gru: [
+    // Widths that are multiples of 32 fill the kernels' tiles: a 2x288 trains about 1.09x as fast
+    // as a 2x296 here, and a 2x256 almost as fast as a 2x240.
     { cell: 'gru', layers: 2, hidden: 96, embed: 64, lr: 7e-3 },
     { cell: 'gru', layers: 2, hidden: 128, embed: 64, lr: 6e-3 },
     { cell: 'gru', layers: 2, hidden: 160, embed: 64, lr: 6e-3 },
-    { cell: 'gru', layers: 2, hidden: 200, embed: 64, lr: 5.5e-3 },
-    { cell: 'gru', layers: 2, hidden: 240, embed: 64, lr: 5e-3 },
-    { cell: 'gru', layers: 2, hidden: 296, embed: 64, lr: 5e-3 },
-    { cell: 'gru', layers: 2, hidden: 400, embed: 64, lr: 4e-3 },
+    { cell: 'gru', layers: 2, hidden: 192, embed: 64, lr: 5.5e-3 },
+    { cell: 'gru', layers: 2, hidden: 224, embed: 64, lr: 5e-3 },
+    { cell: 'gru', layers: 2, hidden: 256, embed: 64, lr: 5e-3 },
+    { cell: 'gru', layers: 2, hidden: 288, embed: 64, lr: 5e-3 },
+    { cell: 'gru', layers: 2, hidden: 384, embed: 64, lr: 4e-3 },
     { cell: 'gru', layers: 2, hidden: 512, embed: 64, lr: 3e-3 },
     { cell: 'gru', layers: 2, hidden: 640, embed: 96, lr: 2.5e-3 },
     { cell: 'gru', layers: 3, hidden: 768, embed: 96, lr: 2e-3 },
