@@ -5,7 +5,7 @@ import { batchSource } from '../src/train/batch.js';
 import { Rng } from '../src/rng.js';
 
 const N = 5000, B = 4, T = 16;
-// Position-coded ids (mod 2^16) make every id say where in the text it came from.
+// Position-coded ids: every id says where in the text it came from.
 const ids = Uint16Array.from({ length: N }, (_, i) => i);
 const rng = new Rng(1);
 
