@@ -49,6 +49,28 @@ export class Rng {
     return this.nextU32() / 4294967296;
   }
 
+  /**
+   * Fills `out` with a dropout mask: `scale` where uniform() < keep, else 0, drawing exactly the
+   * numbers that many uniform() calls would. The state lives in locals for the loop: a million
+   * draws a training step are then a few times cheaper than through uniform().
+   */
+  fillMask(out: Float32Array, keep: number, scale: number): void {
+    // uniform() < keep ⟺ nextU32() < keep·2³², both sides exact in doubles.
+    const limit = keep * 4294967296;
+    const st = this.s;
+    let s0 = st[0], s1 = st[1], s2 = st[2], s3 = st[3];
+    for (let i = 0; i < out.length; i++) {
+      const x = Math.imul(s1, 5);
+      const result = Math.imul((x << 7) | (x >>> 25), 9) >>> 0;
+      const t = s1 << 9;
+      s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      out[i] = result < limit ? scale : 0;
+    }
+    st[0] = s0; st[1] = s1; st[2] = s2; st[3] = s3;
+  }
+
   /** Uniform integer in [0, n). */
   int(n: number): number {
     return Math.floor(this.uniform() * n);

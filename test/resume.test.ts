@@ -9,6 +9,8 @@ import { Vocab } from '../src/text/vocab.js';
 import { train, TrainingDiverged, type TrainOptions } from '../src/train/loop.js';
 import type { Batching } from '../src/train/batch.js';
 import { createSimdEngine } from '../src/engine/simd/engine.js';
+import { resumeSettings } from '../src/train/resume.js';
+import { TRAIN_SETTINGS, type TrainSettings } from '../src/train/settings.js';
 
 const TEXT = 'It was the best of times, it was the worst of times, it was the age of wisdom. '.repeat(20);
 const dir = mkdtempSync(path.join(tmpdir(), 'charnn-resume-'));
@@ -45,12 +47,13 @@ describe('resume', () => {
     it(`40 steps in one run equal 20 + resume 20, bit for bit (${batching})`, async () => {
       // Dropout on the streamed variant: its mask stream must resume exactly too.
       const dropout = batching === 'stream' ? 0.2 : 0;
-      await run(options(`whole-${batching}`, { batching, dropout }));
-      const first = await run(options(`split-${batching}`, { batching, dropout, stopAfter: 20 }));
+      const decay = batching === 'stream' ? 'linear' : 'cosine';
+      await run(options(`whole-${batching}`, { batching, dropout, decay }));
+      const first = await run(options(`split-${batching}`, { batching, dropout, decay, stopAfter: 20 }));
       expect(first.stopped).toBe('stop-after');
       const resumed = await loadModel(first.latest);
       expect(resumed.training.step).toBe(20);
-      await run(options(`split-${batching}`, { batching, dropout, resume: resumed }));
+      await run(options(`split-${batching}`, { batching, dropout, decay, resume: resumed }));
       expect(data(path.join(dir, `split-${batching}.latest.ckpt`)).equals(data(path.join(dir, `whole-${batching}.latest.ckpt`)))).toBe(true);
       expect(data(path.join(dir, `split-${batching}.ckpt`)).equals(data(path.join(dir, `whole-${batching}.ckpt`)))).toBe(true);
     });
@@ -96,5 +99,29 @@ describe('resume', () => {
     const s = await run(options('patience', { lr: 1e-12, minLr: 1e-12, steps: 1000, evalEvery: 2, patience: 3 }));
     expect(s.stopped).toBe('patience');
     expect(s.steps).toBeLessThan(1000);
+  });
+});
+
+describe('resume rules', () => {
+  const defaults = () => Object.fromEntries(TRAIN_SETTINGS.filter((x) => x.default !== undefined).map((x) => [x.key, x.default])) as unknown as TrainSettings;
+  const file = (training: Record<string, unknown>) => ({
+    config: { cell: 'gru', vocab: 5, embed: 4, hidden: 8, layers: 1 }, vocab: Vocab.fromText('abcde'), params: new Float32Array(1),
+    m: new Float32Array(1), v: new Float32Array(1), training: { step: 3, lr: 0.01, ...training },
+  }) as unknown as ModelFile;
+
+  it('a checkpoint written before a setting was recorded resumes with what it ran with, not the default', () => {
+    // Before they were recorded, runs decayed by cosine and drew random windows.
+    const { settings } = resumeSettings(defaults(), () => false, file({}), 'old.ckpt');
+    expect(settings.decay).toBe('cosine');
+    expect(settings.batching).toBe('random');
+    expect(settings.lr).toBe(0.01);
+  });
+
+  it('a recorded mutable setting is kept unless given again, and a change is named', () => {
+    const recorded = file({ decay: 'linear', batching: 'stream' });
+    expect(resumeSettings({ ...defaults(), decay: 'cosine' }, () => false, recorded, 'a.ckpt').settings.decay).toBe('linear');
+    const r = resumeSettings({ ...defaults(), decay: 'cosine' }, (k) => k === 'decay', recorded, 'a.ckpt');
+    expect(r.settings.decay).toBe('cosine');
+    expect(r.changes).toEqual(['--decay cosine (was linear)']);
   });
 });

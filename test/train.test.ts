@@ -68,11 +68,22 @@ describe('training', () => {
   });
 
   it('the schedule warms up linearly and decays by cosine to min-lr', () => {
-    const o = { lr: 1, minLr: 0.1, warmup: 10 };
+    const o = { lr: 1, minLr: 0.1, warmup: 10, decay: 'cosine' } as const;
     expect(learningRate(o, 0, 0)).toBeCloseTo(0.1);
     expect(learningRate(o, 4, 0)).toBeCloseTo(0.5);
     expect(learningRate(o, 50, 0.5)).toBeCloseTo(0.55);
+    expect(learningRate(o, 50, 0.25)).toBeCloseTo(0.1 + 0.9 * (0.5 + 0.5 * Math.SQRT1_2));
     expect(learningRate(o, 100, 1)).toBeCloseTo(0.1);
+  });
+
+  it('the linear decay falls in a straight line from lr to min-lr', () => {
+    const o = { lr: 1, minLr: 0.1, warmup: 10, decay: 'linear' } as const;
+    expect(learningRate(o, 4, 0)).toBeCloseTo(0.5);
+    expect(learningRate(o, 50, 0.25)).toBeCloseTo(0.775);
+    expect(learningRate(o, 50, 0.5)).toBeCloseTo(0.55);
+    expect(learningRate(o, 50, 0.75)).toBeCloseTo(0.325);
+    expect(learningRate(o, 100, 1)).toBeCloseTo(0.1);
+    expect(learningRate(o, 100, 1.5)).toBeCloseTo(0.1);
   });
 });
 

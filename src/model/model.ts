@@ -163,8 +163,7 @@ export class Workspace {
   /** Draws new dropout and DropConnect masks (inverted: kept units or weights scaled by 1/(1−p)); none, and no draws, without either. */
   drawDropout(rng: Rng): void {
     const fill = (m: Float32Array, p: number): Float32Array => {
-      const keep = 1 - p, scale = 1 / keep;
-      for (let i = 0; i < m.length; i++) m[i] = rng.uniform() < keep ? scale : 0;
+      rng.fillMask(m, 1 - p, 1 / (1 - p));
       return m;
     };
     for (const d of this.drop) this.w.e.write(d.mask, fill(this.hostMask, this.dropout));

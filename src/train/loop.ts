@@ -1,4 +1,4 @@
-// The training loop: batches from a BatchSource, AdamW with clipping and a warm-up + cosine
+// The training loop: batches from a BatchSource, AdamW with clipping and a warm-up + decay
 // schedule, periodic validation on a fixed slice of the validation split with the best weights
 // kept at `out`, the full state saved to `latest` every `saveEvery` steps and when stopped, and
 // one pass over the whole validation split at the end.
@@ -15,7 +15,7 @@ import type { TokenizerKind } from '../text/tokenizer.js';
 import { Rng } from '../rng.js';
 import { batchSource, type Batching, type Ids } from './batch.js';
 import { AdamW } from './optimizer.js';
-import { learningRate } from './schedule.js';
+import { learningRate, type Decay } from './schedule.js';
 
 export interface TrainOptions {
   engine: Engine;
@@ -31,6 +31,8 @@ export interface TrainOptions {
   batching: Batching;
   lr: number;
   minLr: number;
+  /** How the rate falls after the warm-up; cosine when absent. */
+  decay?: Decay;
   warmup: number;
   clip: number;
   weightDecay: number;
@@ -107,6 +109,7 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
   // Masks draw from their own stream, so turning dropout on or off leaves the batches as they were.
   const dropRng = r?.training.dropout_rng ? Rng.fromState(String(r.training.dropout_rng)) : new Rng(o.seed ^ 0x5bd1e995);
   const weightDrop = o.weightDrop ?? 0;
+  const schedule = { lr: o.lr, minLr: o.minLr, warmup: o.warmup, decay: o.decay ?? 'cosine' } as const;
   const ws = new Workspace(w, o.batch, o.seq, true, o.dropout, { weightDrop });
   const data = batchSource(o.batching, o.train, o.batch, o.seq);
   const opt = new AdamW(w, { beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: o.weightDecay, clip: o.clip });
@@ -136,7 +139,7 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
       chars_seen: charsSeen, seconds: trainSeconds, backend: e.name, ...(e.variant ? { kernels: e.variant } : {}), corpus: o.corpus, seed: o.seed, rng: rng.state(),
       dropout_rng: dropRng.state(), dropout: o.dropout, weight_drop: weightDrop,
       cursor: data.cursor, evals_since_best: evalsSinceBest, batching: o.batching, batch: o.batch, seq: o.seq,
-      lr: o.lr, min_lr: o.minLr, warmup: o.warmup, clip: o.clip, weight_decay: o.weightDecay,
+      lr: o.lr, min_lr: o.minLr, decay: schedule.decay, warmup: o.warmup, clip: o.clip, weight_decay: o.weightDecay,
       planned_steps: o.steps ?? null, planned_seconds: o.seconds ?? null,
       ...o.meta,
       ...extra,
@@ -177,7 +180,7 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
     if (o.shouldStop?.()) { stopped = 'interrupted'; break; }
     if (o.stopAfter !== undefined && step - startStep >= o.stopAfter) { stopped = 'stop-after'; break; }
     const t0 = performance.now();
-    const lr = learningRate(o, step, progress());
+    const lr = learningRate(schedule, step, progress());
     if (data.next(rng) || !data.carriesState) ws.resetState();
     ws.setInputs(data.inputs, data.targets);
     ws.drawDropout(dropRng);

@@ -25,7 +25,7 @@ export function resumeSettings(given: TrainSettings, isGiven: (key: keyof TrainS
     if (!s.stored || s.resume === 'run') continue;
     let value = recorded(file, s.stored);
     // Checkpoints written before a setting was recorded used what was then the default.
-    if (value === undefined && s.resume === 'fixed') value = s.key === 'batching' ? 'random' : s.default;
+    if (value === undefined && (s.resume === 'fixed' || s.absent !== undefined)) value = s.absent ?? s.default;
     const mine = given[s.key];
     if (s.resume === 'fixed') {
       if (isGiven(s.key) && mine !== value) {

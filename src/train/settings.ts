@@ -5,6 +5,7 @@ import { CELLS, CONFIG_LIMITS, isMinCell, type Cell, type ModelConfig } from '..
 import { BACKENDS } from '../engine/backends.js';
 import { TOKENIZERS, type TokenizerKind } from '../text/tokenizer.js';
 import { BATCHING, type Batching } from './batch.js';
+import { DECAYS, type Decay } from './schedule.js';
 
 export type SettingKind =
   | { type: 'int'; min: number; max?: number }
@@ -30,6 +31,8 @@ export interface Setting {
   arg?: string;
   kind: SettingKind;
   default?: number | string;
+  /** What a checkpoint written before this setting was recorded ran with, when that is not `default`. */
+  absent?: number | string;
   help: string;
   resume: ResumeRule;
   /** Where a checkpoint keeps the value: a model-config field or a training-record field. */
@@ -41,7 +44,7 @@ export interface Setting {
 export interface TrainSettings {
   model: Cell; layers: number; hidden: number; embed: number; mlp: number;
   tokenizer: TokenizerKind; batch: number; seq: number; batching: Batching; steps?: number; time?: number;
-  lr: number; minLr?: number; warmup: number; clip: number; weightDecay: number; dropout: number; weightDrop: number;
+  lr: number; minLr?: number; decay: Decay; warmup: number; clip: number; weightDecay: number; dropout: number; weightDrop: number;
   seed: number; evalEvery: number; evalChars: number; patience: number; valFrac: number; val?: string;
   out?: string; saveEvery: number; stopAfter?: number; resume?: string; log?: string;
   backend: string; threads?: number; json?: boolean; corpusDir?: string;
@@ -59,11 +62,12 @@ export const TRAIN_SETTINGS: Setting[] = [
   { key: 'tokenizer', flag: '--tokenizer', arg: '<kind>', kind: { type: 'choice', values: TOKENIZERS }, default: 'chars', help: 'what a symbol is: chars (Unicode code points of the text) or bytes (its 256 UTF-8 byte values: any file, bits per byte)', resume: 'fixed', stored: { record: 'tokenizer' } },
   { key: 'batch', flag: '--batch', arg: '<n>', kind: int(1, 4096), default: 32, help: 'sequences per step', resume: 'fixed', stored: { record: 'batch' }, sizing: true },
   { key: 'seq', flag: '--seq', arg: '<n>', kind: int(1, 100000), default: 128, help: 'characters per sequence (backpropagation length)', resume: 'fixed', stored: { record: 'seq' }, sizing: true },
-  { key: 'batching', flag: '--batching', arg: '<kind>', kind: { type: 'choice', values: BATCHING }, default: 'stream', help: 'random windows, or contiguous streams with the state carried (truncated BPTT)', resume: 'fixed', stored: { record: 'batching' } },
+  { key: 'batching', flag: '--batching', arg: '<kind>', kind: { type: 'choice', values: BATCHING }, default: 'stream', absent: 'random', help: 'random windows, or contiguous streams with the state carried (truncated BPTT)', resume: 'fixed', stored: { record: 'batching' } },
   { key: 'steps', flag: '--steps', arg: '<n>', kind: int(1), help: 'training steps in all, counting those before a resume', resume: 'mutable', stored: { record: 'planned_steps' } },
   { key: 'time', flag: '--time', arg: '<duration>', kind: { type: 'duration' }, help: 'training-time budget such as 90s or 10m, evaluations not counted (default: 10m unless --steps is given)', resume: 'mutable', stored: { record: 'planned_seconds' } },
   { key: 'lr', flag: '--lr', arg: '<rate>', kind: { type: 'float', min: 0, max: 10, minExclusive: true }, default: 3e-3, help: 'peak learning rate', resume: 'mutable', stored: { record: 'lr' }, sizing: true },
-  { key: 'minLr', flag: '--min-lr', arg: '<rate>', kind: { type: 'float', min: 0, max: 10 }, help: 'learning rate at the end of the cosine decay, at most --lr (default: 0)', resume: 'mutable', stored: { record: 'min_lr' } },
+  { key: 'minLr', flag: '--min-lr', arg: '<rate>', kind: { type: 'float', min: 0, max: 10 }, help: 'learning rate at the end of the decay, at most --lr (default: 0)', resume: 'mutable', stored: { record: 'min_lr' } },
+  { key: 'decay', flag: '--decay', arg: '<shape>', kind: { type: 'choice', values: DECAYS }, default: 'cosine', absent: 'cosine', help: 'how the rate falls from --lr to --min-lr after the warm-up: linear or cosine', resume: 'mutable', stored: { record: 'decay' } },
   { key: 'warmup', flag: '--warmup', arg: '<steps>', kind: int(0), default: 50, help: 'linear warm-up steps', resume: 'mutable', stored: { record: 'warmup' } },
   { key: 'clip', flag: '--clip', arg: '<norm>', kind: { type: 'float', min: 0, max: 1e9 }, default: 1, help: 'clip the gradient norm to this (0: off)', resume: 'mutable', stored: { record: 'clip' } },
   { key: 'weightDecay', flag: '--weight-decay', arg: '<w>', kind: { type: 'float', min: 0, max: 10 }, default: 0.1, help: 'AdamW weight decay, on matrices only', resume: 'mutable', stored: { record: 'weight_decay' } },
