@@ -115,3 +115,28 @@ describe('charnn CLI', () => {
     expectOneLineError(charnn('train', '--resume', ckpt, '--hidden', '99'), /--hidden 99 contradicts/);
   });
 });
+
+// A terminal, through util-linux `script`: its pseudo-terminal has the size of the terminal it was
+// started from, so under a test runner none (0 columns) unless stty gives it one.
+const hasScript = spawnSync('script', ['--version']).status === 0;
+
+describe.runIf(hasScript)('charnn CLI on a terminal', () => {
+  const small = ['--layers', '1', '--hidden', '24', '--embed', '8', '--batch', '4', '--seq', '32', '--eval-every', '10'];
+
+  for (const cols of [0, 100]) {
+    it(`train draws its spinner, bar and chart and finishes on a terminal of ${cols} columns`, () => {
+      const out = path.join(dir, `tty${cols}.ckpt`);
+      const cmd = [process.execPath, bin, 'train', corpus, ...small, '--steps', '20', '--out', out].map((a) => `'${a}'`).join(' ');
+      const r = spawnSync('script', ['-qfec', `stty cols ${cols} rows ${cols ? 30 : 0}; ${cmd}`, '/dev/null'], {
+        encoding: 'utf8', cwd: dir, timeout: 60_000, maxBuffer: 64 << 20,
+      });
+      // A spinner that takes 0 columns for a width clears "infinitely many" lines: it never ends.
+      expect(r.error, 'timed out or flooded the terminal').toBeUndefined();
+      expect(r.status, r.stdout.slice(-2000)).toBe(0);
+      expect(r.stdout.length).toBeLessThan(200_000);
+      // eslint-disable-next-line no-control-regex
+      expect(r.stdout.replace(/\u001b\[[0-9;]*m/g, '')).toMatch(/trained 20 steps of a [\d,]+-parameter lstm/);
+      expect(existsSync(out)).toBe(true);
+    });
+  }
+});

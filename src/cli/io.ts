@@ -47,6 +47,16 @@ export class Output {
   get columns(): number | undefined {
     return this.stream.columns;
   }
+
+  /**
+   * Whether a spinner may redraw lines here: a terminal that reports its width. A pseudo-terminal
+   * given no size (`script` run without a terminal, some CI runners) reports 0 columns, and ora
+   * then counts each of its lines as infinitely many to clear: it wrote half a gigabyte of
+   * escape codes and never got past its first spinner.
+   */
+  get redraws(): boolean {
+    return this.isTTY && (this.columns ?? 0) > 0;
+  }
 }
 
 function describeWriteError(e: NodeJS.ErrnoException): string {

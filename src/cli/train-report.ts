@@ -59,7 +59,7 @@ export class TrainReport {
     } else if (s.stopped === 'interrupted' || s.stopped === 'stop-after') {
       stderr.write(`${c.yellow('stopped')} at step ${s.steps}; saved ${c.cyan(s.latest!)} (resume with --resume ${s.latest})\n`);
     } else {
-      const chart = lossChart(this.history, { color: c.level > 0, width: Math.min(100, (stderr.columns ?? 80) - 12) });
+      const chart = lossChart(this.history, { color: c.level > 0, width: Math.min(100, (stderr.columns || 80) - 12) });
       if (chart) stderr.write(chart + '\n');
       stderr.write(
         `${c.bold('trained')} ${s.steps} steps of a ${fmtInt(s.params)}-parameter ${cell} on ${c.bold(engineLabel({ name: s.backend, variant: s.kernels ?? undefined }))} in ${s.seconds.toFixed(1)} s (${fmtInt(s.chars_per_sec)} chars/s)` +

@@ -18,7 +18,7 @@ export function makeUi(json: boolean): Ui {
     json,
     async wait(text, work) {
       if (json) return work();
-      const spinner: Ora = ora({ text, stream: process.stderr, isSilent: !process.stderr.isTTY, color: errColor.level ? 'cyan' : false });
+      const spinner: Ora = ora({ text, stream: process.stderr, isSilent: !stderr.redraws, color: errColor.level ? 'cyan' : false });
       spinner.start();
       try {
         const r = await work();
