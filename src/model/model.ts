@@ -162,12 +162,15 @@ export class Workspace {
 
   /** Draws new dropout and DropConnect masks (inverted: kept units or weights scaled by 1/(1−p)); none, and no draws, without either. */
   drawDropout(rng: Rng): void {
-    const fill = (m: Float32Array, p: number): Float32Array => {
-      rng.fillMask(m, 1 - p, 1 / (1 - p));
-      return m;
-    };
-    for (const d of this.drop) this.w.e.write(d.mask, fill(this.hostMask, this.dropout));
-    for (const t of this.recurrentMasks) this.w.e.write(t, fill(this.hostRecurrentMask, this.weightDrop));
+    const keep = 1 - this.dropout, keepW = 1 - this.weightDrop;
+    for (const d of this.drop) {
+      rng.fillMask(this.hostMask, keep, 1 / keep);
+      this.w.e.write(d.mask, this.hostMask);
+    }
+    for (const t of this.recurrentMasks) {
+      rng.fillMask(this.hostRecurrentMask, keepW, 1 / keepW);
+      this.w.e.write(t, this.hostRecurrentMask);
+    }
   }
 
   /** The input layer l sees: the stem (or embedding), or the layer below's output, dropped out or not. */
