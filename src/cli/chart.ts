@@ -3,9 +3,43 @@
 import asciichart from 'asciichart';
 import { Chalk } from 'chalk';
 
+export interface LossPoint { step: number; loss: number }
+
 export interface LossHistory {
-  train: { step: number; loss: number }[];
-  val: { step: number; loss: number }[];
+  train: LossPoint[];
+  val: LossPoint[];
+}
+
+/**
+ * A loss series of bounded length however long the run: once it holds `cap` points, neighbours
+ * are merged in pairs (mean step, mean loss), so it keeps between cap/2 and cap points spread
+ * over the whole run. The chart is at most 100 columns wide; a point per step grew a long run's
+ * memory by hundreds of MB.
+ */
+export class LossSeries {
+  readonly points: LossPoint[] = [];
+  /** Steps pushed per stored point; points are only stored whole. */
+  private stride = 1;
+  private pending: LossPoint = { step: 0, loss: 0 };
+  private count = 0;
+
+  constructor(private readonly cap = 2048) {}
+
+  push(step: number, loss: number): void {
+    this.pending.step += step;
+    this.pending.loss += loss;
+    if (++this.count < this.stride) return;
+    this.points.push({ step: this.pending.step / this.count, loss: this.pending.loss / this.count });
+    this.pending = { step: 0, loss: 0 };
+    this.count = 0;
+    if (this.points.length < this.cap) return;
+    const p = this.points;
+    for (let i = 0; i < p.length / 2; i++) {
+      p[i] = { step: (p[2 * i].step + p[2 * i + 1].step) / 2, loss: (p[2 * i].loss + p[2 * i + 1].loss) / 2 };
+    }
+    p.length = p.length / 2;
+    this.stride *= 2;
+  }
 }
 
 /** Without `color` the chart has no escape codes at all (a file, a pipe, NO_COLOR). */

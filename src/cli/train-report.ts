@@ -4,7 +4,7 @@
 import { engineLabel } from '../engine/engine.js';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { TrainEvent, TrainSummary } from '../train/loop.js';
-import { lossChart, type LossHistory } from './chart.js';
+import { lossChart, LossSeries } from './chart.js';
 import { errColor as c, stderr } from './io.js';
 import { TrainProgress } from './progress.js';
 import { fmt, fmtInt, jsonLine, type Ui } from './ui.js';
@@ -12,7 +12,8 @@ import { fmt, fmtInt, jsonLine, type Ui } from './ui.js';
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
 
 export class TrainReport {
-  private readonly history: LossHistory = { train: [], val: [] };
+  private readonly train = new LossSeries();
+  private readonly val = new LossSeries();
   private readonly progress: TrainProgress | null;
   private log: WriteStream | null = null;
   private logFailure: string | null = null;
@@ -30,10 +31,12 @@ export class TrainReport {
   }
 
   onEvent = (ev: TrainEvent): void => {
-    const line = ev.type === 'step' ? { ...ev, loss: round(ev.loss), charsPerSec: Math.round(ev.charsPerSec) } : ev;
+    // Each estimate says what the process holds, so memory over a long run can be read off the log.
+    const line = ev.type === 'step' ? { ...ev, loss: round(ev.loss), charsPerSec: Math.round(ev.charsPerSec) }
+      : ev.type === 'eval' ? { ...ev, rss_mb: Math.round(process.memoryUsage.rss() / 2 ** 20) } : ev;
     this.log?.write(JSON.stringify(line) + '\n');
-    if (ev.type === 'step') this.history.train.push({ step: ev.step, loss: ev.loss });
-    if (ev.type === 'eval') this.history.val.push({ step: ev.step, loss: ev.valLoss });
+    if (ev.type === 'step') this.train.push(ev.step, ev.loss);
+    if (ev.type === 'eval') this.val.push(ev.step, ev.valLoss);
     if (this.ui.json) return jsonLine(line);
     if (ev.type === 'save-failed') {
       this.progress?.stop();
@@ -59,7 +62,7 @@ export class TrainReport {
     } else if (s.stopped === 'interrupted' || s.stopped === 'stop-after') {
       stderr.write(`${c.yellow('stopped')} at step ${s.steps}; saved ${c.cyan(s.latest!)} (resume with --resume ${s.latest})\n`);
     } else {
-      const chart = lossChart(this.history, { color: c.level > 0, width: Math.min(100, (stderr.columns || 80) - 12) });
+      const chart = lossChart({ train: this.train.points, val: this.val.points }, { color: c.level > 0, width: Math.min(100, (stderr.columns || 80) - 12) });
       if (chart) stderr.write(chart + '\n');
       stderr.write(
         `${c.bold('trained')} ${s.steps} steps of a ${fmtInt(s.params)}-parameter ${cell} on ${c.bold(engineLabel({ name: s.backend, variant: s.kernels ?? undefined }))} in ${s.seconds.toFixed(1)} s (${fmtInt(s.chars_per_sec)} chars/s)` +

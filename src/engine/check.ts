@@ -11,7 +11,7 @@ const span = (o: Operand): string => `[${o.off}, ${o.off + o.len})`;
 export class Check {
   private readonly operands: Operand[] = [];
 
-  constructor(private readonly op: string, private readonly owned: WeakSet<Tensor>) {}
+  constructor(private readonly op: string, private readonly owned: WeakSet<Tensor>, private readonly freed?: WeakSet<Tensor>) {}
 
   count(name: string, v: number): number {
     if (!isCount(v)) throw new RangeError(`${this.op}: ${name} must be a non-negative integer, got ${v}`);
@@ -19,7 +19,9 @@ export class Check {
   }
 
   tensor(name: string, t: Tensor): Tensor {
-    if (!this.owned.has(t)) throw new TypeError(`${this.op}: ${name} is not a tensor of this engine`);
+    if (!this.owned.has(t)) {
+      throw new TypeError(`${this.op}: ${name} ${this.freed?.has(t) ? 'was freed' : 'is not a tensor of this engine'}`);
+    }
     return t;
   }
 

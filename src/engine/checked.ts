@@ -9,7 +9,7 @@
 // simd/assembly/index.ts, the kernel, a wrapper in simd/ops-*.ts and its method in simd/engine.ts),
 // and its cases in test/conformance.
 import type {
-  AdamWArgs, BinaryArgs, BroadcastRowArgs, CopyArgs, EmbeddingArgs, EmbeddingBackwardArgs, Engine, GeluBackwardArgs, GeluForwardArgs,
+  AdamWArgs, BinaryArgs, EngineMemory, BroadcastRowArgs, CopyArgs, EmbeddingArgs, EmbeddingBackwardArgs, Engine, GeluBackwardArgs, GeluForwardArgs,
   GruBackwardArgs, GruForwardArgs, InferModel, InferPlan, LstmBackwardArgs, LstmForwardArgs, MatmulArgs, MinScanBackwardArgs,
   MinScanForwardArgs, RmsNormArgs, RmsNormBackwardArgs, SoftmaxXentArgs, SumRowsArgs, SumSquaresArgs, TanhBackwardArgs, Tensor,
   UnaryArgs, ZeroArgs,
@@ -33,7 +33,9 @@ type OpArgs<K extends OpName> = Parameters<Engine[K]>[0];
  * What a backend implements. Its ops receive checked arguments and check nothing themselves; read
  * and write receive filled-in, in-range offsets and lengths.
  */
-export type Backend = Omit<Engine, OpName | 'read' | 'write' | 'inferPrepare'> & { [K in OpName]: (args: Checked<OpArgs<K>>) => void } & {
+export type Backend = Omit<Engine, OpName | 'read' | 'write' | 'inferPrepare' | 'memory'> & { [K in OpName]: (args: Checked<OpArgs<K>>) => void } & {
+  /** Bytes reserved for everything the backend holds, where it manages its memory itself (EngineMemory.reserved). */
+  reserved?(): number;
   /** `engine` is the checked engine in front of this backend, for plans composed from its ops. */
   inferPrepare(model: InferModel, streams: number, engine: Engine): InferPlan;
   write(t: Tensor, data: Float32Array, off: number): void;
@@ -54,8 +56,11 @@ export function checkedEngine(backend: Backend): Engine {
 
 class CheckedEngine implements Engine {
   private readonly owned = new WeakSet<Tensor>();
+  /** Freed tensors, only for the message when one is used again. */
+  private readonly freed = new WeakSet<Tensor>();
   private readonly plans = new WeakSet<InferPlan>();
   private disposed = false;
+  private tensorBytes = 0;
 
   constructor(private readonly b: Backend) {}
 
@@ -66,7 +71,20 @@ class CheckedEngine implements Engine {
     this.check('tensor').count('size', size);
     const t = this.b.tensor(size);
     this.owned.add(t);
+    this.tensorBytes += size * 4;
     return t;
+  }
+
+  free(t: Tensor): void {
+    this.check('free').tensor('tensor', t);
+    this.owned.delete(t);
+    this.freed.add(t);
+    this.tensorBytes -= t.size * 4;
+    this.b.free(t);
+  }
+
+  memory(): EngineMemory {
+    return { tensors: this.tensorBytes, reserved: this.b.reserved?.() ?? null };
   }
 
   write(t: Tensor, data: Float32Array, off?: number): void {
@@ -300,6 +318,11 @@ class CheckedEngine implements Engine {
   }
 
   inferReset(plan: InferPlan): void { this.b.inferReset(this.plan('inferReset', plan)); }
+
+  inferRelease(plan: InferPlan): void {
+    this.b.inferRelease(this.plan('inferRelease', plan));
+    this.plans.delete(plan);
+  }
   inferReadState(plan: InferPlan): Promise<Float32Array> { return this.b.inferReadState(this.plan('inferReadState', plan)); }
 
   inferWriteState(plan: InferPlan, state: Float32Array): void {
@@ -330,7 +353,7 @@ class CheckedEngine implements Engine {
 
   private check(op: string): Check {
     if (this.disposed) throw new Error(`${this.b.name} engine: ${op} used after dispose()`);
-    return new Check(op, this.owned);
+    return new Check(op, this.owned, this.freed);
   }
 }
 

@@ -317,6 +317,17 @@ export interface InferPlan {
   readonly stateSize: number;
 }
 
+export interface EngineMemory {
+  /** Bytes of the tensors allocated and not freed. */
+  tensors: number;
+  /**
+   * Bytes the backend has reserved for everything it holds (tensors, plans, packed copies), where
+   * it manages memory itself (simd: its WebAssembly memory, which grows but never shrinks); null
+   * where the host's or the device's allocator does.
+   */
+  reserved: number | null;
+}
+
 /** The engine's name with its kernels' build where it has several, e.g. "simd (relaxed kernels)". */
 export function engineLabel(e: { name: string; variant?: string }): string {
   return e.variant ? `${e.name} (${e.variant} kernels)` : e.name;
@@ -335,6 +346,13 @@ export interface Engine {
   read(t: Tensor, off?: number, len?: number): Promise<Float32Array>;
   /** Resolves when every enqueued op has finished. */
   sync(): Promise<void>;
+  /**
+   * Hands t's storage back: a later tensor may reuse it, and t must not be used again. What a
+   * finished phase allocated (an estimate's workspace, a plan) is freed so a long run stays flat.
+   */
+  free(t: Tensor): void;
+  /** Memory the engine holds now: see EngineMemory. */
+  memory(): EngineMemory;
   /** Releases every tensor and worker. The engine is unusable afterwards. */
   dispose(): void;
 
@@ -376,4 +394,6 @@ export interface Engine {
   inferReset(plan: InferPlan): void;
   inferReadState(plan: InferPlan): Promise<Float32Array>;
   inferWriteState(plan: InferPlan, state: Float32Array): void;
+  /** Frees what the plan holds; the plan must not be used again. */
+  inferRelease(plan: InferPlan): void;
 }

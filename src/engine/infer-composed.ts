@@ -23,23 +23,30 @@ export class ComposedInferPlan implements InferPlan {
   private readonly xa: Tensor; private readonly xb: Tensor; private readonly x1: Tensor;
   private readonly n: Tensor; private readonly rstd: Tensor; private readonly m: Tensor; private readonly g: Tensor;
   private readonly logits: Tensor;
+  /** Every tensor above, for release(). */
+  private readonly owned: Tensor[] = [];
 
   constructor(private readonly e: Engine, private readonly md: InferModel, readonly streams: number) {
     const S = streams, H = md.hidden, wide = S * Math.max(GATES[md.cell], md.mlp, 1) * H;
     this.vocab = md.vocab;
     this.stateSize = stateSize(md, streams);
-    this.P = e.tensor(md.params.size);
+    const tensor = (floats: number): Tensor => {
+      const t = e.tensor(floats);
+      this.owned.push(t);
+      return t;
+    };
+    this.P = tensor(md.params.size);
     e.copy({ dst: this.P, src: md.params, len: md.params.size });
-    this.ids = e.tensor(S); this.hostIds = new Float32Array(S);
-    this.emb = e.tensor(S * md.embed);
-    this.h = Array.from({ length: md.layers }, () => e.tensor(2 * S * H));
-    this.c = Array.from({ length: md.cell === 'lstm' ? md.layers : 0 }, () => e.tensor(2 * S * H));
-    this.pre = e.tensor(wide); this.preH = e.tensor(wide); this.act = e.tensor(wide);
-    this.xa = e.tensor(S * H); this.xb = e.tensor(S * H); this.x1 = e.tensor(S * H);
-    this.n = e.tensor(S * H); this.rstd = e.tensor(S); this.m = e.tensor(wide); this.g = e.tensor(wide);
-    this.logits = e.tensor(S * md.vocab);
+    this.ids = tensor(S); this.hostIds = new Float32Array(S);
+    this.emb = tensor(S * md.embed);
+    this.h = Array.from({ length: md.layers }, () => tensor(2 * S * H));
+    this.c = Array.from({ length: md.cell === 'lstm' ? md.layers : 0 }, () => tensor(2 * S * H));
+    this.pre = tensor(wide); this.preH = tensor(wide); this.act = tensor(wide);
+    this.xa = tensor(S * H); this.xb = tensor(S * H); this.x1 = tensor(S * H);
+    this.n = tensor(S * H); this.rstd = tensor(S); this.m = tensor(wide); this.g = tensor(wide);
+    this.logits = tensor(S * md.vocab);
     if (md.cell === 'lstm' || md.cell === 'gru' || md.cell === 'rnn') {
-      this.table = e.tensor(md.vocab * GATES[md.cell] * H);
+      this.table = tensor(md.vocab * GATES[md.cell] * H);
       inputTable(e, md, this.P, this.table);
     }
   }
@@ -105,6 +112,11 @@ export class ComposedInferPlan implements InferPlan {
 
   async readLogits(out: Float32Array): Promise<void> {
     out.set(await this.e.read(this.logits));
+  }
+
+  release(): void {
+    for (const t of this.owned) this.e.free(t);
+    this.owned.length = 0;
   }
 
   reset(): void {

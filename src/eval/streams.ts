@@ -103,6 +103,7 @@ export async function scoreStreams(w: Weights, specs: StreamSpec[], o: ScoreOpti
   const start = performance.now();
   const cursors = specs.map((s) => new Cursor(s));
   let chars = 0, nats = 0, partial = false, lastReport = start;
+  let ws: Workspace | null = null;
   const consumed = () => {
     let done = 0;
     for (const c of cursors) done += c.consumed();
@@ -122,7 +123,7 @@ export async function scoreStreams(w: Weights, specs: StreamSpec[], o: ScoreOpti
       if (x >= 0) c.last = x;
     }
     if (cursors.every((c) => c.ended)) return { chars: 0, nats: 0, seconds: 0, partial: false, done: o.total };
-    const ws = new Workspace(w, S, T, false);
+    ws = new Workspace(w, S, T, false);
     const inputs = new Float32Array(S * T), targets = new Float32Array(S * T);
     const scored = new Uint8Array(S * T);
     report(true);
@@ -173,6 +174,8 @@ export async function scoreStreams(w: Weights, specs: StreamSpec[], o: ScoreOpti
       await new Promise((resolve) => setImmediate(resolve));
     }
   } finally {
+    // Every estimate of a training run makes its own workspace: engine memory is not collected.
+    ws?.dispose();
     await Promise.all(cursors.map((c) => c.close()));
   }
   report(true);

@@ -16,16 +16,16 @@ export class GruLayer extends HStateLayer implements Layer {
 
   constructor(protected readonly ctx: LayerContext) {
     super();
-    const { e, batch: B, seq: T, hidden: H } = ctx;
-    this.gx = e.tensor(T * B * 3 * H);
-    this.gh = e.tensor(T * B * 3 * H);
-    this.act = e.tensor(T * B * 3 * H);
-    this.h = e.tensor((T + 1) * B * H);
+    const { batch: B, seq: T, hidden: H } = ctx;
+    this.gx = ctx.alloc(T * B * 3 * H);
+    this.gh = ctx.alloc(T * B * 3 * H);
+    this.act = ctx.alloc(T * B * 3 * H);
+    this.h = ctx.alloc((T + 1) * B * H);
     if (ctx.training) {
-      this.dOut = e.tensor(T * B * H);
-      this.dGx = e.tensor(T * B * 3 * H);
-      this.dGh = e.tensor(T * B * 3 * H);
-      this.sink = e.tensor(B * H);
+      this.dOut = ctx.alloc(T * B * H);
+      this.dGx = ctx.alloc(T * B * 3 * H);
+      this.dGh = ctx.alloc(T * B * 3 * H);
+      this.sink = ctx.alloc(B * H);
     }
   }
 

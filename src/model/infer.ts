@@ -48,6 +48,11 @@ export class InferSession {
     return this.logits;
   }
 
+  /** Frees the engine's plan; the session must not be used again. */
+  dispose(): void {
+    this.w.e.inferRelease(this.plan);
+  }
+
   readState(): Promise<Float32Array> {
     return this.w.e.inferReadState(this.plan);
   }

@@ -7,6 +7,8 @@ import type { ParamView } from './params.js';
 
 export interface LayerContext {
   e: Engine;
+  /** A zeroed tensor owned by the workspace, freed with it: layers allocate only through this. */
+  alloc: (floats: number) => Tensor;
   /** Parameters and gradients: the model's flat buffers. */
   P: Tensor;
   G?: Tensor;

@@ -15,15 +15,15 @@ export class LstmLayer implements Layer {
   private readonly dc?: [Tensor, Tensor]; // ping-pong: an op's output must not alias its input
 
   constructor(private readonly x: LayerContext) {
-    const { e, batch: B, seq: T, hidden: H } = x;
-    this.pre = e.tensor(T * B * 4 * H);
-    this.act = e.tensor(T * B * 4 * H);
-    this.h = e.tensor((T + 1) * B * H);
-    this.c = e.tensor((T + 1) * B * H);
+    const { batch: B, seq: T, hidden: H } = x;
+    this.pre = x.alloc(T * B * 4 * H);
+    this.act = x.alloc(T * B * 4 * H);
+    this.h = x.alloc((T + 1) * B * H);
+    this.c = x.alloc((T + 1) * B * H);
     if (x.training) {
-      this.dOut = e.tensor(T * B * H);
-      this.dPre = e.tensor(T * B * 4 * H);
-      this.dc = [e.tensor(B * H), e.tensor(B * H)];
+      this.dOut = x.alloc(T * B * H);
+      this.dPre = x.alloc(T * B * 4 * H);
+      this.dc = [x.alloc(B * H), x.alloc(B * H)];
     }
   }
 

@@ -23,25 +23,25 @@ export class MinBlock extends HStateLayer implements Layer {
 
   constructor(protected readonly ctx: LayerContext, private readonly cell: 'mingru' | 'minlstm', private readonly mlp: number) {
     super();
-    const { e, batch: B, seq: T, hidden: D, training } = ctx, n = T * B;
+    const { batch: B, seq: T, hidden: D, training } = ctx, n = T * B;
     // What only this block's forward reads (and its backward, in training) may be shared.
-    const temp = (name: string, floats: number): Tensor => ctx.temp?.(name, floats) ?? e.tensor(floats);
+    const temp = (name: string, floats: number): Tensor => ctx.temp?.(name, floats) ?? ctx.alloc(floats);
     this.k = cell === 'mingru' ? 2 : 3;
     if (!ctx.lookup) { this.n1 = temp('n1', n * D); this.r1 = temp('r1', n); }
     this.proj = temp('proj', n * this.k * D); this.act = temp('act', n * this.k * D);
-    this.h = e.tensor((T + 1) * B * D);
-    this.x1 = mlp > 0 ? temp('x1', n * D) : e.tensor(n * D); // without an MLP it is the block's output
+    this.h = ctx.alloc((T + 1) * B * D);
+    this.x1 = mlp > 0 ? temp('x1', n * D) : ctx.alloc(n * D); // without an MLP it is the block's output
     if (mlp > 0) {
       this.n2 = temp('n2', n * D); this.r2 = temp('r2', n);
       this.m1 = temp('m1', n * mlp * D); this.g = temp('g', n * mlp * D);
-      this.y = e.tensor(n * D);
+      this.y = ctx.alloc(n * D);
     }
-    if (ctx.lookup) this.lookupNorm = { out: e.tensor(ctx.lookup.vocab * D), rstd: e.tensor(ctx.lookup.vocab) };
+    if (ctx.lookup) this.lookupNorm = { out: ctx.alloc(ctx.lookup.vocab * D), rstd: ctx.alloc(ctx.lookup.vocab) };
     if (training) {
-      this.dOut = e.tensor(n * D);
-      this.dProj = e.tensor(n * this.k * D);
-      this.dN = e.tensor(n * D);
-      if (mlp > 0) { this.dX1 = e.tensor(n * D); this.dG = e.tensor(n * mlp * D); this.gE = e.tensor(n * mlp * D); }
+      this.dOut = ctx.alloc(n * D);
+      this.dProj = ctx.alloc(n * this.k * D);
+      this.dN = ctx.alloc(n * D);
+      if (mlp > 0) { this.dX1 = ctx.alloc(n * D); this.dG = ctx.alloc(n * mlp * D); this.gE = ctx.alloc(n * mlp * D); }
     }
   }
 

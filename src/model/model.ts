@@ -27,6 +27,12 @@ export class Weights {
     e.write(this.params, values);
   }
 
+  /** Frees the parameter, gradient and moment tensors; the weights must not be used again. */
+  dispose(): void {
+    for (const t of [this.params, this.grads, this.m, this.v]) if (t) this.e.free(t);
+    this.grads = this.m = this.v = undefined;
+  }
+
   /** Gradients and Adam moments exist only for training. */
   enableTraining(m?: Float32Array, v?: Float32Array): void {
     const e = this.e, n = this.layout.total;
@@ -82,6 +88,8 @@ export class Workspace {
   readonly weightDrop: number;
   private readonly recurrentMasks: Tensor[] = [];
   private readonly hostRecurrentMask: Float32Array;
+  /** Every tensor this workspace allocated, its layers' included: dispose() frees them. */
+  private readonly owned: Tensor[] = [];
 
   /**
    * `weightDrop`: DropConnect on each classic layer's recurrent weights (training only).
@@ -89,14 +97,19 @@ export class Workspace {
    */
   constructor(readonly w: Weights, readonly batch: number, readonly seq: number, readonly training: boolean, readonly dropout = 0, options: { lookup?: boolean; weightDrop?: number } = {}) {
     const e = w.e, c = w.config, n = batch * seq, H = c.hidden;
+    const alloc = (floats: number): Tensor => {
+      const t = e.tensor(floats);
+      this.owned.push(t);
+      return t;
+    };
     const residual = isMinCell(c.cell);
-    this.ids = e.tensor(n);
-    this.targets = e.tensor(n);
+    this.ids = alloc(n);
+    this.targets = alloc(n);
     if (residual && c.embed !== H) {
-      this.stem = e.tensor(n * H);
-      this.stemTable = e.tensor(c.vocab * H);
+      this.stem = alloc(n * H);
+      this.stemTable = alloc(c.vocab * H);
     } else {
-      this.emb = e.tensor(n * c.embed);
+      this.emb = alloc(n * c.embed);
     }
     // The first layer's input projection comes from a vocab-row table (see projectInput and
     // MinBlock) when that is the smaller product: the layer's input rows depend on the id alone
@@ -108,11 +121,11 @@ export class Workspace {
     if (c.vocab <= n && options.lookup !== false) {
       const E = w.view('embed.weight').off;
       const rows: [Tensor, number] = this.stemTable ? [this.stemTable, 0] : [w.params, E];
-      this.lookup = { ids: this.ids, vocab: c.vocab, rows, table: e.tensor(c.vocab * G * H) };
+      this.lookup = { ids: this.ids, vocab: c.vocab, rows, table: alloc(c.vocab * G * H) };
       if (training) {
-        if (this.stemTable) this.dStemTable = e.tensor(c.vocab * H);
+        if (this.stemTable) this.dStemTable = alloc(c.vocab * H);
         const dRows: [Tensor, number] = this.dStemTable ? [this.dStemTable, 0] : [w.grads!, E];
-        this.lookup.grad = { table: e.tensor(c.vocab * G * H), rows: dRows };
+        this.lookup.grad = { table: alloc(c.vocab * G * H), rows: dRows };
       }
     }
     this.skipEmbed = !!this.lookup && !residual;
@@ -122,36 +135,45 @@ export class Workspace {
     const temp = training ? undefined : (name: string, floats: number): Tensor => {
       const t = temps.get(name);
       if (t && t.size >= floats) return t;
-      const fresh = e.tensor(floats);
+      const fresh = alloc(floats);
       temps.set(name, fresh);
       return fresh;
     };
     this.weightDrop = training && !residual ? options.weightDrop ?? 0 : 0;
     this.layers = Array.from({ length: c.layers }, (_, l) => {
-      const wd = this.weightDrop > 0 ? { mask: e.tensor(H * G * H), dropped: e.tensor(H * G * H) } : undefined;
+      const wd = this.weightDrop > 0 ? { mask: alloc(H * G * H), dropped: alloc(H * G * H) } : undefined;
       if (wd) this.recurrentMasks.push(wd.mask);
       return makeLayer({
-        e, P: w.params, G: w.grads, view: (name) => w.view(name), prefix: `${c.cell}.${l}`,
+        e, alloc, P: w.params, G: w.grads, view: (name) => w.view(name), prefix: `${c.cell}.${l}`,
         input: l === 0 && !residual ? c.embed : H, hidden: H, batch, seq, training, lookup: l === 0 ? this.lookup : undefined, temp, weightDrop: wd,
       }, c);
     });
     this.hostRecurrentMask = new Float32Array(this.recurrentMasks.length ? H * G * H : 0);
-    if (residual) this.normF = { out: e.tensor(n * H), rstd: e.tensor(n), dIn: training ? e.tensor(n * H) : undefined };
-    this.logits = e.tensor(n * c.vocab);
-    this.losses = e.tensor(n);
+    if (residual) this.normF = { out: alloc(n * H), rstd: alloc(n), dIn: training ? alloc(n * H) : undefined };
+    this.logits = alloc(n * c.vocab);
+    this.losses = alloc(n);
     if (training) {
-      this.dLogits = e.tensor(n * c.vocab);
-      if (this.stem) this.dStemTable ??= e.tensor(c.vocab * H);
+      this.dLogits = alloc(n * c.vocab);
+      if (this.stem) this.dStemTable ??= alloc(c.vocab * H);
       // Per-position input gradients, unless the first layer adds them per id.
       if (!this.lookup) {
-        if (this.stem) this.dStem = e.tensor(n * H);
-        else this.dEmb = e.tensor(n * c.embed);
+        if (this.stem) this.dStem = alloc(n * H);
+        else this.dEmb = alloc(n * c.embed);
       }
     }
     if (training && dropout > 0) {
-      for (let l = 0; l < c.layers; l++) this.drop.push({ mask: e.tensor(n * H), out: e.tensor(n * H) });
+      for (let l = 0; l < c.layers; l++) this.drop.push({ mask: alloc(n * H), out: alloc(n * H) });
     }
     this.hostMask = new Float32Array(this.drop.length ? n * H : 0);
+  }
+
+  /**
+   * Frees every tensor of the workspace. A workspace made for one phase (an estimate, an eval) must
+   * be disposed when the phase ends: engine memory is not garbage-collected.
+   */
+  dispose(): void {
+    for (const t of this.owned) this.w.e.free(t);
+    this.owned.length = 0;
   }
 
   /** ids and targets are time-major: element t·batch + b. */

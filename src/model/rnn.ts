@@ -10,12 +10,12 @@ export class RnnLayer extends HStateLayer implements Layer {
 
   constructor(protected readonly ctx: LayerContext) {
     super();
-    const { e, batch: B, seq: T, hidden: H } = ctx;
-    this.pre = e.tensor(T * B * H);
-    this.h = e.tensor((T + 1) * B * H);
+    const { batch: B, seq: T, hidden: H } = ctx;
+    this.pre = ctx.alloc(T * B * H);
+    this.h = ctx.alloc((T + 1) * B * H);
     if (ctx.training) {
-      this.dOut = e.tensor(T * B * H);
-      this.dPre = e.tensor(T * B * H);
+      this.dOut = ctx.alloc(T * B * H);
+      this.dPre = ctx.alloc(T * B * H);
     }
   }
 

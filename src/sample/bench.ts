@@ -56,8 +56,10 @@ export async function measureSampleSpeed(engine: Engine, config: ModelConfig, o:
     feed.push(await time(() => session.feed(ids), n));
   }
   const logits = await session.step(ids), picker = new Picker(config.vocab, { temperature: 1 }), rng = new Rng(1);
+  session.dispose();
   const t = performance.now();
   for (let i = 0; i < 10000; i++) picker.pick(logits, 0, rng);
   const pickUs = ((performance.now() - t) * 1000) / 10000;
+  w.dispose();
   return { charsPerSec: median(runs), runs, stepUs: median(step), feedUs: median(feed), pickUs };
 }

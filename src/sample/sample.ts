@@ -77,60 +77,65 @@ export async function sample(w: Weights, tokens: Vocab | SampleTokenizer, o: Sam
   const seedIds = primeIds.length > 0 ? primeIds : [tok.encode('\n').ids[0] ?? 0];
 
   const session = new InferSession(w, N);
-  const rngs = Array.from({ length: N }, (_, s) => streamRng(o.seed, s));
-  const decoders: SampleDecoder[] = Array.from({ length: N }, () => tok.decoder());
-  const sinks = Array.from({ length: N }, () => new TextSink());
-  const tails = new Array<string>(N).fill('');
-  const ended: (StreamEnd | null)[] = new Array(N).fill(null);
-  const emit = (s: number, piece: string): void => {
-    if (!piece) return;
-    if (keep) sinks[s].add(piece);
-    o.onText?.(s, piece);
-  };
+  // The plan holds engine memory: released however sampling ends.
+  try {
+    const rngs = Array.from({ length: N }, (_, s) => streamRng(o.seed, s));
+    const decoders: SampleDecoder[] = Array.from({ length: N }, () => tok.decoder());
+    const sinks = Array.from({ length: N }, () => new TextSink());
+    const tails = new Array<string>(N).fill('');
+    const ended: (StreamEnd | null)[] = new Array(N).fill(null);
+    const emit = (s: number, piece: string): void => {
+      if (!piece) return;
+      if (keep) sinks[s].add(piece);
+      o.onText?.(s, piece);
+    };
 
-  // The prime as the model sees it (skipped characters left out), once per stream.
-  const primeDecoder = tok.decoder();
-  let primeText = '';
-  for (const id of primeIds) primeText += primeDecoder.push(id);
-  primeText += primeDecoder.end();
-  for (let s = 0; s < N; s++) emit(s, primeText);
+    // The prime as the model sees it (skipped characters left out), once per stream.
+    const primeDecoder = tok.decoder();
+    let primeText = '';
+    for (const id of primeIds) primeText += primeDecoder.push(id);
+    primeText += primeDecoder.end();
+    for (let s = 0; s < N; s++) emit(s, primeText);
 
-  const ids = new Array<number>(N);
-  const feedAll = (id: number): void => { ids.fill(id); session.feed(ids); };
-  for (let i = 0; i < seedIds.length - 1; i++) feedAll(seedIds[i]);
-  let logits = await session.step(ids.fill(seedIds[seedIds.length - 1]));
-  const picker = new Picker(V, o);
-  let generated = 0, live = N;
-  let yielded = performance.now();
-  for (let i = 0; i < o.length && live > 0; i++) {
-    // A CPU engine's step resolves at once, so this loop would never let the event loop run: a
-    // closed stdout (its error event) and signals would wait for the end. Yield now and then.
-    if (performance.now() - yielded > 20) {
-      await new Promise((r) => setImmediate(r));
-      yielded = performance.now();
-    }
-    if (o.shouldStop?.()) {
-      for (let s = 0; s < N; s++) ended[s] ??= 'interrupted';
-      break;
+    const ids = new Array<number>(N);
+    const feedAll = (id: number): void => { ids.fill(id); session.feed(ids); };
+    for (let i = 0; i < seedIds.length - 1; i++) feedAll(seedIds[i]);
+    let logits = await session.step(ids.fill(seedIds[seedIds.length - 1]));
+    const picker = new Picker(V, o);
+    let generated = 0, live = N;
+    let yielded = performance.now();
+    for (let i = 0; i < o.length && live > 0; i++) {
+      // A CPU engine's step resolves at once, so this loop would never let the event loop run: a
+      // closed stdout (its error event) and signals would wait for the end. Yield now and then.
+      if (performance.now() - yielded > 20) {
+        await new Promise((r) => setImmediate(r));
+        yielded = performance.now();
+      }
+      if (o.shouldStop?.()) {
+        for (let s = 0; s < N; s++) ended[s] ??= 'interrupted';
+        break;
+      }
+      for (let s = 0; s < N; s++) {
+        if (ended[s]) continue; // a finished stream keeps stepping on its last id; its logits go unused
+        const id = picker.pick(logits, s * V, rngs[s]);
+        ids[s] = id;
+        generated++;
+        const piece = decoders[s].push(id);
+        emit(s, piece);
+        if (stop && piece) {
+          tails[s] = (tails[s] + piece).slice(-stop.length);
+          if (tails[s] === stop) { ended[s] = 'stop'; live--; }
+        }
+      }
+      if (i + 1 < o.length && live > 0) logits = await session.step(ids);
     }
     for (let s = 0; s < N; s++) {
-      if (ended[s]) continue; // a finished stream keeps stepping on its last id; its logits go unused
-      const id = picker.pick(logits, s * V, rngs[s]);
-      ids[s] = id;
-      generated++;
-      const piece = decoders[s].push(id);
-      emit(s, piece);
-      if (stop && piece) {
-        tails[s] = (tails[s] + piece).slice(-stop.length);
-        if (tails[s] === stop) { ended[s] = 'stop'; live--; }
-      }
+      if (ended[s] !== 'interrupted') emit(s, decoders[s].end());
+      ended[s] ??= 'length';
     }
-    if (i + 1 < o.length && live > 0) logits = await session.step(ids);
+    const texts = sinks.map((t) => (keep ? t.text() : ''));
+    return { texts, text: texts[0], skipped, generated, ended: ended as StreamEnd[], seconds: (performance.now() - start) / 1000 };
+  } finally {
+    session.dispose();
   }
-  for (let s = 0; s < N; s++) {
-    if (ended[s] !== 'interrupted') emit(s, decoders[s].end());
-    ended[s] ??= 'length';
-  }
-  const texts = sinks.map((t) => (keep ? t.text() : ''));
-  return { texts, text: texts[0], skipped, generated, ended: ended as StreamEnd[], seconds: (performance.now() - start) / 1000 };
 }

@@ -100,6 +100,17 @@ export class TrainingDiverged extends UserError {}
 interface Best { loss: number; step: number; file: ModelFile | null }
 
 export async function train(o: TrainOptions): Promise<TrainSummary> {
+  // Engine memory is not garbage-collected: what the run allocated goes back however it ends, so
+  // an engine can carry one run after another (tests, sweeps) at flat memory.
+  const held: { dispose(): void }[] = [];
+  try {
+    return await run(o, held);
+  } finally {
+    for (const h of held.reverse()) h.dispose();
+  }
+}
+
+async function run(o: TrainOptions, held: { dispose(): void }[]): Promise<TrainSummary> {
   const e = o.engine, r = o.resume;
   const layout = paramLayout(o.config);
   let rng = new Rng(o.seed);
@@ -113,6 +124,7 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
   const ws = new Workspace(w, o.batch, o.seq, true, o.dropout, { weightDrop });
   const data = batchSource(o.batching, o.train, o.batch, o.seq);
   const opt = new AdamW(w, { beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: o.weightDecay, clip: o.clip });
+  held.push(w, ws, opt);
   const evalChars = Math.min(o.val.length, o.evalChars);
   const evalSeq = Math.min(o.seq, 128);
   // Many short streams make the periodic estimate fast; the final pass uses eval's defaults.
@@ -226,6 +238,8 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
   if (stopped === 'budget' && (best === null || best.step !== step)) await validate();
   await trySave(o.latest, await snapshot(), 'latest');
 
+  // The training buffers are done with: the final pass's workspace may take their room.
+  ws.dispose();
   // The summary's validation loss is that of the kept (best) weights over the whole split.
   const kept: Best = best!;
   const keptFile = kept.file ?? (await o.load(o.out));

@@ -19,6 +19,10 @@ export class AdamW {
     this.norm = w.e.tensor(1);
   }
 
+  dispose(): void {
+    this.w.e.free(this.norm);
+  }
+
   /** The global L2 norm of the current gradients. */
   async gradNorm(): Promise<number> {
     const e: Engine = this.w.e;

@@ -21,14 +21,20 @@ export async function measureTrainSpeed(e: Engine, config: ModelConfig, batch: n
   const opt = new AdamW(w, { beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1, clip: 1 });
   const ids = new Float32Array(batch * seq), targets = new Float32Array(batch * seq);
   const times: number[] = [];
-  for (let s = 0; s < warmup + steps; s++) {
-    for (let i = 0; i < ids.length; i++) { ids[i] = rng.int(config.vocab); targets[i] = rng.int(config.vocab); }
-    const t0 = performance.now();
-    ws.setInputs(ids, targets);
-    ws.forward(); ws.loss(); ws.backward();
-    await opt.step(s + 1, 1e-3);
-    await ws.lossSum();
-    if (s >= warmup) times.push(performance.now() - t0);
+  try {
+    for (let s = 0; s < warmup + steps; s++) {
+      for (let i = 0; i < ids.length; i++) { ids[i] = rng.int(config.vocab); targets[i] = rng.int(config.vocab); }
+      const t0 = performance.now();
+      ws.setInputs(ids, targets);
+      ws.forward(); ws.loss(); ws.backward();
+      await opt.step(s + 1, 1e-3);
+      await ws.lossSum();
+      if (s >= warmup) times.push(performance.now() - t0);
+    }
+  } finally {
+    opt.dispose();
+    ws.dispose();
+    w.dispose();
   }
   const ms = median(times);
   return { msPerStepMedian: ms, charsPerSec: (batch * seq) / (ms / 1000), steps };

@@ -28,6 +28,8 @@ export interface Backend {
   commit(t: Tensor, off: number, out: ArrayArg, len: number): void;
   /** Releases a kernel output that was never committed. */
   free(out: ArrayArg): void;
+  /** Releases a tensor's storage (Engine.free). */
+  drop(t: Tensor): void;
   write(t: Tensor, data: Float32Array, off: number): void;
   read(t: Tensor, off: number, len: number): Promise<Float32Array>;
   zero(t: Tensor, off: number, len: number): void;

@@ -113,6 +113,14 @@ export class DeviceBackend implements Backend {
     this.enqueue(() => release((out as DeviceOut).h));
   }
 
+  drop(t: Tensor): void {
+    const d = dev(t);
+    this.enqueue(() => {
+      release(d.h);
+      d.h = null;
+    });
+  }
+
   write(t: Tensor, data: Float32Array, off: number): void {
     const d = dev(t);
     if (data.length === 0) return;

@@ -45,6 +45,10 @@ export class GpuJsEngine implements Backend {
     return this.b.sync();
   }
 
+  free(t: Tensor): void {
+    this.b.drop(t);
+  }
+
   dispose(): void {
     this.b.dispose();
   }
@@ -329,6 +333,7 @@ export class GpuJsEngine implements Backend {
   inferReset(plan: InferPlan): void { composedPlan(plan).reset(); }
   inferReadState(plan: InferPlan): Promise<Float32Array> { return composedPlan(plan).readState(); }
   inferWriteState(plan: InferPlan, state: Float32Array): void { composedPlan(plan).writeState(state); }
+  inferRelease(plan: InferPlan): void { composedPlan(plan).release(); }
 
   adamw(p: AdamWArgs): void {
     for (let start = 0; start < p.len; start += MAX_PASS) {

@@ -63,6 +63,9 @@ export class HostBackend implements Backend {
 
   free(): void {}
 
+  /** Host arrays: the garbage collector takes a tensor once nothing refers to it. */
+  drop(): void {}
+
   write(t: Tensor, data: Float32Array, off: number): void {
     const h = host(t);
     h.data.set(data, off);

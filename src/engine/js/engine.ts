@@ -33,6 +33,8 @@ function jsBackend(): Backend {
     read: async (t, off, len) => d(t).slice(off, off + len),
     hostView: (t, off, len) => d(t).subarray(off, off + len),
     sync: async () => {},
+    // Host arrays: the garbage collector takes a tensor once nothing refers to it.
+    free: () => {},
     dispose: () => {},
     zero: ({ out, outOff, len }) => d(out).fill(0, outOff, outOff + len),
     copy: ({ dst, dstOff, src, srcOff, len }) => d(dst).set(d(src).subarray(srcOff, srcOff + len), dstOff),
@@ -114,6 +116,7 @@ function jsBackend(): Backend {
     inferReset: (plan) => jp(plan).reset(),
     inferReadState: async (plan) => jp(plan).readState(),
     inferWriteState: (plan, state) => jp(plan).writeState(state),
+    inferRelease: () => {},
   };
 }
 

@@ -24,6 +24,20 @@ export class Ctx {
     return (t as SimdTensor).ptr + off * 4;
   }
 
+  /**
+   * Forgets the packed copies of any B inside [start, end) (a tensor being freed): its address may
+   * be handed to another tensor, whose first product must not find a stale pack.
+   */
+  dropPacks(start: number, end: number): void {
+    for (const [key, p] of this.packs) {
+      const b = Math.floor(key / 2);
+      if (b >= start && b < end) {
+        this.arena.free(p.ptr, p.bytes);
+        this.packs.delete(key);
+      }
+    }
+  }
+
   /** Runs op on all threads when `work` reaches `min` (or always, when forced), else here. */
   exec(op: Op, work: number, min: number): void {
     this.pool.exec(op, this.force || work >= min);

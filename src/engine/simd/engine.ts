@@ -73,6 +73,17 @@ class SimdEngine implements Backend {
     return this.cx.arena.f32(this.cx.ptr(t, off), len);
   }
 
+  free(t: Tensor): void {
+    const st = t as SimdTensor, cx = this.cx;
+    cx.args();
+    cx.dropPacks(st.ptr, st.ptr + st.size * 4);
+    cx.arena.free(st.ptr, st.size * 4);
+  }
+
+  reserved(): number {
+    return this.cx.arena.usage().reserved;
+  }
+
   async sync(): Promise<void> {}
 
   dispose(): void {
@@ -114,6 +125,7 @@ class SimdEngine implements Backend {
   inferReset(plan: InferPlan): void { this.plan(plan).reset(); }
   async inferReadState(plan: InferPlan): Promise<Float32Array> { return this.plan(plan).readState(); }
   inferWriteState(plan: InferPlan, state: Float32Array): void { this.plan(plan).writeState(state); }
+  inferRelease(plan: InferPlan): void { this.plan(plan).release(); }
 
   private plan(p: InferPlan): SimdInferPlan {
     if (!(p instanceof SimdInferPlan) || p.cx !== this.cx) throw new TypeError('simd engine: not an inference plan of this engine');

@@ -14,7 +14,7 @@
 //                 7 pre-activations  8 gru recurrent pre-activations  9 input width
 //   mingru/minlstm: 0 norm1  1 w  2 bias  3 norm2  4 mlp.w1  5 mlp.b1  6 mlp.w2  7 mlp.b2
 //                 8 scan state h  9 projections
-import { GATES, type Engine, type InferModel, type InferPlan } from '../engine.js';
+import { GATES, type Engine, type InferModel, type InferPlan, type Tensor } from '../engine.js';
 import { stateSize } from '../infer-check.js';
 import { inputTable } from '../infer-table.js';
 import type { Ctx } from './context.js';
@@ -100,7 +100,9 @@ export class SimdInferPlan implements InferPlan {
   constructor(readonly cx: Ctx, private readonly md: InferModel, readonly streams: number,
     private readonly desc: number, private readonly hp: number, private readonly vp: number,
     /** Per layer, the state buffers: [h0, h1, c] (classic) or [h] (residual); byte addresses. */
-    private readonly state: number[][], private readonly parallel: boolean) {
+    private readonly state: number[][], private readonly parallel: boolean,
+    /** Frees everything prepareInfer allocated for this plan. */
+    readonly release: () => void) {
     this.vocab = md.vocab;
     this.stateSize = stateSize(md, streams);
   }
@@ -203,14 +205,14 @@ export class SimdInferPlan implements InferPlan {
  * The first classic layer's x·W_x + b for every vocabulary row, by the engine's own product (so
  * every entry has the bits the training forward gives it), each row then in panel order.
  */
-function packedInputTable(cx: Ctx, engine: Engine, md: InferModel, G: number, Hp: number): number {
+function packedInputTable(cx: Ctx, engine: Engine, md: InferModel, G: number, Hp: number): [number, Tensor] {
   const { hidden: H, vocab: V } = md, row = G * Hp;
   // Room for the padded rows; the product fills the first V·G·H floats, then they are repacked.
   const t = engine.tensor(V * row);
   inputTable(engine, md, md.params, t);
   const ptr = cx.ptr(t, 0), rows = cx.arena.f32(ptr, V * G * H).slice(), out = cx.arena.f32(ptr, V * row);
   for (let v = 0; v < V; v++) out.set(packVector(rows, v * G * H, H, G), v * row);
-  return ptr;
+  return [ptr, t];
 }
 
 export function prepareInfer(cx: Ctx, engine: Engine, md: InferModel, S: number): SimdInferPlan {
@@ -221,8 +223,15 @@ export function prepareInfer(cx: Ctx, engine: Engine, md: InferModel, S: number)
   const threads = cx.pool.threads;
   const data: [number, Float32Array][] = [];
   let weights = 0;
+  // Everything the plan holds, so release() can hand it back.
+  const blocks: [number, number][] = [];
+  const alloc = (bytes: number): number => {
+    const p = cx.arena.alloc(bytes);
+    blocks.push([p, bytes]);
+    return p;
+  };
   const put = (a: Float32Array): number => {
-    const p = cx.arena.alloc(a.byteLength);
+    const p = alloc(a.byteLength);
     data.push([p, a]);
     return p;
   };
@@ -231,10 +240,11 @@ export function prepareInfer(cx: Ctx, engine: Engine, md: InferModel, S: number)
     return put(packPanels(P, off(name), k, n, g));
   };
   const vector = (name: string, n: number, g: number): number => put(packVector(P, off(name), n, g));
-  const zeros = (floats: number): number => cx.arena.alloc(Math.max(floats, 1) * 4);
+  const zeros = (floats: number): number => alloc(Math.max(floats, 1) * 4);
 
   const d = new Int32Array(HEADER + PER_LAYER * L);
-  if (classic) d[25] = packedInputTable(cx, engine, md, G, Hp);
+  let table: Tensor | null = null;
+  if (classic) [d[25], table] = packedInputTable(cx, engine, md, G, Hp);
   d[0] = CELL_CODE[cell]; d[1] = S; d[2] = V; d[3] = E; d[4] = H; d[5] = L; d[6] = M; d[7] = G;
   d[8] = Hp; d[9] = Mp; d[10] = Vp;
   d[11] = put(P.slice(off('embed.weight'), off('embed.weight') + V * E));
@@ -248,7 +258,7 @@ export function prepareInfer(cx: Ctx, engine: Engine, md: InferModel, S: number)
   // Per-thread scratch, a cache line apart: the normed inputs each thread computes for itself and
   // the streams' embedding rows.
   const local = Math.ceil((S * (Hp + E) * 4) / 64) * 64;
-  d[22] = cx.arena.alloc(local * threads); d[23] = local;
+  d[22] = alloc(local * threads); d[23] = local;
   const state: number[][] = [];
   for (let l = 0; l < L; l++) {
     const r = HEADER + PER_LAYER * l, p = `${cell}.${l}`;
@@ -280,9 +290,13 @@ export function prepareInfer(cx: Ctx, engine: Engine, md: InferModel, S: number)
       state.push([d[r + 8]]);
     }
   }
-  const desc = cx.arena.alloc(d.byteLength);
+  const desc = alloc(d.byteLength);
   // Every allocation is done: views taken now stay valid.
   for (const [p, a] of data) cx.arena.f32(p, a.length).set(a);
   new Int32Array(cx.arena.memory.buffer, desc, d.length).set(d);
-  return new SimdInferPlan(cx, md, S, desc, Hp, Vp, state, threads > 1 && weights * S >= PAR_WEIGHTS);
+  const release = () => {
+    for (const [p, bytes] of blocks) cx.arena.free(p, bytes);
+    if (table) engine.free(table);
+  };
+  return new SimdInferPlan(cx, md, S, desc, Hp, Vp, state, threads > 1 && weights * S >= PAR_WEIGHTS, release);
 }

@@ -25,6 +25,7 @@ export class SumSquares {
     const chunks = Math.ceil(s.len / this.chunk);
     cx.args();
     if (chunks > this.capacity) {
+      if (this.capacity) cx.arena.free(this.partials, this.capacity * 8);
       this.capacity = Math.max(chunks, 2 * this.capacity, 256);
       this.partials = cx.arena.alloc(this.capacity * 8);
     }

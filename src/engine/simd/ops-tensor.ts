@@ -71,8 +71,9 @@ function packed(cx: Ctx, b: number, k: number, n: number, transB: boolean, mode:
   const same = entry !== undefined && entry.k === k && entry.n === n;
   if (same && mode === 'reuse') return entry!.ptr;
   if (!same) {
-    // The arena never frees: a new shape on the same B reuses the old copy's room when it fits.
+    // A new shape on the same B reuses the old copy's room when it fits.
     const bytes = Math.ceil(n / 8) * 8 * k * 4;
+    if (entry && entry.bytes < bytes) cx.arena.free(entry.ptr, entry.bytes);
     entry = entry && entry.bytes >= bytes ? { ...entry, k, n } : { ptr: cx.arena.alloc(bytes), k, n, bytes };
     cx.packs.set(key, entry);
   }
