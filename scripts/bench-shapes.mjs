@@ -1,7 +1,7 @@
 // GFLOP/s of the simd matmul at the products of one minGRU block and one LSTM layer (B32 T128),
 // best of a few runs each: a quick look at which shapes lose efficiency.
 // Usage: node scripts/bench-shapes.mjs [threads] [D] [H]
-import { createSimdEngine } from '../dist/engine/simd/engine.js';
+import { createSimdEngine } from '../dist/engine/simd/simd-engine.js';
 
 const threads = Number(process.argv[2] ?? 2), D = Number(process.argv[3] ?? 216), H = Number(process.argv[4] ?? 256);
 const e = await createSimdEngine({ threads });

@@ -4,7 +4,7 @@
 // Usage: node scripts/profile-ops.mjs [--model mingru --layers 3 --hidden 216 --embed 64 --mlp 2]
 //        [--batch 32 --seq 128 --steps 5 --threads N --backend simd]
 import { parseArgs } from 'node:util';
-import { createSimdEngine } from '../dist/engine/simd/engine.js';
+import { createSimdEngine } from '../dist/engine/simd/simd-engine.js';
 import { validateConfig } from '../dist/model/config.js';
 import { Weights, Workspace } from '../dist/model/model.js';
 import { initParams, paramLayout } from '../dist/model/params.js';

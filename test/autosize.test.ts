@@ -1,8 +1,8 @@
 // Sizing to a time budget: a larger budget never picks a smaller model, the pick respects the
 // characters-per-parameter rule, and dropout follows the passes the budget makes over the text.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../src/engine/engine.js';
-import { createSimdEngine } from '../src/engine/simd/engine.js';
+import type { Engine } from '../src/engine/engine-api.js';
+import { createSimdEngine } from '../src/engine/simd/simd-engine.js';
 import { validateConfig } from '../src/model/config.js';
 import { countParams, paramLayout } from '../src/model/params.js';
 import { CHARS_PER_PARAM, dropoutForEpochs, sizeToBudget } from '../src/train/autosize.js';

@@ -14,8 +14,8 @@ import { sample } from '../src/sample/sample.js';
 import { Vocab } from '../src/text/vocab.js';
 import { train } from '../src/train/loop.js';
 import { Rng } from '../src/rng.js';
-import { createJsEngine } from '../src/engine/js/engine.js';
-import { createSimdEngine } from '../src/engine/simd/engine.js';
+import { createJsEngine } from '../src/engine/js/js-engine.js';
+import { createSimdEngine } from '../src/engine/simd/simd-engine.js';
 
 const TEXT = 'Shall I compare thee to a summer\'s day? Thou art more lovely and more temperate. ';
 const dir = mkdtempSync(path.join(tmpdir(), 'charnn-cells-'));

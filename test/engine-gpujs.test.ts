@@ -3,13 +3,13 @@
 // device-storage path run in cpu mode: mode probing, transfers, ops longer than one kernel pass,
 // the float32 indexing limit, and the kernel cache.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Engine, Tensor } from '../src/engine/engine.js';
+import type { Engine, Tensor } from '../src/engine/engine-api.js';
 import gpujs from 'gpu.js';
 import { DeviceBackend } from '../src/engine/gpujs/device.js';
-import { checkedEngine } from '../src/engine/checked.js';
-import { GpuJsEngine, MAX_PASS } from '../src/engine/gpujs/engine.js';
+import { checkedEngine } from '../src/engine/op-layer.js';
+import { GpuJsEngine, MAX_PASS } from '../src/engine/gpujs/gpujs-engine.js';
 import { createGpuJsEngine, probeGpuJsModes } from '../src/engine/gpujs/index.js';
-import { createJsEngine } from '../src/engine/js/engine.js';
+import { createJsEngine } from '../src/engine/js/js-engine.js';
 import { UserError } from '../src/errors.js';
 import { gpuModes } from './engines.js';
 import { expectClose, failOnConsoleOutput, prng, randoms } from './support.js';

@@ -5,8 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine, Tensor } from '../src/engine/engine.js';
-import { createSimdEngine } from '../src/engine/simd/engine.js';
+import type { Engine, Tensor } from '../src/engine/engine-api.js';
+import { createSimdEngine } from '../src/engine/simd/simd-engine.js';
 import { packageRoot } from '../src/text/package-root.js';
 import { prng } from './support.js';
 
@@ -145,14 +145,14 @@ describe('simd engine: 1 thread and 2 threads agree bit for bit', () => {
 });
 
 describe('simd engine: lifecycle', () => {
-  it('is named simd', async () => {
+  it('is the cpu backend', async () => {
     const e = await createSimdEngine({ threads: 1 });
-    expect(e.name).toBe('simd');
+    expect(e.name).toBe('cpu');
     e.dispose();
   });
 
   it('lets a process exit without dispose (workers are unref\'d)', () => {
-    const built = path.join(packageRoot(), 'dist', 'engine', 'simd', 'engine.js');
+    const built = path.join(packageRoot(), 'dist', 'engine', 'simd', 'simd-engine.js');
     if (!existsSync(built)) return; // `npm test` builds first; a bare vitest run may not have dist/
     const code = `import(${JSON.stringify(built)}).then(async (m) => { const e = await m.createSimdEngine({ threads: 3 }); `
       + `const t = e.tensor(100000); e.zero({ out: t }); console.log('ok'); });`;

@@ -3,14 +3,14 @@
 // CHARNN_GPU_MODES=headlessgl,webgpu (set by scripts/test-gpu.sh) runs the same suites through
 // those gpu.js GPU modes instead of the CPU engines: the GPU run checks the GPU path, and the
 // default run (npm test) stays as fast as before.
-import type { Engine } from '../src/engine/engine.js';
-import { createJsEngine } from '../src/engine/js/engine.js';
+import type { Engine } from '../src/engine/engine-api.js';
+import { createJsEngine } from '../src/engine/js/js-engine.js';
 import gpujs from 'gpu.js';
-import { checkedEngine } from '../src/engine/checked.js';
+import { checkedEngine } from '../src/engine/op-layer.js';
 import { DeviceBackend } from '../src/engine/gpujs/device.js';
-import { GpuJsEngine } from '../src/engine/gpujs/engine.js';
+import { GpuJsEngine } from '../src/engine/gpujs/gpujs-engine.js';
 import { createGpuJsEngine, type GpuJsMode } from '../src/engine/gpujs/index.js';
-import { createSimdEngine } from '../src/engine/simd/engine.js';
+import { createSimdEngine } from '../src/engine/simd/simd-engine.js';
 
 export interface EngineFactory {
   name: string;

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createJsEngine } from '../src/engine/js/engine.js';
+import { createJsEngine } from '../src/engine/js/js-engine.js';
 import { describeSegmentation, estimateIds, evaluateFile, evaluateIds, planStreams } from '../src/eval/evaluate.js';
 import { scoreStreams } from '../src/eval/streams.js';
 import { validateConfig, type Cell } from '../src/model/config.js';

@@ -1,6 +1,6 @@
 // Finite-difference gradient checks, per layer and for the whole model, through every backend.
 import { describe, expect, it, afterAll } from 'vitest';
-import type { Engine, Tensor } from '../src/engine/engine.js';
+import type { Engine, Tensor } from '../src/engine/engine-api.js';
 import { Rng } from '../src/rng.js';
 import { Weights, Workspace } from '../src/model/model.js';
 import { initParams, paramLayout } from '../src/model/params.js';

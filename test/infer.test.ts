@@ -2,10 +2,10 @@
 // carried), its bitwise invariance to thread count and stream count on simd, state round trips,
 // and the sampler built on it: batches of samples, stop strings, interruption, the picker.
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../src/engine/engine.js';
-import { createSimdEngine } from '../src/engine/simd/engine.js';
+import type { Engine } from '../src/engine/engine-api.js';
+import { createSimdEngine } from '../src/engine/simd/simd-engine.js';
 import { CELLS, type Cell, validateConfig, type ModelConfig } from '../src/model/config.js';
-import { InferSession } from '../src/model/infer.js';
+import { InferSession } from '../src/model/infer-session.js';
 import { Weights, Workspace } from '../src/model/model.js';
 import { initParams, paramLayout } from '../src/model/params.js';
 import { Rng } from '../src/rng.js';

@@ -7,10 +7,10 @@
 // engine's own step is a readable reference that sums differently; infer.test.ts holds it to a
 // tolerance.)
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../src/engine/engine.js';
-import { createSimdEngine } from '../src/engine/simd/engine.js';
+import type { Engine } from '../src/engine/engine-api.js';
+import { createSimdEngine } from '../src/engine/simd/simd-engine.js';
 import { type Cell, type ModelConfig, validateConfig } from '../src/model/config.js';
-import { InferSession } from '../src/model/infer.js';
+import { InferSession } from '../src/model/infer-session.js';
 import { Weights, Workspace } from '../src/model/model.js';
 import { paramLayout } from '../src/model/params.js';
 import { Rng } from '../src/rng.js';

@@ -13,7 +13,7 @@ import { initParams, paramLayout } from '../src/model/params.js';
 import { Rng } from '../src/rng.js';
 import { sample } from '../src/sample/sample.js';
 import { Arena } from '../src/engine/simd/arena.js';
-import { createSimdEngine } from '../src/engine/simd/engine.js';
+import { createSimdEngine } from '../src/engine/simd/simd-engine.js';
 import { Vocab } from '../src/text/vocab.js';
 import { train } from '../src/train/loop.js';
 import { saveModel, loadModel } from '../src/model/store.js';
@@ -97,7 +97,7 @@ describe.each(engineFactories)('freeing on $name', ({ create }) => {
       expect(Array.from(await e.read(b)).every((x) => x === 0)).toBe(true);
       const config = CELLS[0];
       const w = new Weights(e, config, initParams(config, paramLayout(config), new Rng(1)));
-      const { InferSession } = await import('../src/model/infer.js');
+      const { InferSession } = await import('../src/model/infer-session.js');
       const s = new InferSession(w, 2);
       s.dispose();
       expect(() => s.feed([0, 1])).toThrow(/not an inference plan/);

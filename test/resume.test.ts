@@ -8,7 +8,7 @@ import { loadModel, saveModel } from '../src/model/store.js';
 import { Vocab } from '../src/text/vocab.js';
 import { train, TrainingDiverged, type TrainOptions } from '../src/train/loop.js';
 import type { Batching } from '../src/train/batch.js';
-import { createSimdEngine } from '../src/engine/simd/engine.js';
+import { createSimdEngine } from '../src/engine/simd/simd-engine.js';
 import { resumeSettings } from '../src/train/resume.js';
 import { TRAIN_SETTINGS, type TrainSettings } from '../src/train/settings.js';
 

@@ -1,8 +1,8 @@
 // The two builds of the simd kernels: which one a process picks, and that both compute the same
 // model to float32 rounding while each stays bit-identical across thread counts.
 import { describe, expect, it } from 'vitest';
-import { createJsEngine } from '../src/engine/js/engine.js';
-import { createSimdEngine } from '../src/engine/simd/engine.js';
+import { createJsEngine } from '../src/engine/js/js-engine.js';
+import { createSimdEngine } from '../src/engine/simd/simd-engine.js';
 import { chooseVariant, relaxedSimdRuns, type KernelVariant } from '../src/engine/simd/variant.js';
 import { prng } from './support.js';
 

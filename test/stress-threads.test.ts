@@ -13,10 +13,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine, Tensor } from '../src/engine/engine.js';
-import { createSimdEngine } from '../src/engine/simd/engine.js';
+import type { Engine, Tensor } from '../src/engine/engine-api.js';
+import { createSimdEngine } from '../src/engine/simd/simd-engine.js';
 import { CELLS, validateConfig } from '../src/model/config.js';
-import { InferSession } from '../src/model/infer.js';
+import { InferSession } from '../src/model/infer-session.js';
 import { Weights, Workspace } from '../src/model/model.js';
 import { initParams, paramLayout } from '../src/model/params.js';
 import { Rng } from '../src/rng.js';

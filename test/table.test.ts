@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createJsEngine } from '../src/engine/js/engine.js';
+import { createJsEngine } from '../src/engine/js/js-engine.js';
 import { evaluateFile } from '../src/eval/evaluate.js';
 import { benchTable, formatTable, TABLE_FORMATS, type BenchModel, type BenchRow } from '../src/eval/table.js';
 import { validateConfig } from '../src/model/config.js';

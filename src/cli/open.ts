@@ -1,5 +1,5 @@
 // Loading a checkpoint onto a backend, shared by sample, eval and bench.
-import type { Engine } from '../engine/engine.js';
+import type { Engine } from '../engine/engine-api.js';
 import { createEngine, type BackendName } from '../engine/select.js';
 import { Weights } from '../model/model.js';
 import type { ModelFile } from '../model/serialize.js';

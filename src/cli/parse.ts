@@ -1,7 +1,7 @@
 // Flag values: each kind of setting (src/train/settings.ts) has one parser, and one table of
 // flags gives a command its options, defaults and help.
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { describeKind, fitsKind, type SettingKind } from '../train/settings.js';
+import { canonical, describeKind, fitsKind, type SettingKind } from '../train/settings.js';
 
 /** What a command's flag table lists: a subset of a Setting's fields, so settings fit as they are. */
 export interface FlagSpec {
@@ -18,7 +18,7 @@ export function parserFor(kind: SettingKind): (v: string) => unknown {
     const value = kind.type === 'duration' ? duration(v)
       : kind.type === 'int' ? (/^\s*-?\d+\s*$/.test(v) ? Number(v) : NaN)
       : kind.type === 'float' ? (v.trim() === '' ? NaN : Number(v))
-      : v;
+      : canonical(kind, v);
     if (!fitsKind(kind, value)) throw new InvalidArgumentError(`expected ${describeKind(kind)}.`);
     return value;
   };

@@ -1,13 +1,13 @@
 // The whole command tree, built without parsing anything, so the README's flag table can be
 // rendered from the same definitions the parser uses (src/cli/flag-table.ts).
 import { Command } from 'commander';
-import { registerBench } from './bench.js';
-import { registerCorpus } from './corpus.js';
-import { registerEval } from './eval.js';
-import { registerInfo } from './info.js';
+import { registerBench } from './bench-command.js';
+import { registerCorpus } from './corpus-command.js';
+import { registerEval } from './eval-command.js';
+import { registerInfo } from './info-command.js';
 import { errColor } from './io.js';
-import { registerSample } from './sample.js';
-import { registerTrain } from './train.js';
+import { registerSample } from './sample-command.js';
+import { registerTrain } from './train-command.js';
 
 export function buildProgram(): Command {
   const program = new Command('charnn')

@@ -3,7 +3,7 @@
 // the corpus and its split, the engine, and the model size when the budget chooses it.
 import path from 'node:path';
 import { acquireLock } from '../checkpoint/lock.js';
-import type { Engine } from '../engine/engine.js';
+import type { Engine } from '../engine/engine-api.js';
 import { createEngine, type BackendName } from '../engine/select.js';
 import { UserError } from '../errors.js';
 import { validateConfig, type ModelConfig } from '../model/config.js';

@@ -1,7 +1,7 @@
 // What a training run shows: a progress bar, the closing chart and summary on a terminal; JSON
 // lines with --json; and the same lines appended to the --log file. stdout may close at any time
 // (`| head`): the JSON lines then stop and training goes on.
-import { engineLabel } from '../engine/engine.js';
+import { engineLabel } from '../engine/engine-api.js';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { TrainEvent, TrainSummary } from '../train/loop.js';
 import { lossChart, LossSeries } from './chart.js';

@@ -1,6 +1,6 @@
 // What `--backend auto` and `bench --speed` know about the backends here. auto takes a GPU
-// backend only when it works *and* trains faster than the simd engine at the model's own shapes:
-// a GPU reached through a software renderer, or a small model on a slow GPU, loses to simd. The
+// backend only when it works *and* trains faster than the cpu engine at the model's own shapes:
+// a GPU reached through a software renderer, or a small model on a slow GPU, loses to cpu. The
 // measurement is short but not free (GPU kernels compile on first use), so its result is cached
 // per machine, installed GPU packages and model shape.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -27,7 +27,7 @@ export interface BackendStatus {
 }
 
 export interface AutoChoice {
-  backend: 'simd' | GpuBackend;
+  backend: 'cpu' | GpuBackend;
   reason: string;
   statuses: BackendStatus[];
   cached: boolean;
@@ -49,8 +49,8 @@ export async function probeBackend(backend: string, shape: ProbeShape | null, th
 
 /** Every backend: whether it works here and why not; chars/s for those in `measure`. */
 export async function listBackends(shape: ProbeShape, opts: { threads?: number; measure?: readonly string[] } = {}): Promise<BackendStatus[]> {
-  const measure = opts.measure ?? ['simd', ...GPU_BACKENDS];
-  const all = ['simd', ...GPU_BACKENDS, 'webasm', 'cpu', 'js'];
+  const measure = opts.measure ?? ['cpu', ...GPU_BACKENDS];
+  const all = ['cpu', ...GPU_BACKENDS, 'gpujs-webasm', 'gpujs-cpu', 'js'];
   const out: BackendStatus[] = [];
   for (const b of all) out.push(await probeBackend(b, measure.includes(b) ? shape : null, opts.threads));
   return out;
@@ -63,11 +63,11 @@ export async function chooseAuto(shape: ProbeShape, o: AutoOptions): Promise<Aut
   let statuses = o.refresh ? undefined : cache[key]?.statuses;
   const cached = statuses !== undefined;
   if (!statuses) {
-    // First whether any real GPU works at all (fast); only then measure it and simd at the shape.
+    // First whether any real GPU works at all (fast); only then measure it and cpu at the shape.
     const gpus: BackendStatus[] = [];
     for (const b of GPU_BACKENDS) gpus.push(await probeBackend(b, null, o.threads));
     const real = gpus.filter((g) => g.works && !g.software);
-    const simd = real.length ? await probeBackend('simd', shape, o.threads) : { backend: 'simd', works: true };
+    const simd = real.length ? await probeBackend('cpu', shape, o.threads) : { backend: 'cpu', works: true };
     statuses = [simd];
     // One at a time: measurements running side by side would slow each other down.
     for (const g of gpus) statuses.push(real.includes(g) && simd.works ? await probeBackend(g.backend, shape, o.threads) : g);
@@ -77,29 +77,29 @@ export async function chooseAuto(shape: ProbeShape, o: AutoOptions): Promise<Aut
   return { ...decide(statuses, o.threads), statuses, cached };
 }
 
-/** The fastest working GPU backend if it beats simd, else simd; with the reason in words. */
+/** The fastest working GPU backend if it beats cpu, else cpu; with the reason in words. */
 export function decide(statuses: BackendStatus[], threads: number): { backend: AutoChoice['backend']; reason: string } {
-  const simd = statuses.find((s) => s.backend === 'simd');
+  const simd = statuses.find((s) => s.backend === 'cpu');
   const simdSpeed = simd?.works ? simd.charsPerSec ?? 0 : 0;
   const gpus = statuses.filter((s) => (GPU_BACKENDS as readonly string[]).includes(s.backend));
   // A bound (the measurement ran out of time) is never evidence that a GPU is faster.
   const working = gpus.filter((s) => s.works && !s.software && (s.charsPerSec ?? 0) > 0).sort((a, b) => b.charsPerSec! - a.charsPerSec!);
   const fast = working.filter((s) => !s.bound);
-  const simdName = `the WebAssembly SIMD engine with ${threads} thread${threads === 1 ? '' : 's'}`;
+  const simdName = `the cpu engine (WebAssembly SIMD) with ${threads} thread${threads === 1 ? '' : 's'}`;
   const best = working[0];
   if (fast[0] && fast[0].charsPerSec! > simdSpeed) {
     const g = fast[0];
-    return { backend: g.backend as GpuBackend, reason: `gpu.js ${g.backend} trains this model at ${fmt(g.charsPerSec!)} chars/s, faster than simd (${fmt(simdSpeed)})` };
+    return { backend: g.backend as GpuBackend, reason: `gpu.js ${g.backend} trains this model at ${fmt(g.charsPerSec!)} chars/s, faster than cpu (${fmt(simdSpeed)})` };
   }
   if (best?.bound) {
-    return { backend: 'simd', reason: `${simdName} (${fmt(simdSpeed)} chars/s): gpu.js ${best.backend} works but is slower here (${best.reason})` };
+    return { backend: 'cpu', reason: `${simdName} (${fmt(simdSpeed)} chars/s): gpu.js ${best.backend} works but is slower here (${best.reason})` };
   }
   if (best) {
-    return { backend: 'simd', reason: `${simdName}: it trains this model at ${fmt(simdSpeed)} chars/s, faster than gpu.js ${best.backend} (${fmt(best.charsPerSec!)})` };
+    return { backend: 'cpu', reason: `${simdName}: it trains this model at ${fmt(simdSpeed)} chars/s, faster than gpu.js ${best.backend} (${fmt(best.charsPerSec!)})` };
   }
   const why = gpus.map((s) => `${s.backend}: ${s.reason ?? 'not measured'}`).join('; ');
-  if (gpus.some((s) => s.software)) return { backend: 'simd', reason: `${simdName}: no GPU here (${why})` };
-  return { backend: 'simd', reason: `${simdName}: no GPU backend works here (${why})` };
+  if (gpus.some((s) => s.software)) return { backend: 'cpu', reason: `${simdName}: no GPU here (${why})` };
+  return { backend: 'cpu', reason: `${simdName}: no GPU backend works here (${why})` };
 }
 
 const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');

@@ -2,8 +2,8 @@
 // backend without a fused step (gpu.js) runs. It mirrors the training forward at T = 1 but keeps
 // only what the next character needs: the recurrent state, ping-ponged so no op's output aliases
 // its input.
-import { GATES, type Engine, type InferModel, type InferPlan, type Tensor } from './engine.js';
-import { stateSize, stateSlices } from './infer-check.js';
+import { GATES, type Engine, type InferModel, type InferPlan, type Tensor } from './engine-api.js';
+import { stateSize, stateSlices } from './infer-plan-check.js';
 import { inputTable } from './infer-table.js';
 
 const RMS_EPS = 1e-6;

@@ -2,7 +2,7 @@
 // v is E[v]·W_x + b. The engine's own product computes it, with the bias first and the sum in
 // input order, so each entry has the bits the training forward gives that character, and a step
 // looks its row up instead of multiplying (model/layer.ts projectInput does the same for eval).
-import { GATES, type Engine, type InferModel, type Tensor } from './engine.js';
+import { GATES, type Engine, type InferModel, type Tensor } from './engine-api.js';
 
 /** Writes the vocab × (gates·hidden) table into out, from the weights in P (laid out as md says). */
 export function inputTable(e: Engine, md: InferModel, P: Tensor, out: Tensor): void {

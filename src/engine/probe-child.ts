@@ -1,7 +1,7 @@
 // One backend, probed in a process of its own (see probe.ts for why): opens it, checks a small
 // kernel round trip, and with a model shape measures training chars/s. Prints one JSON line.
 import { createEngine, type BackendName } from './select.js';
-import { CHECKED, SOFTWARE_RENDERER, checkEngine, type ProbeRequest, type ProbeAnswer } from './probe-check.js';
+import { CHECKED, SOFTWARE_RENDERER, checkEngine, type ProbeRequest, type ProbeAnswer } from './probe-types.js';
 import { installWebGpu } from './gpujs/webgpu-node.js';
 import { firstLine } from './gpujs/reason.js';
 import { createGpuJsEngine, type GpuJsMode } from './gpujs/index.js';

@@ -9,9 +9,9 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../text/package-root.js';
-import { CHECKED, type ProbeAnswer, type ProbeRequest } from './probe-check.js';
+import { CHECKED, type ProbeAnswer, type ProbeRequest } from './probe-types.js';
 
-export type { ProbeAnswer, ProbeRequest, ProbeShape } from './probe-check.js';
+export type { ProbeAnswer, ProbeRequest, ProbeShape } from './probe-types.js';
 
 /** Longest a probe may take: a first GPU kernel compile on a software renderer takes seconds. */
 export const PROBE_TIMEOUT_MS = 120_000;

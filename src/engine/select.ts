@@ -1,16 +1,16 @@
 // Backend selection. `auto` takes a GPU through gpu.js (webgpu or headless-gl) when it works and
-// trains faster than the WebAssembly SIMD engine at the model's shapes (auto.ts), else simd,
-// which beats gpu.js's CPU modes by an order of magnitude.
+// trains faster than the cpu engine (WebAssembly SIMD) at the model's shapes (auto.ts), else cpu,
+// which beats gpu.js's own CPU modes by two orders of magnitude.
 import { UserError } from '../errors.js';
-import type { Engine } from './engine.js';
-import { createJsEngine } from './js/engine.js';
+import type { Engine } from './engine-api.js';
+import { createJsEngine } from './js/js-engine.js';
 import { createGpuJsEngine } from './gpujs/index.js';
 import { chooseAuto } from './auto.js';
 import type { ProbeShape } from './probe.js';
-import { createSimdEngine } from './simd/engine.js';
+import { createSimdEngine } from './simd/simd-engine.js';
 import { defaultThreads } from './threads.js';
 
-import { BACKENDS, type BackendName } from './backends.js';
+import { BACKENDS, backendName, type BackendName } from './backends.js';
 
 export { BACKENDS, type BackendName };
 
@@ -33,24 +33,27 @@ export interface CreateEngineOptions {
   cacheDir?: string;
 }
 
-export async function createEngine(name: BackendName, opts: CreateEngineOptions = {}): Promise<EngineChoice> {
+export async function createEngine(given: BackendName | string, opts: CreateEngineOptions = {}): Promise<EngineChoice> {
+  const name = backendName(given);
   // An explicit thread count always wins; otherwise one per core that is not busy (threads.ts).
   // Only simd uses threads: the other backends start without measuring.
   const simdThreads = async (): Promise<number> => opts.threads ?? await defaultThreads();
   switch (name) {
-    case 'simd':
+    case 'cpu':
       return { engine: await createSimdEngine({ threads: await simdThreads() }), reason: 'requested' };
     case 'js':
       return { engine: createJsEngine(), reason: 'requested' };
-    case 'cpu': case 'webasm': case 'headlessgl': case 'webgpu':
+    case 'gpujs-cpu': return { engine: await createGpuJsEngine('cpu'), reason: 'requested' };
+    case 'gpujs-webasm': return { engine: await createGpuJsEngine('webasm'), reason: 'requested' };
+    case 'headlessgl': case 'webgpu':
       return { engine: await createGpuJsEngine(name), reason: 'requested' };
     case 'auto': {
       const threads = await simdThreads();
       const pick = await chooseAuto(opts.shape ?? DEFAULT_PROBE_SHAPE, { threads, cacheDir: opts.cacheDir });
-      const engine = pick.backend === 'simd' ? await createSimdEngine({ threads }) : await createGpuJsEngine(pick.backend);
+      const engine = pick.backend === 'cpu' ? await createSimdEngine({ threads }) : await createGpuJsEngine(pick.backend);
       return { engine, reason: pick.reason + (pick.cached ? ' (measured earlier on this machine)' : '') };
     }
     default:
-      throw new UserError(`--backend ${name as string} is not known; use one of: ${BACKENDS.join(', ')}`);
+      throw new UserError(`--backend ${given} is not known; use one of: ${BACKENDS.join(', ')}`);
   }
 }

@@ -2,7 +2,7 @@
 // T·B input rows (time-major) to T·B output rows of width `hidden`, carries a recurrent state from
 // chunk to chunk, and in training mode back-propagates a gradient w.r.t. its output (`dOut`,
 // filled by whatever sits above it) into its weights and its input.
-import type { Engine, Tensor } from '../engine/engine.js';
+import type { Engine, Tensor } from '../engine/engine-api.js';
 import type { ParamView } from './params.js';
 
 export interface LayerContext {

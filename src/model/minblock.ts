@@ -2,7 +2,7 @@
 // of Feng et al. (2024):  x₁ = x + scan(RMSNorm(x)·W + b);  out = x₁ + MLP(RMSNorm(x₁)).
 // The gates depend only on the input, so the whole chunk's projection is one product and the
 // recurrence is one elementwise scan; nothing but the scan runs per timestep.
-import type { Tensor } from '../engine/engine.js';
+import type { Tensor } from '../engine/engine-api.js';
 import { HStateLayer, sumPerId, type Layer, type LayerContext } from './layer.js';
 
 export const RMS_EPS = 1e-6;

@@ -3,14 +3,14 @@
 // width and a final RMSNorm. `Weights` owns the flat parameter/gradient/moment tensors; a
 // `Workspace` owns the activation buffers for one (batch, seq) shape, so training, eval and
 // sampling share weights but not buffers.
-import { GATES, type Engine, type Tensor } from '../engine/engine.js';
+import { GATES, type Engine, type Tensor } from '../engine/engine-api.js';
 import { isMinCell, type ModelConfig } from './config.js';
 import type { Rng } from '../rng.js';
 import { paramLayout, type ParamLayout, type ParamView } from './params.js';
 import type { InputLookup, Layer, LayerContext } from './layer.js';
-import { LstmLayer } from './lstm.js';
-import { GruLayer } from './gru.js';
-import { RnnLayer } from './rnn.js';
+import { LstmLayer } from './lstm-layer.js';
+import { GruLayer } from './gru-layer.js';
+import { RnnLayer } from './rnn-layer.js';
 import { MinBlock, RMS_EPS } from './minblock.js';
 
 export class Weights {

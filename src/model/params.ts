@@ -1,6 +1,6 @@
 // Parameter layout: every parameter is a named view into one flat buffer, so the optimizer is one
 // loop, a checkpoint one write, and gradients/moments share the same offsets.
-import { GATES } from '../engine/engine.js';
+import { GATES } from '../engine/engine-api.js';
 import { isMinCell, type ModelConfig } from './config.js';
 import { Rng } from '../rng.js';
 

@@ -4,11 +4,11 @@
 // the engine computes each stream exactly as it would alone, so stream 0 is the single sample.
 // State and memory are O(1) in the length generated (the text itself aside, see `keep`).
 import type { Weights } from '../model/model.js';
-import { InferSession } from '../model/infer.js';
+import { InferSession } from '../model/infer-session.js';
 import { Vocab } from '../text/vocab.js';
 import { Rng } from '../rng.js';
 import { Picker, type PickOptions } from './pick.js';
-import { type SampleDecoder, type SampleTokenizer, vocabTokenizer } from './tokenizer.js';
+import { type SampleDecoder, type SampleTokenizer, vocabTokenizer } from './sample-tokenizer.js';
 
 export interface SampleOptions extends PickOptions {
   /** Text the samples continue, already decoded. */

@@ -3,7 +3,7 @@
 // budget. A recurrent character model that sees fewer than about CHARS_PER_PARAM characters per
 // parameter is still far from what it could reach, and a smaller model that gets further along
 // its learning curve does better in the same time.
-import type { Engine } from '../engine/engine.js';
+import type { Engine } from '../engine/engine-api.js';
 import { validateConfig, type Cell, type ModelConfig } from '../model/config.js';
 import { countParams, paramLayout } from '../model/params.js';
 import { measureTrainSpeed } from './throughput.js';

@@ -3,7 +3,7 @@
 // kept at `out`, the full state saved to `latest` every `saveEvery` steps and when stopped, and
 // one pass over the whole validation split at the end.
 import { existsSync } from 'node:fs';
-import type { Engine } from '../engine/engine.js';
+import type { Engine } from '../engine/engine-api.js';
 import { UserError } from '../errors.js';
 import type { ModelConfig } from '../model/config.js';
 import { Weights, Workspace } from '../model/model.js';

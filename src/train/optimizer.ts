@@ -1,6 +1,6 @@
 // AdamW over the flat parameter buffer, one engine call per parameter view so that weight decay
 // reaches matrices only. Gradient-norm clipping becomes a scale on the gradient inside the update.
-import type { Engine, Tensor } from '../engine/engine.js';
+import type { Engine, Tensor } from '../engine/engine-api.js';
 import type { Weights } from '../model/model.js';
 
 export interface AdamWOptions {

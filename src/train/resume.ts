@@ -3,7 +3,7 @@
 // invocation's alone.
 import { UserError } from '../errors.js';
 import type { ModelFile } from '../model/serialize.js';
-import { TRAIN_SETTINGS, fitsKind, type TrainSettings } from './settings.js';
+import { TRAIN_SETTINGS, canonical, fitsKind, type TrainSettings } from './settings.js';
 
 export interface Resumed {
   settings: TrainSettings;
@@ -23,7 +23,7 @@ export function resumeSettings(given: TrainSettings, isGiven: (key: keyof TrainS
   const changes: string[] = [];
   for (const s of TRAIN_SETTINGS) {
     if (!s.stored || s.resume === 'run') continue;
-    let value = recorded(file, s.stored);
+    let value = canonical(s.kind, recorded(file, s.stored));
     // Checkpoints written before a setting was recorded used what was then the default.
     if (value === undefined && (s.resume === 'fixed' || s.absent !== undefined)) value = s.absent ?? s.default;
     const mine = given[s.key];

@@ -2,7 +2,7 @@
 // their help (src/cli/flags.ts), the checkpoint's training record and its validation on load
 // (src/train/record.ts), and the resume rules: what must match the checkpoint, what may change.
 import { CELLS, CONFIG_LIMITS, isMinCell, type Cell, type ModelConfig } from '../model/config.js';
-import { BACKENDS } from '../engine/backends.js';
+import { BACKENDS, BACKEND_ALIASES } from '../engine/backends.js';
 import { TOKENIZERS, type TokenizerKind } from '../text/tokenizer.js';
 import { BATCHING, type Batching } from './batch.js';
 import { DECAYS, type Decay } from './schedule.js';
@@ -10,7 +10,8 @@ import { DECAYS, type Decay } from './schedule.js';
 export type SettingKind =
   | { type: 'int'; min: number; max?: number }
   | { type: 'float'; min: number; max: number; minExclusive?: boolean }
-  | { type: 'choice'; values: readonly string[] }
+  /** `aliases`: old names still accepted, each mapped to its current value. */
+  | { type: 'choice'; values: readonly string[]; aliases?: Readonly<Record<string, string>> }
   | { type: 'duration' }
   | { type: 'text' }
   | { type: 'switch' };
@@ -83,8 +84,8 @@ export const TRAIN_SETTINGS: Setting[] = [
   { key: 'saveEvery', flag: '--save-every', arg: '<steps>', kind: int(0), default: 500, help: 'save the latest state every this many steps (0: only at the end or when stopped)', resume: 'mutable', stored: { record: 'save_every' } },
   { key: 'stopAfter', flag: '--stop-after', arg: '<steps>', kind: int(1), help: 'end this run after this many steps, saving the latest state to resume from', resume: 'run' },
   { key: 'resume', flag: '--resume', arg: '<checkpoint>', kind: { type: 'text' }, help: 'continue a run exactly where a checkpoint left it', resume: 'run' },
-  { key: 'backend', flag: '--backend', arg: '<name>', kind: { type: 'choice', values: BACKENDS }, default: 'auto', help: `compute backend: ${BACKENDS.join(', ')}`, resume: 'mutable', stored: { record: 'backend' } },
-  { key: 'threads', flag: '--threads', arg: '<n>', kind: int(1, 1024), help: 'worker threads for the simd backend (default: one per core not busy at start; more than the cores here are capped)', resume: 'mutable', stored: { record: 'threads' } },
+  { key: 'backend', flag: '--backend', arg: '<name>', kind: { type: 'choice', values: BACKENDS, aliases: BACKEND_ALIASES }, default: 'auto', help: `compute backend: auto (a GPU where one trains faster, else cpu), cpu (the fast CPU engine), webgpu or headlessgl (a GPU through gpu.js), gpujs-cpu or gpujs-webasm (gpu.js's own CPU modes, far slower), js (the plain reference); simd and webasm are old names of cpu and gpujs-webasm`, resume: 'mutable', stored: { record: 'backend' } },
+  { key: 'threads', flag: '--threads', arg: '<n>', kind: int(1, 1024), help: 'worker threads for the cpu backend (default: one per core not busy at start; more than the cores here are capped)', resume: 'mutable', stored: { record: 'threads' } },
   { key: 'json', flag: '--json', kind: { type: 'switch' }, help: 'one JSON object per line on stdout instead of the progress display', resume: 'run' },
   { key: 'corpusDir', flag: '--corpus-dir', arg: '<folder>', kind: { type: 'text' }, help: 'where catalogue corpora are cached (default: $CHARNN_CORPORA, else the package\'s corpora/ folder)', resume: 'run' },
   { key: 'log', flag: '--log', arg: '<file.jsonl>', kind: { type: 'text' }, help: 'append one JSON line per step and per evaluation to this file', resume: 'run' },
@@ -106,6 +107,11 @@ export function describeKind(k: SettingKind): string {
     case 'text': return 'a non-empty string';
     case 'switch': return 'true or false';
   }
+}
+
+/** A value under its current name: an old name of a choice mapped to the new one. */
+export function canonical(k: SettingKind, v: unknown): unknown {
+  return k.type === 'choice' && typeof v === 'string' && k.aliases?.[v] !== undefined ? k.aliases[v] : v;
 }
 
 /** Whether an already-typed value (from a flag or a checkpoint) is allowed by `k`. */

@@ -1,6 +1,6 @@
 // Training throughput at a given shape, measured on the spot: the same step as the training loop
 // (forward, loss, backward, clipped AdamW) on random characters, median over timed steps.
-import type { Engine } from '../engine/engine.js';
+import type { Engine } from '../engine/engine-api.js';
 import type { ModelConfig } from '../model/config.js';
 import { Weights, Workspace } from '../model/model.js';
 import { initParams, paramLayout } from '../model/params.js';

@@ -3,8 +3,8 @@
 // tolerance. Every operand sits in its own tensor at an odd offset between random padding, and the
 // whole tensor is compared, so a write outside an output range fails too.
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import type { Engine, Tensor } from '../../src/engine/engine.js';
-import { createJsEngine } from '../../src/engine/js/engine.js';
+import type { Engine, Tensor } from '../../src/engine/engine-api.js';
+import { createJsEngine } from '../../src/engine/js/js-engine.js';
 import { conformanceFactories } from '../engines.js';
 import { expectClose, prng, randoms } from '../support.js';
 

@@ -1,8 +1,8 @@
 // The op layer's refusals, the same on every engine: a bad operand is a clear error before any
 // kernel runs, and leaves the tensors as they were.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../../src/engine/engine.js';
-import { createJsEngine } from '../../src/engine/js/engine.js';
+import type { Engine } from '../../src/engine/engine-api.js';
+import { createJsEngine } from '../../src/engine/js/js-engine.js';
 import { conformanceFactories, type EngineFactory } from '../engines.js';
 
 const factories: EngineFactory[] = [{ name: 'js', create: async () => createJsEngine() }, ...conformanceFactories];

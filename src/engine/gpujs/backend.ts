@@ -1,8 +1,8 @@
-// What the op layer (engine.ts) needs from a storage backend. The same op code runs on host
+// What the gpu.js ops (gpujs-engine.ts) need from a storage backend. The same op code runs on host
 // storage (cpu, webasm: Float32Array, kernels run at once) and device storage (textures or
 // buffers, kernels recorded into a serial queue), so arguments are resolved lazily: `get()` is
 // only called when the kernel actually runs.
-import type { Tensor } from '../engine.js';
+import type { Tensor } from '../engine-api.js';
 import type { KernelSource } from './kernels.js';
 
 export interface GTensor extends Tensor {
@@ -42,7 +42,7 @@ export interface Backend {
 
 /**
  * The storages' own invariant on the sub-ranges the gpu.js engine computes for kernel passes; the
- * ranges callers pass are checked before, once, by the op layer (../checked.ts).
+ * ranges callers pass are checked before, once, by the op layer (../op-layer.ts).
  */
 export function checkRange(t: GTensor, off: number, len: number, what: string): void {
   if (!Number.isInteger(off) || !Number.isInteger(len) || off < 0 || len < 0 || off + len > t.size) {

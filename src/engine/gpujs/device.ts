@@ -8,7 +8,7 @@
 // queue of async steps: op calls stay synchronous, and execution order is call order. The first
 // failing step poisons the queue; sync() and read() report it.
 import type { GPU, IGPUKernelSettings } from 'gpu.js';
-import type { Tensor } from '../engine.js';
+import type { Tensor } from '../engine-api.js';
 import { type ArrayArg, type Backend, type GTensor, type KernelArg, checkRange } from './backend.js';
 import { FLOAT32_INDEX_LIMIT, KernelCache, resolveArgs } from './kernel-cache.js';
 import { type KernelSource, fillSource, spliceSource, uploadSource } from './kernels.js';

@@ -3,7 +3,7 @@
 // webasm backend copies every array argument into wasm memory per call, so passing a whole
 // multi-timestep buffer for one timestep's work would copy it all each time.
 import type { GPU } from 'gpu.js';
-import type { Tensor } from '../engine.js';
+import type { Tensor } from '../engine-api.js';
 import { type ArrayArg, type Backend, type GTensor, type KernelArg, checkRange } from './backend.js';
 import { FLOAT32_INDEX_LIMIT, KernelCache, resolveArgs } from './kernel-cache.js';
 import type { KernelSource } from './kernels.js';

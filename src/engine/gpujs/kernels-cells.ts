@@ -1,7 +1,7 @@
 // gpu.js kernel sources for the pointwise activations, the GRU cell, the minimal gated scans
 // (minGRU, minLSTM) and RMSNorm. Same conventions as kernels.ts: one thread per element of a flat
 // 1-D output, an offset argument beside every array argument, shapes as kernel constants, row
-// indices via rowOf. The reference loops they must match are in ../js/cells.ts.
+// indices via rowOf. The reference loops they must match are in ../js/js-cells.ts.
 import { type KernelSource, rowOf, tanh } from './kernels.js';
 
 const C = 'this.constants.';

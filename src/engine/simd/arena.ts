@@ -4,7 +4,7 @@
 // list of holes, coalesced with their neighbours, that later allocations take first (best fit).
 // The pattern that matters repeats the same sizes (one estimate after another), so it reuses the
 // very same blocks and memory stays flat.
-import { ARENA_START } from './layout.js';
+import { ARENA_START } from './shared-layout.js';
 import { type WasmMemory, wasm } from './wasm.js';
 
 const PAGE = 65536;

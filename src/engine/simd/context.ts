@@ -1,6 +1,6 @@
 // What every op needs: operand addresses, the argument block, and the decision to run on all
 // threads or on the caller's alone.
-import type { Tensor } from '../engine.js';
+import type { Tensor } from '../engine-api.js';
 import type { Arena } from './arena.js';
 import type { Op } from './op-table.js';
 import type { Pool } from './pool.js';
@@ -19,7 +19,7 @@ export class Ctx {
     return this.pool.args;
   }
 
-  /** Byte address of t[off] for an operand the op layer (../checked.ts) has already checked. */
+  /** Byte address of t[off] for an operand the op layer (../op-layer.ts) has already checked. */
   ptr(t: Tensor, off: number): number {
     return (t as SimdTensor).ptr + off * 4;
   }

@@ -1,9 +1,9 @@
-// Recurrent cells, normalization and activations. Arguments arrive checked (../checked.ts).
+// Recurrent cells, normalization and activations. Arguments arrive checked (../op-layer.ts).
 import type {
   GeluBackwardArgs, GeluForwardArgs, GruBackwardArgs, GruForwardArgs, LstmBackwardArgs, LstmForwardArgs, MinScanBackwardArgs, MinScanForwardArgs,
   RmsNormArgs, RmsNormBackwardArgs, TanhBackwardArgs, UnaryArgs,
-} from '../engine.js';
-import type { Checked } from '../checked.js';
+} from '../engine-api.js';
+import type { Checked } from '../op-layer.js';
 import { type Ctx, PAR_CELLS, PAR_FLOATS } from './context.js';
 import {
   ActBackwardArg, GruBackwardArg, GruForwardArg, LstmBackwardArg, LstmForwardArg, MinScanArg, Op, RmsNormBackwardDwArg,

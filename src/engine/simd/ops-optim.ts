@@ -1,6 +1,6 @@
-// Loss, gradient norm and optimizer. Arguments arrive checked (../checked.ts), targets included.
-import type { AdamWArgs, SoftmaxXentArgs, SumSquaresArgs } from '../engine.js';
-import type { Checked } from '../checked.js';
+// Loss, gradient norm and optimizer. Arguments arrive checked (../op-layer.ts), targets included.
+import type { AdamWArgs, SoftmaxXentArgs, SumSquaresArgs } from '../engine-api.js';
+import type { Checked } from '../op-layer.js';
 import { type Ctx, PAR_FLOATS } from './context.js';
 import { AdamWArg, Op, SoftmaxXentArg, SumPartialsArg, SumSquaresPartialsArg } from './op-table.js';
 

@@ -1,9 +1,9 @@
 // Data movement, elementwise arithmetic, reductions and the matrix product. Arguments arrive
-// checked (../checked.ts); each wrapper fills its command's slots (op-table.ts) and runs it.
+// checked (../op-layer.ts); each wrapper fills its command's slots (op-table.ts) and runs it.
 import type {
   BinaryArgs, BroadcastRowArgs, CopyArgs, EmbeddingArgs, EmbeddingBackwardArgs, MatmulArgs, SumRowsArgs, ZeroArgs,
-} from '../engine.js';
-import type { Checked } from '../checked.js';
+} from '../engine-api.js';
+import type { Checked } from '../op-layer.js';
 import { type Ctx, PAR_FLOATS, PAR_FLOPS } from './context.js';
 import {
   BinaryArg, BroadcastRowArg, CopyArg, EmbeddingArg, EmbeddingBackwardArg, MatmulArg, MatmulFlag, Op, PackPanelsArg, SumRowsArg, ZeroArg,

@@ -4,7 +4,7 @@
 // Two kinds of command, named in the low bits of the sequence word so a worker reads the kind
 // with the sequence in one load:
 // - JOIN (every op but the inference step): threads claim blocks from a counter
-//   (assembly/layout.ts claim), so a command needs no particular thread. A worker joins by
+//   (assembly/kernel-layout.ts claim), so a command needs no particular thread. A worker joins by
 //   raising STATE while it is not CLOSED, reads the command only once inside, and leaves by
 //   lowering it; the main thread, after its own claims, waits for STATE to reach 0 and closes it.
 //   A worker that wakes late, even several commands late, finds the command closed (the work
@@ -18,7 +18,7 @@
 import { Worker } from 'node:worker_threads';
 import {
   ARENA_START, ARGS, CLOSED, ERROR, EVERY, EXIT, JOIN, KIND_BITS, MAX_ARGS, NEXT, NT, OP, Op, PENDING, SEQ, STATE,
-} from './layout.js';
+} from './shared-layout.js';
 import { Spin, WORKER_SOURCE } from './worker-source.js';
 import { type WasmExports, type WasmMemory, type WasmModule, instantiate } from './wasm.js';
 

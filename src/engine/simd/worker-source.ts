@@ -4,7 +4,7 @@
 // Atomics.wait. The spin adapts (see Spin): on a loaded machine the next command comes late,
 // because the main thread is waiting for a core, and a worker spinning then only takes the core
 // from the thread it waits for.
-import { CLOSED, ERROR, EVERY, EXIT, KIND_BITS, NT, PENDING, SEQ, STATE } from './layout.js';
+import { CLOSED, ERROR, EVERY, EXIT, KIND_BITS, NT, PENDING, SEQ, STATE } from './shared-layout.js';
 
 /** Longest and shortest spin, in ms, before a thread sleeps in Atomics.wait. */
 export const SPIN_MAX_MS = 0.5;

@@ -1,5 +1,5 @@
 // Data movement and reductions over rows: zero, copy, broadcastRow, sumRows, embedding.
-import { claim, blockOf, flatBlock } from './layout';
+import { claim, blockOf, flatBlock } from './kernel-layout';
 
 export function zero(p: usize, len: i32, tid: i32, nt: i32): void {
   const bs = flatBlock(len, nt);

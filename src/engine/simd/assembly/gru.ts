@@ -1,5 +1,5 @@
 // GRU cell pointwise math for one timestep, rows split across threads. Gate order [r|z|n].
-import { blockOf, claim } from './layout';
+import { blockOf, claim } from './kernel-layout';
 import { ld, st } from './lanes';
 import { vsigmoid, vtanh } from './vmath';
 

@@ -1,7 +1,7 @@
 // Entry point of the kernels module. Every thread (the main thread and each worker) calls
 // run(tid, nt) for the command in the shared command block and does its share of it. Op codes and
 // argument slots come from ../op-table.ts, which the TypeScript side reads too.
-import { CTL, argF, argI, argP } from './layout';
+import { CTL, argF, argI, argP } from './kernel-layout';
 import {
   Op, ZeroArg, CopyArg, BroadcastRowArg, SumRowsArg, MatmulArg, EmbeddingArg, EmbeddingBackwardArg, LstmForwardArg, LstmBackwardArg,
   SoftmaxXentArg, SumSquaresPartialsArg, SumPartialsArg, AdamWArg, BinaryArg, UnaryArg, ActBackwardArg, GruForwardArg, GruBackwardArg,
@@ -16,7 +16,7 @@ import { gruForward, gruBackward } from './gru';
 import { minScanForward, minScanBackward } from './minscan';
 import { rmsNormForward, rmsNormBackwardDx, rmsNormBackwardDw } from './rmsnorm';
 import { sumSquaresPartials, sumPartials, adamw, SQ_CHUNK } from './optim';
-import { inferStep } from './infer';
+import { inferStep } from './infer-step';
 
 export function scratchBytes(): i32 { return SCRATCH_BYTES; }
 export function sqChunk(): i32 { return SQ_CHUNK; }

@@ -1,5 +1,5 @@
 // LSTM cell pointwise math for one timestep, rows split across threads. Gate order [i|f|g|o].
-import { blockOf, claim } from './layout';
+import { blockOf, claim } from './kernel-layout';
 import { ld, st } from './lanes';
 import { vsigmoid, vtanh } from './vmath';
 

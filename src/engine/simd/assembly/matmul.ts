@@ -4,7 +4,7 @@
 // reduction order never depends on the blocking, the claims or the thread count.
 import { tile4x8 } from './microkernel';
 import { packA, packB } from './pack';
-import { BLOCKS_PER_THREAD, blockOf, claim } from './layout';
+import { BLOCKS_PER_THREAD, blockOf, claim } from './kernel-layout';
 import { MatmulFlag } from '../op-table';
 
 // Block sizes (measured on Zen 5, 1 MiB L2): a KC×NC block of B is packed once per thread and

@@ -1,6 +1,6 @@
 // minGRU / minLSTM over a whole chunk: h_t = a_t·h_{t−1} + b_t per channel. Threads claim
 // blocks of batch rows.
-import { blockOf, claim } from './layout';
+import { blockOf, claim } from './kernel-layout';
 import { ld, st } from './lanes';
 import { vsigmoid } from './vmath';
 import { vg } from './pointwise';

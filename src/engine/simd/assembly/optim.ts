@@ -1,5 +1,5 @@
 // Optimizer and gradient-norm kernels.
-import { blockOf, claim, flatBlock } from './layout';
+import { blockOf, claim, flatBlock } from './kernel-layout';
 
 /** Floats per sumSquares partial: fixed, so the summation order is the same for any thread count. */
 export const SQ_CHUNK: i32 = 4096;

@@ -1,6 +1,6 @@
 // Elementwise ops over [0, len): threads claim blocks of whole 64-float units, the tail runs the same
 // vector code one lane at a time. In-place calls are safe: each element is read before written.
-import { claim, flatBlock } from './layout';
+import { claim, flatBlock } from './kernel-layout';
 import { ld, st } from './lanes';
 import { vexp, vsigmoid, vtanh } from './vmath';
 import { madd } from './madd';

@@ -1,6 +1,6 @@
 // RMSNorm over rows. Backward runs in two commands so neither races nor depends on the thread
 // count: dx by rows (each row's own reduction), then dw by columns (each column summed in row order).
-import { blockOf, claim } from './layout';
+import { blockOf, claim } from './kernel-layout';
 import { ld, st } from './lanes';
 import { madd } from './madd';
 

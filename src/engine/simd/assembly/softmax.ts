@@ -1,5 +1,5 @@
 // Softmax cross-entropy per row (max-subtracted), rows split across threads.
-import { blockOf, claim } from './layout';
+import { blockOf, claim } from './kernel-layout';
 import { ld, st } from './lanes';
 import { vexp, logPositive } from './vmath';
 

@@ -1,7 +1,7 @@
 // Matrix-product speed of any Engine, for `charnn bench --speed`: the median of timed reps after a
 // warm-up long enough for lazy compilation to settle (V8 runs wasm in baseline code for the first
 // tens of milliseconds, at a fraction of the optimized speed; gpu.js compiles kernels on first use).
-import type { Engine } from './engine.js';
+import type { Engine } from './engine-api.js';
 
 export interface BenchMatmulOptions {
   transA?: boolean;

@@ -7,12 +7,12 @@ import { resolveCorpus } from '../text/corpora.js';
 import { makeTokenizer } from '../text/tokenizer.js';
 import { stdout } from './io.js';
 import { openModel } from './open.js';
-import { EVAL_FLAGS } from './eval.js';
+import { EVAL_FLAGS } from './eval-command.js';
 import { pick, type FlagSpec } from './parse.js';
 import { StopGuard } from './signals.js';
 import { ScoreProgress } from './progress.js';
 import { makeUi } from './ui.js';
-import type { Engine } from '../engine/engine.js';
+import type { Engine } from '../engine/engine-api.js';
 
 export interface PerplexityFlags {
   on?: string[]; format: TableFormat; streams: number; burnIn: number; corpusDir?: string; backend: string; threads?: number;

@@ -4,18 +4,18 @@
 // index memory without guarding it. Like tfjs's kernel registry, the checks live in front of the
 // dispatch, not in each kernel.
 //
-// Adding an op: its arguments type and method in engine.ts, its checks here, the js reference
-// (js/engine.ts), the gpu.js kernels (gpujs/), the simd command (simd/op-table.ts, a case in
-// simd/assembly/index.ts, the kernel, a wrapper in simd/ops-*.ts and its method in simd/engine.ts),
+// Adding an op: its arguments type and method in engine-api.ts, its checks here, the js reference
+// (js/js-engine.ts), the gpu.js kernels (gpujs/), the simd command (simd/op-table.ts, a case in
+// simd/assembly/index.ts, the kernel, a wrapper in simd/ops-*.ts and its method in simd/simd-engine.ts),
 // and its cases in test/conformance.
 import type {
   AdamWArgs, BinaryArgs, EngineMemory, BroadcastRowArgs, CopyArgs, EmbeddingArgs, EmbeddingBackwardArgs, Engine, GeluBackwardArgs, GeluForwardArgs,
   GruBackwardArgs, GruForwardArgs, InferModel, InferPlan, LstmBackwardArgs, LstmForwardArgs, MatmulArgs, MinScanBackwardArgs,
   MinScanForwardArgs, RmsNormArgs, RmsNormBackwardArgs, SoftmaxXentArgs, SumRowsArgs, SumSquaresArgs, TanhBackwardArgs, Tensor,
   UnaryArgs, ZeroArgs,
-} from './engine.js';
-import { Check } from './check.js';
-import { checkIds, checkInferModel, checkLogitsOut, checkState } from './infer-check.js';
+} from './engine-api.js';
+import { Check } from './operand-check.js';
+import { checkIds, checkInferModel, checkLogitsOut, checkState } from './infer-plan-check.js';
 
 /** The ops that take one arguments object. */
 export type OpName =

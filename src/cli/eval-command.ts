@@ -1,7 +1,7 @@
 // `charnn eval`: nats, bits and perplexity per character (per byte for a byte model) of a
 // checkpoint on a text file or a catalogue corpus, with a progress bar (progress lines with
 // --json); Ctrl-C prints the result over what was scored so far.
-import { type Engine, engineLabel } from '../engine/engine.js';
+import { type Engine, engineLabel } from '../engine/engine-api.js';
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { DEFAULT_BURN_IN, DEFAULT_STREAMS, describeSegmentation, evaluateFile, type EvalResult } from '../eval/evaluate.js';

@@ -1,7 +1,7 @@
 // An inference session: S independent streams stepped one character at a time through the
 // engine's fused step, with O(1) state however long the text. No training buffers: the engine
 // packs the weights once and keeps only the recurrent state and the last logits.
-import type { InferModel, InferPlan } from '../engine/engine.js';
+import type { InferModel, InferPlan } from '../engine/engine-api.js';
 import type { Weights } from './model.js';
 
 /** The plain description of w's model that engines pack from. */

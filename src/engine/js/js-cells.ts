@@ -1,6 +1,6 @@
 // Reference loops for the GRU, the minimal gated scans, RMSNorm and the pointwise activations.
 // They define the semantics the other backends are tested against.
-import type { GruBackwardArgs, GruForwardArgs, MinScanBackwardArgs, MinScanForwardArgs, RmsNormArgs, RmsNormBackwardArgs, Tensor } from '../engine.js';
+import type { GruBackwardArgs, GruForwardArgs, MinScanBackwardArgs, MinScanForwardArgs, RmsNormArgs, RmsNormBackwardArgs, Tensor } from '../engine-api.js';
 
 export type Data = (t: Tensor) => Float32Array;
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));

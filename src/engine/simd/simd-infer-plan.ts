@@ -1,4 +1,4 @@
-// The simd engine's inference plan: packs the weights once into the layout assembly/infer.ts
+// The simd engine's inference plan: packs the weights once into the layout assembly/infer-step.ts
 // reads, writes the plan's descriptor, and runs one command per character.
 //
 // Descriptor (i32 words; addresses are byte addresses in the engine's memory):
@@ -14,8 +14,8 @@
 //                 7 pre-activations  8 gru recurrent pre-activations  9 input width
 //   mingru/minlstm: 0 norm1  1 w  2 bias  3 norm2  4 mlp.w1  5 mlp.b1  6 mlp.w2  7 mlp.b2
 //                 8 scan state h  9 projections
-import { GATES, type Engine, type InferModel, type InferPlan, type Tensor } from '../engine.js';
-import { stateSize } from '../infer-check.js';
+import { GATES, type Engine, type InferModel, type InferPlan, type Tensor } from '../engine-api.js';
+import { stateSize } from '../infer-plan-check.js';
 import { inputTable } from '../infer-table.js';
 import type { Ctx } from './context.js';
 import { InferStepArg, Op } from './op-table.js';

@@ -1,6 +1,6 @@
 // Eval throughput at a model's shapes, measured on the spot for `charnn bench --speed`: random
 // weights over a random text, the default segmented path, median of a few runs.
-import type { Engine } from '../engine/engine.js';
+import type { Engine } from '../engine/engine-api.js';
 import type { ModelConfig } from '../model/config.js';
 import { Weights } from '../model/model.js';
 import { initParams, paramLayout } from '../model/params.js';

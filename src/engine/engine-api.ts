@@ -14,7 +14,7 @@
 // - An op's output range must not overlap any of its input ranges unless the op says otherwise
 //   (matmul accumulate reads and writes C by definition).
 // - Every op takes one named-arguments object (offsets default to 0). Engines are backends
-//   (checked.ts) behind one op layer that checks every operand once, for every engine.
+//   (op-layer.ts) behind one op layer that checks every operand once, for every engine.
 
 export interface Tensor {
   readonly size: number;

@@ -1,7 +1,7 @@
 // One GRU layer (the cuDNN/PyTorch form: the reset gate multiplies h·W_hn + b_hn), structured
 // like the LSTM layer: one large input product per chunk, per-timestep recurrent product and
 // cell, weight gradients as large products over the chunk.
-import type { Tensor } from '../engine/engine.js';
+import type { Tensor } from '../engine/engine-api.js';
 import { HStateLayer, maskRecurrentGrad, projectInput, projectInputBackward, recurrentWeights, type Layer, type LayerContext } from './layer.js';
 
 export class GruLayer extends HStateLayer implements Layer {

@@ -2,9 +2,10 @@
 // `--speed`: matrix-product GFLOP/s at the training config's own shapes, training, sampling and
 // eval chars/s, for every backend that runs here, measured on the spot (medians).
 import type { Command } from 'commander';
-import { benchMatmul } from '../engine/bench.js';
+import { benchMatmul } from '../engine/matmul-speed.js';
 import { listBackends, type BackendStatus } from '../engine/auto.js';
 import { createEngine, type BackendName } from '../engine/select.js';
+import { BACKENDS, backendName } from '../engine/backends.js';
 import { validateConfig, type Cell } from '../model/config.js';
 import { measureTrainSpeed } from '../train/throughput.js';
 import { UserError } from '../errors.js';
@@ -13,9 +14,9 @@ import { ENGINE_FLAGS, capThreads, jsonFlag } from './common-flags.js';
 import { outColor as chalk, stdout } from './io.js';
 import { addFlags, pick, type FlagSpec } from './parse.js';
 import { fmtInt, jsonLine, makeUi } from './ui.js';
-import { measureSampleSpeed } from '../sample/bench.js';
-import { measureEvalSpeed } from '../eval/bench.js';
-import { benchPerplexity, PERPLEXITY_FLAGS, type PerplexityFlags } from './bench-perplexity.js';
+import { measureSampleSpeed } from '../sample/sample-speed.js';
+import { measureEvalSpeed } from '../eval/eval-speed.js';
+import { benchPerplexity, PERPLEXITY_FLAGS, type PerplexityFlags } from './bench-table-command.js';
 
 const size = (key: string) => pick(TRAIN_SETTINGS, key, { help: `${pick(TRAIN_SETTINGS, key).help} of the benchmarked model` });
 
@@ -55,8 +56,8 @@ Examples:
       const statuses = await ui.wait('Probing every backend', () => listBackends({ config, batch: f.batch, seq: f.seq, steps: 2 }, { threads: f.threads }));
       if (ui.json) for (const s of statuses) jsonLine({ type: 'backend', ...s });
       else printStatuses(statuses);
-      // The detailed in-process table: simd unless --backends names others.
-      const backends = f.backends ? parseList(f.backends) : (['simd'] as BackendName[]);
+      // The detailed in-process table: cpu unless --backends names others.
+      const backends = f.backends ? parseList(f.backends) : (['cpu'] as BackendName[]);
       const B = f.batch, T = f.seq, H = f.hidden, G = 4 * H;
       const shapes = [
         { label: `${B}x${G}x${H} step`, m: B, n: G, k: H },
@@ -69,7 +70,7 @@ Examples:
         const { engine } = await createEngine(name, { threads: capThreads(f.threads, ui) });
         try {
           const row: Record<string, unknown> = { backend: engine.name, kernels: engine.variant ?? '-' };
-          const slow = engine.name !== 'simd';
+          const slow = engine.name !== 'cpu';
           for (const s of shapes) {
             const r = await ui.wait(`${engine.name}: matmul ${s.label}`, () => benchMatmul(engine, s.m, s.n, s.k, { transA: s.transA, transB: s.transB, reps: slow ? 3 : 15 }));
             row[`gflops ${s.label}`] = Math.round(r.gflops * 100) / 100;
@@ -103,11 +104,14 @@ function printStatuses(statuses: BackendStatus[]): void {
 }
 
 function parseList(s: string): BackendName[] {
-  const known = ['simd', 'cpu', 'webasm', 'headlessgl', 'webgpu', 'js'];
+  const known = BACKENDS.filter((b) => b !== 'auto');
   const list = s.split(',').map((x) => x.trim()).filter(Boolean);
   if (list.length === 0) throw new UserError(`--backends "${s}" names no backend; use some of: ${known.join(', ')}`);
-  for (const b of list) if (!known.includes(b)) throw new UserError(`--backends: unknown backend "${b}"; use some of: ${known.join(', ')}`);
-  return list as BackendName[];
+  return list.map((b) => {
+    const name = backendName(b);
+    if (!name || name === 'auto') throw new UserError(`--backends: unknown backend "${b}"; use some of: ${known.join(', ')}`);
+    return name;
+  });
 }
 
 function printTable(rows: Record<string, unknown>[]): void {

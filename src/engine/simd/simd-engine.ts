@@ -6,14 +6,14 @@ import type {
   AdamWArgs, BinaryArgs, BroadcastRowArgs, CopyArgs, EmbeddingArgs, EmbeddingBackwardArgs, Engine, GeluBackwardArgs, GeluForwardArgs, InferModel,
   InferPlan, GruBackwardArgs, GruForwardArgs, LstmBackwardArgs, LstmForwardArgs, MatmulArgs, MinScanBackwardArgs, MinScanForwardArgs,
   RmsNormArgs, RmsNormBackwardArgs, SoftmaxXentArgs, SumRowsArgs, SumSquaresArgs, TanhBackwardArgs, Tensor, UnaryArgs, ZeroArgs,
-} from '../engine.js';
-import { type Backend, type Checked, checkedEngine } from '../checked.js';
+} from '../engine-api.js';
+import { type Backend, type Checked, checkedEngine } from '../op-layer.js';
 import { Arena } from './arena.js';
 import { Ctx } from './context.js';
 import { Op } from './op-table.js';
 import { loadKernels } from './locate.js';
 import * as C from './ops-cells.js';
-import { SimdInferPlan, prepareInfer } from './ops-infer.js';
+import { SimdInferPlan, prepareInfer } from './simd-infer-plan.js';
 import * as O from './ops-optim.js';
 import * as T from './ops-tensor.js';
 import { Pool } from './pool.js';
@@ -32,7 +32,7 @@ export interface SimdEngineOptions {
 }
 
 /**
- * The engine behind the shared checks (../checked.ts), which this backend relies on: its kernels
+ * The engine behind the shared checks (../op-layer.ts), which this backend relies on: its kernels
  * index memory with unchecked pointers and ids. dispose() terminates its workers (idle workers
  * never keep a process alive).
  */
@@ -45,7 +45,7 @@ export async function createSimdEngine(opts: SimdEngineOptions = {}): Promise<En
 }
 
 class SimdEngine implements Backend {
-  readonly name = 'simd';
+  readonly name = 'cpu';
   private readonly scratch: number;
   private readonly sq: O.SumSquares;
 

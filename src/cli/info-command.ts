@@ -1,5 +1,5 @@
 // `charnn info`: what a checkpoint holds.
-import { engineLabel } from '../engine/engine.js';
+import { engineLabel } from '../engine/engine-api.js';
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { loadTrained } from '../train/record.js';

@@ -1,8 +1,8 @@
 // Sampling speed at a named config with random weights, for `charnn bench --speed`: the whole
 // sampler (step, logits, pick, decode) in chars/s, and where a character's microseconds go.
-import type { Engine } from '../engine/engine.js';
+import type { Engine } from '../engine/engine-api.js';
 import type { ModelConfig } from '../model/config.js';
-import { InferSession } from '../model/infer.js';
+import { InferSession } from '../model/infer-session.js';
 import { Weights } from '../model/model.js';
 import { initParams, paramLayout } from '../model/params.js';
 import { Rng } from '../rng.js';

@@ -1,4 +1,4 @@
-// Fixed addresses shared with the JavaScript side (src/engine/simd/layout.ts): the command block
+// Fixed addresses shared with the JavaScript side (src/engine/simd/shared-layout.ts): the command block
 // lives in low memory, below the tensor arena, so its views never move when memory grows.
 export const CTL: usize = 64;
 export const ARGS: usize = 128;

@@ -1,13 +1,13 @@
 // One inference step of the whole model per command: embedding, every layer and the head, for S
-// streams, over weights packed once by src/engine/simd/ops-infer.ts. The plan is a descriptor of
-// i32 words (addresses and sizes; word numbers in ops-infer.ts). Matrices are packed in panels of
+// streams, over weights packed once by src/engine/simd/simd-infer-plan.ts. The plan is a descriptor of
+// i32 words (addresses and sizes; word numbers in simd-infer-plan.ts). Matrices are packed in panels of
 // 8 output columns, each panel k×8 contiguous, and gate matrices are reordered so that panel
 // ug·G + g holds gate g of units [8ug, 8ug+8): a thread that owns a range of unit groups computes
 // all their gates and then their cell update with no exchange, so threads meet only at one barrier
 // per layer (three per residual block with an MLP). Every output element is its bias plus the
 // products added in input order, one multiply and one add each, exactly as the training matmul
 // does, so a stream's numbers never depend on the stream count, the thread split or the chunking.
-import { share } from './layout';
+import { share } from './kernel-layout';
 import { madd } from './madd';
 import { vsigmoid, vtanh } from './vmath';
 import { vg, vgelu } from './pointwise';
@@ -25,7 +25,7 @@ const EPS: f32 = 1e-6;
  * because a thread woken from atomic.wait takes tens of microseconds more on a VM and a split step
  * that sleeps once is slower than a serial one (LSTM 2×256, split forced, alternated: 4,096 spins
  * 47-61 µs a step, 65,536 spins 38-41). On a loaded machine a spinning thread can starve the one it
- * waits for; the plan's trials (ops-infer.ts) then find split steps slower and stop splitting.
+ * waits for; the plan's trials (simd-infer-plan.ts) then find split steps slower and stop splitting.
  */
 const SPINS: i32 = 65536;
 

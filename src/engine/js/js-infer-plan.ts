@@ -1,9 +1,9 @@
 // The inference step in plain loops: the readable statement of what every engine's fused step
 // computes, in the same order as the training forward of src/model/*.ts (bias, then the input
 // product, then the recurrent product; the residual blocks as x + cell(norm(x)), then the MLP).
-import { GATES, type InferModel, type InferPlan } from '../engine.js';
-import { stateSize, stateSlices } from '../infer-check.js';
-import { gelu } from './cells.js';
+import { GATES, type InferModel, type InferPlan } from '../engine-api.js';
+import { stateSize, stateSlices } from '../infer-plan-check.js';
+import { gelu } from './js-cells.js';
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 const g = (x: number): number => (x >= 0 ? x + 0.5 : sigmoid(x));

@@ -1,6 +1,6 @@
-// One op call's checks, in the op layer's one message style (checked.ts): counts, then operand
+// One op call's checks, in the op layer's one message style (op-layer.ts): counts, then operand
 // ranges, then the overlap rule once every operand is known, then ids.
-import type { Tensor } from './engine.js';
+import type { Tensor } from './engine-api.js';
 
 interface Operand { name: string; t: Tensor; off: number; len: number; out: boolean; inPlace: readonly string[] }
 

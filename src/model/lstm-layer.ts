@@ -2,7 +2,7 @@
 // The input projection of all timesteps is one large product; only the recurrent product
 // h_{t-1}·W_h stays per timestep. Backward mirrors it: per-timestep work is the cell and the
 // recurrent product, and the weight gradients are single large products over the whole chunk.
-import type { Tensor } from '../engine/engine.js';
+import type { Tensor } from '../engine/engine-api.js';
 import { carrySlot, maskRecurrentGrad, projectInput, projectInputBackward, recurrentWeights, type Layer, type LayerContext } from './layer.js';
 
 export class LstmLayer implements Layer {

@@ -1,6 +1,6 @@
 // The shared part of a backend probe: a small kernel round trip whose answer is known exactly
 // (an adapter that answers can still fail to run a shader).
-import type { Engine } from './engine.js';
+import type { Engine } from './engine-api.js';
 import type { ModelConfig } from '../model/config.js';
 
 export interface ProbeShape {

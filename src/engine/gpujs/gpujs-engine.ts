@@ -1,11 +1,11 @@
-// The Engine ops as gpu.js kernels, behind the shared checks (../checked.ts). Each op runs one or
+// The Engine ops as gpu.js kernels, behind the shared checks (../op-layer.ts). Each op runs one or
 // more kernels from kernels.ts and commits their outputs; where the data lives is the storage's business.
 import type {
   AdamWArgs, BinaryArgs, BroadcastRowArgs, CopyArgs, EmbeddingArgs, EmbeddingBackwardArgs, Engine, GeluBackwardArgs, GeluForwardArgs, InferModel,
   InferPlan, GruBackwardArgs, GruForwardArgs, LstmBackwardArgs, LstmForwardArgs, MatmulArgs, MinScanBackwardArgs, MinScanForwardArgs,
   RmsNormArgs, RmsNormBackwardArgs, SoftmaxXentArgs, SumRowsArgs, SumSquaresArgs, TanhBackwardArgs, Tensor, UnaryArgs, ZeroArgs,
-} from '../engine.js';
-import type { Backend, Checked } from '../checked.js';
+} from '../engine-api.js';
+import type { Backend, Checked } from '../op-layer.js';
 import type { ArrayArg, Backend as Storage, KernelArg } from './backend.js';
 import * as K from './kernels.js';
 import * as KC from './kernels-cells.js';

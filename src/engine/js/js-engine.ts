@@ -1,10 +1,10 @@
 // Plain TypeScript loops: the readable statement of every op's semantics, a fallback that runs
 // anywhere, and the proof that a non-gpu.js engine stands beside the others without touching
 // model code.
-import type { AdamWArgs, Engine, LstmBackwardArgs, LstmForwardArgs, MatmulArgs, SoftmaxXentArgs, Tensor } from '../engine.js';
-import { type Backend, checkedEngine } from '../checked.js';
-import * as cells from './cells.js';
-import { JsInferPlan } from './infer.js';
+import type { AdamWArgs, Engine, LstmBackwardArgs, LstmForwardArgs, MatmulArgs, SoftmaxXentArgs, Tensor } from '../engine-api.js';
+import { type Backend, checkedEngine } from '../op-layer.js';
+import * as cells from './js-cells.js';
+import { JsInferPlan } from './js-infer-plan.js';
 
 class JsTensor implements Tensor {
   readonly data: Float32Array;
@@ -20,7 +20,7 @@ const jp = (p: unknown): JsInferPlan => {
 };
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
-/** The js engine behind the shared checks (../checked.ts). */
+/** The js engine behind the shared checks (../op-layer.ts). */
 export function createJsEngine(): Engine {
   return checkedEngine(jsBackend());
 }

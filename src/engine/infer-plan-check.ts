@@ -1,6 +1,6 @@
 // Argument checks every engine's inference ops share, so a bad id or a wrong-sized buffer is a
 // clear RangeError before any kernel indexes memory with it.
-import type { InferModel, InferPlan } from './engine.js';
+import type { InferModel, InferPlan } from './engine-api.js';
 
 const count = (n: number, min: number): boolean => Number.isInteger(n) && n >= min;
 

@@ -1,5 +1,5 @@
 // The Elman cell, h_t = tanh(x_t·W_x + h_{t-1}·W_h + b): the baseline the gated cells improve on.
-import type { Tensor } from '../engine/engine.js';
+import type { Tensor } from '../engine/engine-api.js';
 import { HStateLayer, maskRecurrentGrad, projectInput, projectInputBackward, recurrentWeights, type Layer, type LayerContext } from './layer.js';
 
 export class RnnLayer extends HStateLayer implements Layer {
