@@ -38,7 +38,7 @@ npm run build >/dev/null || { say "npm run build failed"; exit 1; }
 probe() { # mode, command prefix...
   local mode=$1; shift
   "$@" node -e "
-    import('./dist/engine/probe.js').then(async ({ probeInChild }) => {
+    import('./dist/select/probe.js').then(async ({ probeInChild }) => {
       const a = await probeInChild({ backend: '$mode' });
       console.log(a.ok ? 'ok' : a.reason);
     });" 2>/dev/null | tail -1

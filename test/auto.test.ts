@@ -1,7 +1,7 @@
 // --backend auto's decision from probe results (the probes themselves run in test/gpu and the CLI tests).
 import { describe, expect, it } from 'vitest';
-import { decide, type BackendStatus } from '../src/engine/auto.js';
-import { probeInChild } from '../src/engine/probe.js';
+import { decide, type BackendStatus } from '../src/select/auto-choice.js';
+import { probeInChild } from '../src/select/probe.js';
 
 const simd = (cps: number): BackendStatus => ({ backend: 'cpu', works: true, charsPerSec: cps });
 

@@ -8,7 +8,8 @@ import gpujs from 'gpu.js';
 import { DeviceBackend } from '../src/engine/gpujs/device.js';
 import { checkedEngine } from '../src/engine/op-layer.js';
 import { GpuJsEngine, MAX_PASS } from '../src/engine/gpujs/gpujs-engine.js';
-import { createGpuJsEngine, probeGpuJsModes } from '../src/engine/gpujs/index.js';
+import { createGpuJsEngine, gpuJsBackendName } from '../src/engine/gpujs/index.js';
+import { probeGpuJsModes } from '../src/select/gpujs-modes.js';
 import { createJsEngine } from '../src/engine/js/js-engine.js';
 import { UserError } from '../src/errors.js';
 import { gpuModes } from './engines.js';
@@ -41,7 +42,7 @@ const cpuVariants = [
   {
     label: 'cpu through the device-storage path',
     mode: 'cpu',
-    make: async (): Promise<Engine> => checkedEngine(new GpuJsEngine('cpu', new DeviceBackend(new gpujs.GPU({ mode: 'cpu' }), 'cpu'))),
+    make: async (): Promise<Engine> => checkedEngine(new GpuJsEngine(gpuJsBackendName('cpu'), new DeviceBackend(new gpujs.GPU({ mode: 'cpu' }), 'cpu'))),
   },
 ] as const;
 // scripts/test-gpu.sh sets CHARNN_GPU_MODES: the same op checks then run on real device storage.
@@ -64,8 +65,8 @@ describe.each(variants)('gpu.js engine: $label', ({ mode, make }) => {
     return [t, pad];
   }
 
-  it('has the mode as its name', () => {
-    expect(e.name).toBe(mode);
+  it('is named as its --backend (gpujs-cpu, gpujs-webasm, webgpu, headlessgl)', () => {
+    expect(e.name).toBe(gpuJsBackendName(mode));
   });
 
   it('writes, reads, zeroes and copies ranges', async () => {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine, Tensor } from '../src/engine/engine-api.js';
 import { createSimdEngine } from '../src/engine/simd/simd-engine.js';
-import { packageRoot } from '../src/text/package-root.js';
+import { packageRoot } from '../src/package-root.js';
 import { prng } from './support.js';
 
 const f = Math.fround;

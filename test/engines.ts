@@ -9,7 +9,7 @@ import gpujs from 'gpu.js';
 import { checkedEngine } from '../src/engine/op-layer.js';
 import { DeviceBackend } from '../src/engine/gpujs/device.js';
 import { GpuJsEngine } from '../src/engine/gpujs/gpujs-engine.js';
-import { createGpuJsEngine, type GpuJsMode } from '../src/engine/gpujs/index.js';
+import { createGpuJsEngine, gpuJsBackendName, type GpuJsMode } from '../src/engine/gpujs/index.js';
 import { createSimdEngine } from '../src/engine/simd/simd-engine.js';
 
 export interface EngineFactory {
@@ -54,6 +54,6 @@ export const conformanceFactories: EngineFactory[] = gpuFactories.length ? gpuFa
   { name: 'gpu.js webasm', create: () => createGpuJsEngine('webasm') },
   {
     name: 'gpu.js cpu, device storage',
-    create: async () => checkedEngine(new GpuJsEngine('cpu', new DeviceBackend(new gpujs.GPU({ mode: 'cpu' }), 'cpu'))),
+    create: async () => checkedEngine(new GpuJsEngine(gpuJsBackendName('cpu'), new DeviceBackend(new gpujs.GPU({ mode: 'cpu' }), 'cpu'))),
   },
 ];

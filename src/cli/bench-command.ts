@@ -3,8 +3,8 @@
 // eval chars/s, for every backend that runs here, measured on the spot (medians).
 import type { Command } from 'commander';
 import { benchMatmul } from '../engine/matmul-speed.js';
-import { listBackends, type BackendStatus } from '../engine/auto.js';
-import { createEngine, type BackendName } from '../engine/select.js';
+import { listBackends, type BackendStatus } from '../select/auto-choice.js';
+import { createEngine, type BackendName } from '../select/create-engine.js';
 import { BACKENDS, backendName } from '../engine/backends.js';
 import { validateConfig, type Cell } from '../model/config.js';
 import { measureTrainSpeed } from '../train/throughput.js';

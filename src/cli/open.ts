@@ -1,6 +1,6 @@
 // Loading a checkpoint onto a backend, shared by sample, eval and bench.
 import type { Engine } from '../engine/engine-api.js';
-import { createEngine, type BackendName } from '../engine/select.js';
+import { createEngine, type BackendName } from '../select/create-engine.js';
 import { Weights } from '../model/model.js';
 import type { ModelFile } from '../model/serialize.js';
 import { loadTrained } from '../train/record.js';

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { acquireLock } from '../checkpoint/lock.js';
 import type { Engine } from '../engine/engine-api.js';
-import { createEngine, type BackendName } from '../engine/select.js';
+import { createEngine, type BackendName } from '../select/create-engine.js';
 import { UserError } from '../errors.js';
 import { validateConfig, type ModelConfig } from '../model/config.js';
 import type { ModelFile } from '../model/serialize.js';

@@ -291,9 +291,25 @@ export interface AdamWArgs {
 /** Gates per cell: how many hidden-wide blocks its projections have (the parameter layout's and every plan's). */
 export const GATES = { lstm: 4, gru: 3, rnn: 1, mingru: 2, minlstm: 3 } as const;
 
+/** Where a classic (lstm, gru, rnn) layer's weights start in the flat parameter tensor. */
+export interface ClassicOffsets {
+  wx: number; wh: number;
+  /** The input projection's bias (gru: b_x). */
+  bx: number;
+  /** gru only: the recurrent projection's bias b_h; null for lstm and rnn. */
+  bh: number | null;
+}
+
+/** Where a residual (mingru, minlstm) block's weights start; `mlp` null when it has no MLP. */
+export interface ResidualOffsets {
+  norm1: number; w: number; bias: number;
+  mlp: { norm2: number; w1: number; b1: number; w2: number; b2: number } | null;
+}
+
 /**
- * The model an inference plan runs: its shape and where each named parameter (the names of
- * src/model/params.ts) starts in the flat parameter tensor. Plain data, so engines need no model code.
+ * The model an inference plan runs: its shape, where each weight starts in the flat parameter
+ * tensor and the constants its ops use. Plain data the model hands over, so engines need neither
+ * model code nor parameter names.
  */
 export interface InferModel {
   cell: 'lstm' | 'gru' | 'rnn' | 'mingru' | 'minlstm';
@@ -301,7 +317,16 @@ export interface InferModel {
   /** MLP expansion of the residual blocks (0: none); ignored by lstm, gru, rnn. */
   mlp: number;
   params: Tensor;
-  offset: (name: string) => number;
+  /** RMSNorm's epsilon (the residual stacks' norms). */
+  eps: number;
+  embedding: number;
+  head: { w: number; b: number };
+  /** Residual stacks: the stem (embed → hidden; null when they are equal) and the final norm's gains. */
+  stem: number | null;
+  normF: number | null;
+  /** One entry per layer: ClassicOffsets for lstm, gru and rnn, ResidualOffsets for the others. */
+  classic: ClassicOffsets[];
+  residual: ResidualOffsets[];
 }
 
 /**

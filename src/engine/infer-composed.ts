@@ -6,8 +6,6 @@ import { GATES, type Engine, type InferModel, type InferPlan, type Tensor } from
 import { stateSize, stateSlices } from './infer-plan-check.js';
 import { inputTable } from './infer-table.js';
 
-const RMS_EPS = 1e-6;
-
 export class ComposedInferPlan implements InferPlan {
   readonly vocab: number;
   readonly stateSize: number;
@@ -52,27 +50,27 @@ export class ComposedInferPlan implements InferPlan {
   }
 
   step(ids: ArrayLike<number>, logits: boolean): void {
-    const { e, md, P, streams: S } = this, H = md.hidden, off = md.offset;
+    const { e, md, P, streams: S } = this, H = md.hidden;
     for (let s = 0; s < S; s++) this.hostIds[s] = ids[s];
     e.write(this.ids, this.hostIds);
-    if (!this.table) e.embedding({ out: this.emb, table: P, tableOff: off('embed.weight'), ids: this.ids, n: S, dim: md.embed });
+    if (!this.table) e.embedding({ out: this.emb, table: P, tableOff: md.embedding, ids: this.ids, n: S, dim: md.embed });
     const [top, topOff] = md.cell === 'mingru' || md.cell === 'minlstm' ? this.residual() : this.classic();
     if (!logits) return;
-    e.matmul({ c: this.logits, a: top, aOff: topOff, b: P, bOff: off('head.weight'), m: S, n: md.vocab, k: H, bias: P, biasOff: off('head.bias') });
+    e.matmul({ c: this.logits, a: top, aOff: topOff, b: P, bOff: md.head.w, m: S, n: md.vocab, k: H, bias: P, biasOff: md.head.b });
   }
 
   private classic(): [Tensor, number] {
-    const { e, md, P, streams: S } = this, H = md.hidden, off = md.offset, G = GATES[md.cell] * H, SH = S * H;
+    const { e, md, P, streams: S } = this, H = md.hidden, G = GATES[md.cell] * H, SH = S * H;
     let x: Tensor = this.emb;
     for (let l = 0; l < md.layers; l++) {
-      const p = `${md.cell}.${l}`, h = this.h[l];
+      const o = md.classic[l], h = this.h[l];
       if (l === 0) e.embedding({ out: this.pre, table: this.table!, ids: this.ids, n: S, dim: G });
-      else e.matmul({ c: this.pre, a: x, b: P, bOff: off(`${p}.w_x`), m: S, n: G, k: H, bias: P, biasOff: off(md.cell === 'gru' ? `${p}.b_x` : `${p}.bias`) });
+      else e.matmul({ c: this.pre, a: x, b: P, bOff: o.wx, m: S, n: G, k: H, bias: P, biasOff: o.bx });
       if (md.cell === 'gru') {
-        e.matmul({ c: this.preH, a: h, b: P, bOff: off(`${p}.w_h`), m: S, n: G, k: H, bias: P, biasOff: off(`${p}.b_h`) });
+        e.matmul({ c: this.preH, a: h, b: P, bOff: o.wh, m: S, n: G, k: H, bias: P, biasOff: o.bh! });
         e.gruForward({ gx: this.pre, gh: this.preH, hPrev: h, act: this.act, h, hOff: SH, batch: S, hidden: H });
       } else {
-        e.matmul({ c: this.pre, a: h, b: P, bOff: off(`${p}.w_h`), m: S, n: G, k: H, accumulate: true });
+        e.matmul({ c: this.pre, a: h, b: P, bOff: o.wh, m: S, n: G, k: H, accumulate: true });
         if (md.cell === 'rnn') e.tanhForward({ out: h, outOff: SH, x: this.pre, len: SH });
         else e.lstmForward({ pre: this.pre, act: this.act, cPrev: this.c[l], c: this.c[l], cOff: SH, h, hOff: SH, batch: S, hidden: H });
       }
@@ -84,29 +82,29 @@ export class ComposedInferPlan implements InferPlan {
   }
 
   private residual(): [Tensor, number] {
-    const { e, md, P, streams: S } = this, D = md.hidden, off = md.offset, SD = S * D, K = GATES[md.cell], M = md.mlp * D;
+    const { e, md, P, streams: S } = this, D = md.hidden, SD = S * D, K = GATES[md.cell], M = md.mlp * D;
     let x = this.xa, y = this.xb;
-    if (md.embed !== D) e.matmul({ c: x, a: this.emb, b: P, bOff: off('stem.weight'), m: S, n: D, k: md.embed });
+    if (md.embed !== D) e.matmul({ c: x, a: this.emb, b: P, bOff: md.stem!, m: S, n: D, k: md.embed });
     else e.copy({ dst: x, src: this.emb, len: SD });
     for (let l = 0; l < md.layers; l++) {
-      const p = `${md.cell}.${l}`, h = this.h[l];
-      e.rmsNormForward({ x, w: P, wOff: off(`${p}.norm1`), out: this.n, rstd: this.rstd, rows: S, cols: D, eps: RMS_EPS });
-      e.matmul({ c: this.pre, a: this.n, b: P, bOff: off(`${p}.w`), m: S, n: K * D, k: D, bias: P, biasOff: off(`${p}.bias`) });
+      const o = md.residual[l], mlp = o.mlp, h = this.h[l];
+      e.rmsNormForward({ x, w: P, wOff: o.norm1, out: this.n, rstd: this.rstd, rows: S, cols: D, eps: md.eps });
+      e.matmul({ c: this.pre, a: this.n, b: P, bOff: o.w, m: S, n: K * D, k: D, bias: P, biasOff: o.bias });
       e.minScanForward({ cell: md.cell as 'mingru' | 'minlstm', proj: this.pre, act: this.act, h, steps: 1, batch: S, hidden: D });
       e.copy({ dst: h, src: h, srcOff: SD, len: SD });
-      if (M === 0) {
+      if (M === 0 || !mlp) {
         e.add({ out: y, a: x, b: h, len: SD });
       } else {
         e.add({ out: this.x1, a: x, b: h, len: SD });
-        e.rmsNormForward({ x: this.x1, w: P, wOff: off(`${p}.norm2`), out: this.n, rstd: this.rstd, rows: S, cols: D, eps: RMS_EPS });
-        e.matmul({ c: this.m, a: this.n, b: P, bOff: off(`${p}.mlp.w1`), m: S, n: M, k: D, bias: P, biasOff: off(`${p}.mlp.b1`) });
+        e.rmsNormForward({ x: this.x1, w: P, wOff: mlp.norm2, out: this.n, rstd: this.rstd, rows: S, cols: D, eps: md.eps });
+        e.matmul({ c: this.m, a: this.n, b: P, bOff: mlp.w1, m: S, n: M, k: D, bias: P, biasOff: mlp.b1 });
         e.geluForward({ out: this.g, x: this.m, len: S * M });
-        e.matmul({ c: y, a: this.g, b: P, bOff: off(`${p}.mlp.w2`), m: S, n: D, k: M, bias: P, biasOff: off(`${p}.mlp.b2`) });
+        e.matmul({ c: y, a: this.g, b: P, bOff: mlp.w2, m: S, n: D, k: M, bias: P, biasOff: mlp.b2 });
         e.add({ out: y, a: y, b: this.x1, len: SD });
       }
       [x, y] = [y, x];
     }
-    e.rmsNormForward({ x, w: P, wOff: off('norm_f'), out: this.n, rstd: this.rstd, rows: S, cols: D, eps: RMS_EPS });
+    e.rmsNormForward({ x, w: P, wOff: md.normF!, out: this.n, rstd: this.rstd, rows: S, cols: D, eps: md.eps });
     return [this.n, 0];
   }
 

@@ -6,9 +6,8 @@ import { GATES, type Engine, type InferModel, type Tensor } from './engine-api.j
 
 /** Writes the vocab × (gates·hidden) table into out, from the weights in P (laid out as md says). */
 export function inputTable(e: Engine, md: InferModel, P: Tensor, out: Tensor): void {
-  const p = `${md.cell}.0`;
+  const l0 = md.classic[0];
   e.matmul({
-    c: out, a: P, aOff: md.offset('embed.weight'), b: P, bOff: md.offset(`${p}.w_x`), m: md.vocab, n: GATES[md.cell] * md.hidden, k: md.embed,
-    bias: P, biasOff: md.offset(md.cell === 'gru' ? `${p}.b_x` : `${p}.bias`),
+    c: out, a: P, aOff: md.embedding, b: P, bOff: l0.wx, m: md.vocab, n: GATES[md.cell] * md.hidden, k: md.embed, bias: P, biasOff: l0.bx,
   });
 }

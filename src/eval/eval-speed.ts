@@ -5,7 +5,7 @@ import type { ModelConfig } from '../model/config.js';
 import { Weights } from '../model/model.js';
 import { initParams, paramLayout } from '../model/params.js';
 import { Rng } from '../rng.js';
-import { median } from '../train/throughput.js';
+import { median } from '../stats.js';
 import { evaluateIds, type EvalOptions } from './evaluate.js';
 
 export async function measureEvalSpeed(engine: Engine, config: ModelConfig, o: EvalOptions & { chars?: number; repeats?: number } = {}): Promise<{ charsPerSec: number }> {

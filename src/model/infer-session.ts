@@ -2,14 +2,26 @@
 // engine's fused step, with O(1) state however long the text. No training buffers: the engine
 // packs the weights once and keeps only the recurrent state and the last logits.
 import type { InferModel, InferPlan } from '../engine/engine-api.js';
+import { isMinCell } from './config.js';
+import { RMS_EPS } from './minblock.js';
 import type { Weights } from './model.js';
 
-/** The plain description of w's model that engines pack from. */
+/** The plain description of w's model that engines pack from: shapes, weight offsets, constants. */
 export function inferModel(w: Weights): InferModel {
-  const c = w.config;
+  const c = w.config, off = (name: string) => w.view(name).off, residual = isMinCell(c.cell);
+  const layers = Array.from({ length: c.layers }, (_, l) => `${c.cell}.${l}`);
   return {
     cell: c.cell, vocab: c.vocab, embed: c.embed, hidden: c.hidden, layers: c.layers, mlp: c.mlp ?? 0,
-    params: w.params, offset: (name) => w.view(name).off,
+    params: w.params, eps: RMS_EPS, embedding: off('embed.weight'), head: { w: off('head.weight'), b: off('head.bias') },
+    stem: residual && c.embed !== c.hidden ? off('stem.weight') : null,
+    normF: residual ? off('norm_f') : null,
+    classic: residual ? [] : layers.map((p) => ({
+      wx: off(`${p}.w_x`), wh: off(`${p}.w_h`), bx: off(c.cell === 'gru' ? `${p}.b_x` : `${p}.bias`), bh: c.cell === 'gru' ? off(`${p}.b_h`) : null,
+    })),
+    residual: !residual ? [] : layers.map((p) => ({
+      norm1: off(`${p}.norm1`), w: off(`${p}.w`), bias: off(`${p}.bias`),
+      mlp: c.mlp ? { norm2: off(`${p}.norm2`), w1: off(`${p}.mlp.w1`), b1: off(`${p}.mlp.b1`), w2: off(`${p}.mlp.w2`), b2: off(`${p}.mlp.b2`) } : null,
+    })),
   };
 }
 

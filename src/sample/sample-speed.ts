@@ -1,5 +1,6 @@
 // Sampling speed at a named config with random weights, for `charnn bench --speed`: the whole
 // sampler (step, logits, pick, decode) in chars/s, and where a character's microseconds go.
+import { median } from '../stats.js';
 import type { Engine } from '../engine/engine-api.js';
 import type { ModelConfig } from '../model/config.js';
 import { InferSession } from '../model/infer-session.js';
@@ -30,7 +31,6 @@ export interface SampleSpeed {
   pickUs: number;
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function measureSampleSpeed(engine: Engine, config: ModelConfig, o: SampleSpeedOptions = {}): Promise<SampleSpeed> {
   const chars = o.chars ?? 2000, streams = o.streams ?? 1, repeats = o.repeats ?? 5;

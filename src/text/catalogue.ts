@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
-import { packageRoot } from './package-root.js';
+import { packageRoot } from '../package-root.js';
 
 /** Split bounds count characters (code points) or bytes of the text file. */
 export type SplitUnit = 'chars' | 'bytes';

@@ -6,6 +6,7 @@ import { Weights, Workspace } from '../model/model.js';
 import { initParams, paramLayout } from '../model/params.js';
 import { Rng } from '../rng.js';
 import { AdamW } from './optimizer.js';
+import { median } from '../stats.js';
 
 export interface SpeedResult {
   msPerStepMedian: number;
@@ -38,10 +39,4 @@ export async function measureTrainSpeed(e: Engine, config: ModelConfig, batch: n
   }
   const ms = median(times);
   return { msPerStepMedian: ms, charsPerSec: (batch * seq) / (ms / 1000), steps };
-}
-
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }

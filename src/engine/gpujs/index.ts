@@ -8,10 +8,7 @@ import type { Backend } from './backend.js';
 import { DeviceBackend } from './device.js';
 import { GpuJsEngine } from './gpujs-engine.js';
 import { HostBackend } from './host.js';
-import { GPUJS_MODES, type GpuJsMode, openModeOrThrow } from './modes.js';
-import { firstLine } from './reason.js';
-import { checkEngine } from '../probe-types.js';
-import { probeInChild } from '../probe.js';
+import { type GpuJsMode, openModeOrThrow } from './modes.js';
 
 export type { GpuJsMode } from './modes.js';
 export { GPUJS_MODES } from './modes.js';
@@ -30,42 +27,4 @@ export function gpuJsBackendName(mode: GpuJsMode): string {
 function backendFor(mode: GpuJsMode, gpu: GPU, device: boolean): Backend {
   if (device) return new DeviceBackend(gpu, mode);
   return new HostBackend(gpu, mode === 'cpu' ? 'cpu' : 'webasm');
-}
-
-export interface GpuJsModeProbe {
-  mode: string;
-  ok: boolean;
-  reason?: string;
-}
-
-/**
- * Which modes work here: a mode is ok only if it opens and a small kernel round trip returns
- * the right numbers (an adapter that answers can still fail to run a shader). The GPU modes are
- * probed in processes of their own (see ../probe.ts): a driver crash or two GL stacks in one
- * process must not take the caller down.
- */
-export async function probeGpuJsModes(): Promise<GpuJsModeProbe[]> {
-  const results: GpuJsModeProbe[] = [];
-  for (const mode of GPUJS_MODES) {
-    if (mode === 'cpu' || mode === 'webasm') {
-      results.push(await probeHere(mode));
-    } else {
-      const a = await probeInChild({ backend: `gpujs:${mode}` });
-      results.push({ mode, ok: a.ok, reason: a.reason });
-    }
-  }
-  return results;
-}
-
-async function probeHere(mode: GpuJsMode): Promise<GpuJsModeProbe> {
-  let engine: Engine | null = null;
-  try {
-    engine = await createGpuJsEngine(mode);
-    const wrong = await checkEngine(engine);
-    return wrong ? { mode, ok: false, reason: wrong } : { mode, ok: true };
-  } catch (e) {
-    return { mode, ok: false, reason: firstLine(e) };
-  } finally {
-    engine?.dispose();
-  }
 }

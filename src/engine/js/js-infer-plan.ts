@@ -7,7 +7,6 @@ import { gelu } from './js-cells.js';
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 const g = (x: number): number => (x >= 0 ? x + 0.5 : sigmoid(x));
-const RMS_EPS = 1e-6;
 
 /** out[j] (+)= Σ_p x[p]·W[p·n + j], the sum taken first as the js matmul does. */
 function product(out: Float32Array, x: Float32Array, xOff: number, k: number, W: Float32Array, wOff: number, n: number, acc: boolean): void {
@@ -18,10 +17,10 @@ function product(out: Float32Array, x: Float32Array, xOff: number, k: number, W:
   }
 }
 
-function rmsNorm(out: Float32Array, x: Float32Array, xOff: number, w: Float32Array, wOff: number, n: number): void {
+function rmsNorm(out: Float32Array, x: Float32Array, xOff: number, w: Float32Array, wOff: number, n: number, eps: number): void {
   let ss = 0;
   for (let j = 0; j < n; j++) ss += x[xOff + j] ** 2;
-  const rstd = 1 / Math.sqrt(ss / n + RMS_EPS);
+  const rstd = 1 / Math.sqrt(ss / n + eps);
   for (let j = 0; j < n; j++) out[j] = x[xOff + j] * rstd * w[wOff + j];
 }
 
@@ -33,7 +32,6 @@ export class JsInferPlan implements InferPlan {
   readonly h: Float32Array[];
   readonly c: Float32Array[];
   readonly logits: Float32Array;
-  private readonly off: (name: string) => number;
   private readonly pre: Float32Array; private readonly preH: Float32Array;
   private readonly x: Float32Array; private readonly x1: Float32Array;
   private readonly n: Float32Array; private readonly m: Float32Array; private readonly y: Float32Array;
@@ -43,7 +41,6 @@ export class JsInferPlan implements InferPlan {
     this.vocab = md.vocab;
     this.stateSize = stateSize(md, streams);
     this.P = params.slice();
-    this.off = md.offset;
     this.h = Array.from({ length: md.layers }, () => new Float32Array(S * H));
     this.c = Array.from({ length: md.cell === 'lstm' ? md.layers : 0 }, () => new Float32Array(S * H));
     this.logits = new Float32Array(S * md.vocab);
@@ -58,30 +55,30 @@ export class JsInferPlan implements InferPlan {
       const top = this.md.cell === 'lstm' || this.md.cell === 'gru' || this.md.cell === 'rnn' ? this.classic(s, ids[s]) : this.residual(s, ids[s]);
       if (!logits) continue;
       const { hidden: H, vocab: V } = this.md, out = this.logits.subarray(s * V, (s + 1) * V);
-      out.set(this.P.subarray(this.off('head.bias'), this.off('head.bias') + V));
-      product(out, top, 0, H, this.P, this.off('head.weight'), V, true);
+      out.set(this.P.subarray(this.md.head.b, this.md.head.b + V));
+      product(out, top, 0, H, this.P, this.md.head.w, V, true);
     }
   }
 
   /** The LSTM, GRU and Elman stacks; returns the top layer's h of stream s. */
   private classic(s: number, id: number): Float32Array {
-    const { P, off, pre, preH } = this, { cell, hidden: H, embed: E, layers } = this.md;
-    let x = P.subarray(off('embed.weight') + id * E, off('embed.weight') + (id + 1) * E);
+    const { P, pre, preH } = this, { cell, hidden: H, embed: E, layers, embedding } = this.md;
+    let x = P.subarray(embedding + id * E, embedding + (id + 1) * E);
     for (let l = 0; l < layers; l++) {
-      const p = `${cell}.${l}`, h = this.h[l].subarray(s * H, (s + 1) * H), k = l === 0 ? E : H;
+      const o = this.md.classic[l], h = this.h[l].subarray(s * H, (s + 1) * H), k = l === 0 ? E : H;
       const G = GATES[cell] * H;
-      pre.set(P.subarray(off(cell === 'gru' ? `${p}.b_x` : `${p}.bias`), off(cell === 'gru' ? `${p}.b_x` : `${p}.bias`) + G));
-      product(pre, x, 0, k, P, off(`${p}.w_x`), G, true);
+      pre.set(P.subarray(o.bx, o.bx + G));
+      product(pre, x, 0, k, P, o.wx, G, true);
       if (cell === 'gru') {
-        preH.set(P.subarray(off(`${p}.b_h`), off(`${p}.b_h`) + G));
-        product(preH, h, 0, H, P, off(`${p}.w_h`), G, true);
+        preH.set(P.subarray(o.bh!, o.bh! + G));
+        product(preH, h, 0, H, P, o.wh, G, true);
         for (let j = 0; j < H; j++) {
           const r = sigmoid(pre[j] + preH[j]), z = sigmoid(pre[H + j] + preH[H + j]);
           const n = Math.tanh(pre[2 * H + j] + r * preH[2 * H + j]);
           h[j] = (1 - z) * n + z * h[j];
         }
       } else {
-        product(pre, h, 0, H, P, off(`${p}.w_h`), G, true);
+        product(pre, h, 0, H, P, o.wh, G, true);
         if (cell === 'rnn') {
           for (let j = 0; j < H; j++) h[j] = Math.tanh(pre[j]);
         } else {
@@ -100,16 +97,16 @@ export class JsInferPlan implements InferPlan {
 
   /** The minGRU/minLSTM residual stack; returns the final-normed stream of stream s. */
   private residual(s: number, id: number): Float32Array {
-    const { P, off, pre, x, x1, n, m, y } = this, { cell, hidden: D, embed: E, layers, mlp } = this.md;
-    const emb = off('embed.weight') + id * E;
-    if (E !== D) product(x, P, emb, E, P, off('stem.weight'), D, false);
+    const { P, pre, x, x1, n, m, y } = this, { cell, hidden: D, embed: E, layers, mlp, eps } = this.md;
+    const emb = this.md.embedding + id * E;
+    if (E !== D) product(x, P, emb, E, P, this.md.stem!, D, false);
     else x.set(P.subarray(emb, emb + E));
     const K = GATES[cell], M = mlp * D;
     for (let l = 0; l < layers; l++) {
-      const p = `${cell}.${l}`, h = this.h[l].subarray(s * D, (s + 1) * D);
-      rmsNorm(n, x, 0, P, off(`${p}.norm1`), D);
-      pre.set(P.subarray(off(`${p}.bias`), off(`${p}.bias`) + K * D));
-      product(pre, n, 0, D, P, off(`${p}.w`), K * D, true);
+      const o = this.md.residual[l], h = this.h[l].subarray(s * D, (s + 1) * D);
+      rmsNorm(n, x, 0, P, o.norm1, D, eps);
+      pre.set(P.subarray(o.bias, o.bias + K * D));
+      product(pre, n, 0, D, P, o.w, K * D, true);
       for (let j = 0; j < D; j++) {
         let a: number, coef: number;
         if (cell === 'mingru') {
@@ -122,16 +119,17 @@ export class JsInferPlan implements InferPlan {
         h[j] = a * h[j] + coef * g(pre[(K - 1) * D + j]);
         x1[j] = x[j] + h[j];
       }
-      if (M === 0) { x.set(x1.subarray(0, D)); continue; }
-      rmsNorm(n, x1, 0, P, off(`${p}.norm2`), D);
-      m.set(P.subarray(off(`${p}.mlp.b1`), off(`${p}.mlp.b1`) + M));
-      product(m, n, 0, D, P, off(`${p}.mlp.w1`), M, true);
+      const f = o.mlp;
+      if (M === 0 || !f) { x.set(x1.subarray(0, D)); continue; }
+      rmsNorm(n, x1, 0, P, f.norm2, D, eps);
+      m.set(P.subarray(f.b1, f.b1 + M));
+      product(m, n, 0, D, P, f.w1, M, true);
       for (let j = 0; j < M; j++) m[j] = gelu(m[j]);
-      y.set(P.subarray(off(`${p}.mlp.b2`), off(`${p}.mlp.b2`) + D));
-      product(y, m, 0, M, P, off(`${p}.mlp.w2`), D, true);
+      y.set(P.subarray(f.b2, f.b2 + D));
+      product(y, m, 0, M, P, f.w2, D, true);
       for (let j = 0; j < D; j++) x[j] = y[j] + x1[j];
     }
-    rmsNorm(n, x, 0, P, off('norm_f'), D);
+    rmsNorm(n, x, 0, P, this.md.normF!, D, eps);
     return n;
   }
 

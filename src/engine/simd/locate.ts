@@ -2,7 +2,7 @@
 // and from dist/ (the built CLI).
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { packageRoot } from '../../text/package-root.js';
+import { packageRoot } from '../../package-root.js';
 import { type KernelVariant, chooseVariant } from './variant.js';
 import { type WasmModule, wasm } from './wasm.js';
 

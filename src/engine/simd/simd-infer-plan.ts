@@ -8,7 +8,7 @@
 //   16 logits (streams × padded vocab)  17 ids (i32 per stream)  18-20 residual streams x, y, x1
 //   21 MLP activations  22 per-thread scratch  23 its stride  24 which h buffer is current
 //   25 classic cells: the first layer's input table (vocab rows of E·W_x + b in panel order; its
-//      w_x is then not packed)
+//      w_x is then not packed)  26 RMSNorm's epsilon (f32 bits)
 // then 16 words per layer:
 //   lstm/gru/rnn: 0 w_x  1 w_h  2 bias (gru: b_x)  3 gru b_h  4-5 h ping-pong  6 lstm c
 //                 7 pre-activations  8 gru recurrent pre-activations  9 input width
@@ -217,7 +217,7 @@ function packedInputTable(cx: Ctx, engine: Engine, md: InferModel, G: number, Hp
 
 export function prepareInfer(cx: Ctx, engine: Engine, md: InferModel, S: number): SimdInferPlan {
   const P = cx.arena.f32(cx.ptr(md.params, 0), md.params.size).slice();
-  const off = md.offset, { cell, hidden: H, embed: E, vocab: V, layers: L } = md;
+  const { cell, hidden: H, embed: E, vocab: V, layers: L } = md;
   const G = GATES[cell], classic = CELL_CODE[cell] <= 2, Hp = pad(H), Vp = pad(V);
   const M = classic ? 0 : md.mlp * H, Mp = pad(M);
   const threads = cx.pool.threads;
@@ -235,11 +235,11 @@ export function prepareInfer(cx: Ctx, engine: Engine, md: InferModel, S: number)
     data.push([p, a]);
     return p;
   };
-  const panels = (name: string, k: number, n: number, g: number): number => {
+  const panels = (off: number, k: number, n: number, g: number): number => {
     weights += k * g * n;
-    return put(packPanels(P, off(name), k, n, g));
+    return put(packPanels(P, off, k, n, g));
   };
-  const vector = (name: string, n: number, g: number): number => put(packVector(P, off(name), n, g));
+  const vector = (off: number, n: number, g: number): number => put(packVector(P, off, n, g));
   const zeros = (floats: number): number => alloc(Math.max(floats, 1) * 4);
 
   const d = new Int32Array(HEADER + PER_LAYER * L);
@@ -247,11 +247,12 @@ export function prepareInfer(cx: Ctx, engine: Engine, md: InferModel, S: number)
   if (classic) [d[25], table] = packedInputTable(cx, engine, md, G, Hp);
   d[0] = CELL_CODE[cell]; d[1] = S; d[2] = V; d[3] = E; d[4] = H; d[5] = L; d[6] = M; d[7] = G;
   d[8] = Hp; d[9] = Mp; d[10] = Vp;
-  d[11] = put(P.slice(off('embed.weight'), off('embed.weight') + V * E));
-  if (!classic && E !== H) d[12] = panels('stem.weight', E, H, 1);
-  if (!classic) d[13] = vector('norm_f', H, 1);
-  d[14] = panels('head.weight', H, V, 1);
-  d[15] = vector('head.bias', V, 1);
+  d[11] = put(P.slice(md.embedding, md.embedding + V * E));
+  if (!classic && md.stem !== null) d[12] = panels(md.stem, E, H, 1);
+  if (!classic) d[13] = vector(md.normF!, H, 1);
+  d[14] = panels(md.head.w, H, V, 1);
+  d[15] = vector(md.head.b, V, 1);
+  d[26] = new Int32Array(Float32Array.of(md.eps).buffer)[0];
   d[16] = zeros(S * Vp);
   d[17] = zeros(S);
   d[18] = zeros(S * Hp); d[19] = zeros(S * Hp); d[20] = zeros(S * Hp); d[21] = zeros(S * Mp);
@@ -261,13 +262,13 @@ export function prepareInfer(cx: Ctx, engine: Engine, md: InferModel, S: number)
   d[22] = alloc(local * threads); d[23] = local;
   const state: number[][] = [];
   for (let l = 0; l < L; l++) {
-    const r = HEADER + PER_LAYER * l, p = `${cell}.${l}`;
+    const r = HEADER + PER_LAYER * l;
     if (classic) {
-      const k = l === 0 ? E : H;
-      if (l > 0) d[r] = panels(`${p}.w_x`, k, H, G);
-      d[r + 1] = panels(`${p}.w_h`, H, H, G);
-      d[r + 2] = vector(cell === 'gru' ? `${p}.b_x` : `${p}.bias`, H, G);
-      if (cell === 'gru') d[r + 3] = vector(`${p}.b_h`, H, G);
+      const k = l === 0 ? E : H, o = md.classic[l];
+      if (l > 0) d[r] = panels(o.wx, k, H, G);
+      d[r + 1] = panels(o.wh, H, H, G);
+      d[r + 2] = vector(o.bx, H, G);
+      if (o.bh !== null) d[r + 3] = vector(o.bh, H, G);
       d[r + 4] = zeros(S * Hp); d[r + 5] = zeros(S * Hp);
       if (cell === 'lstm') d[r + 6] = zeros(S * Hp);
       d[r + 7] = zeros(S * G * Hp);
@@ -275,15 +276,16 @@ export function prepareInfer(cx: Ctx, engine: Engine, md: InferModel, S: number)
       d[r + 9] = k;
       state.push(cell === 'lstm' ? [d[r + 4], d[r + 5], d[r + 6]] : [d[r + 4], d[r + 5]]);
     } else {
-      d[r] = vector(`${p}.norm1`, H, 1);
-      d[r + 1] = panels(`${p}.w`, H, H, G);
-      d[r + 2] = vector(`${p}.bias`, H, G);
-      if (M) {
-        d[r + 3] = vector(`${p}.norm2`, H, 1);
-        d[r + 4] = panels(`${p}.mlp.w1`, H, M, 1);
-        d[r + 5] = vector(`${p}.mlp.b1`, M, 1);
-        d[r + 6] = panels(`${p}.mlp.w2`, M, H, 1);
-        d[r + 7] = vector(`${p}.mlp.b2`, H, 1);
+      const o = md.residual[l], f = o.mlp;
+      d[r] = vector(o.norm1, H, 1);
+      d[r + 1] = panels(o.w, H, H, G);
+      d[r + 2] = vector(o.bias, H, G);
+      if (M && f) {
+        d[r + 3] = vector(f.norm2, H, 1);
+        d[r + 4] = panels(f.w1, H, M, 1);
+        d[r + 5] = vector(f.b1, M, 1);
+        d[r + 6] = panels(f.w2, M, H, 1);
+        d[r + 7] = vector(f.b2, H, 1);
       }
       d[r + 8] = zeros(S * Hp);
       d[r + 9] = zeros(S * G * Hp);

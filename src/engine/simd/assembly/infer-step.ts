@@ -14,7 +14,6 @@ import { vg, vgelu } from './pointwise';
 
 const BAR_COUNT: usize = 1024;
 const BAR_GEN: usize = 1088;
-const EPS: f32 = 1e-6;
 
 @inline function word(d: usize, i: i32): i32 { return load<i32>(d + (<usize>i << 2)); }
 @inline function ptr(d: usize, i: i32): usize { return <usize><u32>load<i32>(d + (<usize>i << 2)); }
@@ -94,7 +93,7 @@ function mv(S: i32, out: usize, os: usize, init: usize, iid: usize, is: usize, x
 }
 
 /** RMSNorm of cols floats, summed exactly as assembly/rmsnorm.ts does; pads come out 0 (gains padded with 0). */
-function rmsnorm(out: usize, x: usize, w: usize, cols: i32, padded: i32): void {
+function rmsnorm(out: usize, x: usize, w: usize, cols: i32, padded: i32, eps: f32): void {
   let acc = f32x4.splat(0);
   let j = 0;
   for (; j + 4 <= cols; j += 4) {
@@ -106,7 +105,7 @@ function rmsnorm(out: usize, x: usize, w: usize, cols: i32, padded: i32): void {
     const v = load<f32>(x + (<usize>j << 2));
     ss += v * v;
   }
-  const rs = f32x4.splat(<f32>(1.0 / Math.sqrt(<f64>ss / <f64>cols + <f64>EPS)));
+  const rs = f32x4.splat(<f32>(1.0 / Math.sqrt(<f64>ss / <f64>cols + <f64>eps)));
   for (j = 0; j < padded; j += 4) {
     const q = <usize>j << 2;
     v128.store(out + q, f32x4.mul(f32x4.mul(v128.load(x + q), rs), v128.load(w + q)));
@@ -220,7 +219,7 @@ export function inferStep(d: usize, logits: bool, tid: i32, nt: i32): void {
     const lstm = cell == 4, G = lstm ? 3 : 2, pb = <usize>G * hb, M = word(d, 6), Mp = word(d, 9), mb = <usize>Mp << 2;
     const m0 = share(Mp >> 5, tid, nt) << 2, m1 = share(Mp >> 5, tid + 1, nt) << 2;
     let x = ptr(d, 18), y = ptr(d, 19);
-    const x1 = ptr(d, 20), mbuf = ptr(d, 21), stem = ptr(d, 12);
+    const x1 = ptr(d, 20), mbuf = ptr(d, 21), stem = ptr(d, 12), eps = f32.reinterpret_i32(word(d, 26));
     for (let s = 0; s < S; s++) memory.copy(rows + <usize>s * eb, emb + <usize>load<i32>(ids + (<usize>s << 2)) * eb, eb);
     if (stem) mv(S, x, hb, 0, 0, 0, rows, eb, E, stem, 0, 0, 0, 0, u0, u1);
     else {
@@ -232,7 +231,7 @@ export function inferStep(d: usize, logits: bool, tid: i32, nt: i32): void {
     barrier(nt);
     for (let l = 0; l < L; l++) {
       const r = layer(d, l), proj = ptr(r, 9), h = ptr(r, 8);
-      for (let s = 0; s < S; s++) rmsnorm(local + <usize>s * hb, x + <usize>s * hb, ptr(r, 0), H, Hp);
+      for (let s = 0; s < S; s++) rmsnorm(local + <usize>s * hb, x + <usize>s * hb, ptr(r, 0), H, Hp, eps);
       mv(S, proj, pb, ptr(r, 2), 0, 0, local, hb, H, ptr(r, 1), 0, 0, 0, 0, u0 * G, u1 * G);
       for (let s = 0; s < S; s++) {
         const o = <usize>s * hb;
@@ -240,7 +239,7 @@ export function inferStep(d: usize, logits: bool, tid: i32, nt: i32): void {
       }
       barrier(nt);
       if (M) {
-        for (let s = 0; s < S; s++) rmsnorm(local + <usize>s * hb, x1 + <usize>s * hb, ptr(r, 3), H, Hp);
+        for (let s = 0; s < S; s++) rmsnorm(local + <usize>s * hb, x1 + <usize>s * hb, ptr(r, 3), H, Hp, eps);
         mv(S, mbuf, mb, ptr(r, 5), 0, 0, local, hb, H, ptr(r, 4), 0, 0, 0, 0, m0, m1);
         for (let s = 0; s < S; s++) gelu(mbuf + <usize>s * mb, m0, m1);
         barrier(nt);
@@ -250,7 +249,7 @@ export function inferStep(d: usize, logits: bool, tid: i32, nt: i32): void {
       }
       const t = x; x = y; y = t;
     }
-    for (let s = 0; s < S; s++) rmsnorm(local + <usize>s * hb, x + <usize>s * hb, ptr(d, 13), H, Hp);
+    for (let s = 0; s < S; s++) rmsnorm(local + <usize>s * hb, x + <usize>s * hb, ptr(d, 13), H, Hp, eps);
     top = local;
   }
   if (!logits) return;

@@ -6,8 +6,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { packageRoot } from '../text/package-root.js';
-import { webgpuVersion } from './gpujs/webgpu-node.js';
+import { packageRoot } from '../package-root.js';
+import { webgpuVersion } from '../engine/gpujs/webgpu-node.js';
 import { probeInChild, type ProbeShape } from './probe.js';
 
 export const GPU_BACKENDS = ['webgpu', 'headlessgl'] as const;

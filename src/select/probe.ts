@@ -8,10 +8,36 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { packageRoot } from '../text/package-root.js';
-import { CHECKED, type ProbeAnswer, type ProbeRequest } from './probe-types.js';
+import { packageRoot } from '../package-root.js';
+import type { ModelConfig } from '../model/config.js';
 
-export type { ProbeAnswer, ProbeRequest, ProbeShape } from './probe-types.js';
+export interface ProbeShape {
+  config: ModelConfig;
+  batch: number;
+  seq: number;
+  /** Timed training steps after one warm-up step (default 2). */
+  steps?: number;
+}
+
+export interface ProbeRequest {
+  backend: string;
+  threads?: number;
+  shape?: ProbeShape;
+}
+
+export interface ProbeAnswer {
+  ok: boolean;
+  reason?: string;
+  charsPerSec?: number;
+  /** The measurement ran out of time: the backend works, and charsPerSec is only an upper bound. */
+  bound?: boolean;
+  /** The "GPU" is a software renderer (llvmpipe, lavapipe, SwiftShader): a CPU, never chosen by auto. */
+  software?: boolean;
+}
+
+/** What the child prints once the kernel check has passed, before it measures. */
+export const CHECKED = 'charnn-probe: checked';
+
 
 /** Longest a probe may take: a first GPU kernel compile on a software renderer takes seconds. */
 export const PROBE_TIMEOUT_MS = 120_000;
@@ -23,7 +49,7 @@ export const PROBE_TIMEOUT_MS = 120_000;
 export const MEASURE_DEADLINE_MS = 20_000;
 
 export function probeChildPath(): string {
-  return path.join(packageRoot(), 'dist', 'engine', 'probe-child.js');
+  return path.join(packageRoot(), 'dist', 'select', 'probe-child.js');
 }
 
 export function probeInChild(req: ProbeRequest, timeoutMs = PROBE_TIMEOUT_MS, measureMs = MEASURE_DEADLINE_MS): Promise<ProbeAnswer> {

@@ -2,15 +2,15 @@
 // trains faster than the cpu engine (WebAssembly SIMD) at the model's shapes (auto.ts), else cpu,
 // which beats gpu.js's own CPU modes by two orders of magnitude.
 import { UserError } from '../errors.js';
-import type { Engine } from './engine-api.js';
-import { createJsEngine } from './js/js-engine.js';
-import { createGpuJsEngine } from './gpujs/index.js';
-import { chooseAuto } from './auto.js';
+import type { Engine } from '../engine/engine-api.js';
+import { createJsEngine } from '../engine/js/js-engine.js';
+import { createGpuJsEngine } from '../engine/gpujs/index.js';
+import { chooseAuto } from './auto-choice.js';
 import type { ProbeShape } from './probe.js';
-import { createSimdEngine } from './simd/simd-engine.js';
-import { defaultThreads } from './threads.js';
+import { createSimdEngine } from '../engine/simd/simd-engine.js';
+import { defaultThreads } from '../engine/threads.js';
 
-import { BACKENDS, backendName, type BackendName } from './backends.js';
+import { BACKENDS, backendName, type BackendName } from '../engine/backends.js';
 
 export { BACKENDS, type BackendName };
 

@@ -1,10 +1,11 @@
 // One backend, probed in a process of its own (see probe.ts for why): opens it, checks a small
 // kernel round trip, and with a model shape measures training chars/s. Prints one JSON line.
-import { createEngine, type BackendName } from './select.js';
-import { CHECKED, SOFTWARE_RENDERER, checkEngine, type ProbeRequest, type ProbeAnswer } from './probe-types.js';
-import { installWebGpu } from './gpujs/webgpu-node.js';
-import { firstLine } from './gpujs/reason.js';
-import { createGpuJsEngine, type GpuJsMode } from './gpujs/index.js';
+import { createEngine, type BackendName } from './create-engine.js';
+import { SOFTWARE_RENDERER, checkEngine } from '../engine/self-check.js';
+import { CHECKED, type ProbeRequest, type ProbeAnswer } from './probe.js';
+import { installWebGpu } from '../engine/gpujs/webgpu-node.js';
+import { firstLine } from '../engine/gpujs/reason.js';
+import { createGpuJsEngine, type GpuJsMode } from '../engine/gpujs/index.js';
 import { measureTrainSpeed } from '../train/throughput.js';
 
 async function main(): Promise<ProbeAnswer> {

@@ -1,0 +1,7 @@
+// Small statistics every floor uses (speeds are quoted as medians of repeated runs).
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
