@@ -46,7 +46,7 @@ export interface TrainSettings {
   tokenizer: TokenizerKind; batch: number; seq: number; batching: Batching; steps?: number; time?: number;
   lr: number; minLr?: number; decay: Decay; warmup: number; clip: number; weightDecay: number; dropout: number; weightDrop: number;
   seed: number; evalEvery: number; evalChars: number; patience: number; valFrac: number; val?: string;
-  out?: string; saveEvery: number; stopAfter?: number; resume?: string; log?: string;
+  out?: string; saveEvery: number; stopAfter?: number; resume?: string; newData?: boolean; log?: string;
   backend: string; threads?: number; json?: boolean; corpusDir?: string;
 }
 
@@ -83,6 +83,7 @@ export const TRAIN_SETTINGS: Setting[] = [
   { key: 'saveEvery', flag: '--save-every', arg: '<steps>', kind: int(0), default: 500, help: 'save the latest state every this many steps (0: only at the end or when stopped)', resume: 'mutable', stored: { record: 'save_every' } },
   { key: 'stopAfter', flag: '--stop-after', arg: '<steps>', kind: int(1), help: 'end this run after this many steps, saving the latest state to resume from', resume: 'run' },
   { key: 'resume', flag: '--resume', arg: '<checkpoint>', kind: { type: 'text' }, help: 'continue a run exactly where a checkpoint left it', resume: 'run' },
+  { key: 'newData', flag: '--new-data', kind: { type: 'switch' }, help: "with --resume: train on a text other than the checkpoint's (edited, extended, another file with the same characters), starting a new best-so-far", resume: 'run' },
   { key: 'backend', flag: '--backend', arg: '<name>', kind: { type: 'choice', values: BACKENDS }, default: 'auto', help: `compute backend: ${BACKENDS.join(', ')}`, resume: 'mutable', stored: { record: 'backend' } },
   { key: 'threads', flag: '--threads', arg: '<n>', kind: int(1, 1024), help: 'worker threads for the simd backend (default: one per core not busy at start; more than the cores here are capped)', resume: 'mutable', stored: { record: 'threads' } },
   { key: 'json', flag: '--json', kind: { type: 'switch' }, help: 'one JSON object per line on stdout instead of the progress display', resume: 'run' },
