@@ -9,7 +9,7 @@ import { Vocab } from '../src/text/vocab.js';
 import { train, TrainingDiverged, type TrainOptions } from '../src/train/loop.js';
 import type { Batching } from '../src/train/batch.js';
 import { createSimdEngine } from '../src/engine/simd/simd-engine.js';
-import { resumeSettings } from '../src/train/resume.js';
+import { resumedBest, resumeSettings } from '../src/train/resume.js';
 import { TRAIN_SETTINGS, type TrainSettings } from '../src/train/settings.js';
 
 const TEXT = 'It was the best of times, it was the worst of times, it was the age of wisdom. '.repeat(20);
@@ -65,6 +65,55 @@ describe('resume', () => {
     expect(s.stopped).toBe('interrupted');
     expect(s.steps).toBe(7);
     expect((await loadModel(s.latest)).training.step).toBe(7);
+  });
+
+  it('an abort cuts an estimate short (not compared, no best), never the save of the latest state', async () => {
+    const stop = new AbortController();
+    const events: string[] = [];
+    const s = await run(options('cut-estimate', {
+      signal: stop.signal,
+      shouldStop: () => stop.signal.aborted,
+      // Step 10 is followed by an estimate: abort as it starts.
+      onEvent: (ev) => {
+        events.push(ev.type);
+        if (ev.type === 'step' && ev.step === 10) stop.abort();
+      },
+    }));
+    expect(s.stopped).toBe('interrupted');
+    expect(events).not.toContain('eval');
+    expect(s.best_eval_loss).toBeNull();
+    expect((await loadModel(s.latest!)).training.step).toBe(10);
+  });
+
+  it('an abort during the final pass leaves the best weights saved, unscored', async () => {
+    const stop = new AbortController();
+    const o = options('cut-final', { signal: stop.signal, onEvent: (ev) => { if (ev.type === 'final-eval') stop.abort(); } });
+    const s = await run(o);
+    expect(s.stopped).toBe('interrupted');
+    expect(s.val_loss).toBeNull();
+    const kept = await loadModel(o.out);
+    expect(kept.training.step).toBe(s.best_step);
+    expect(kept.training.val_loss).toBeNull();
+    expect((await loadModel(o.latest)).training.step).toBe(40);
+  });
+
+  it('a latest state keeps a copy of the best weights when they are not its own, and a resume scores them', async () => {
+    // Steps 1-20 with estimates at 10 and 20; 21-25 without: the latest state (25) is not the best.
+    const o = options('held', { stopAfter: 20 });
+    await run(o);
+    const mid = await loadModel(o.latest);
+    await run(options('held', { resume: mid, stopAfter: 5, evalEvery: 1000 }));
+    const latest = await loadModel(o.latest);
+    const best = await loadModel(o.out);
+    expect(latest.training.step).toBe(25);
+    expect(latest.extra!.get('best.params')).toEqual(best.params);
+    expect(resumedBest(latest)!.params).toEqual(best.params);
+    // Resumed onto another model's file, at a rate that only makes things worse: the held best is scored and written.
+    const elsewhere = path.join(dir, 'held-elsewhere.ckpt');
+    await run(options('held-other', { out: elsewhere, latest: path.join(dir, 'held-other.latest.ckpt'), seed: 9, steps: 5 }));
+    const wrecked = await run(options('held', { resume: latest, out: elsewhere, steps: 26, lr: 2, minLr: 2, warmup: 0 }));
+    expect(wrecked.best_step).toBe(best.training.step);
+    expect((await loadModel(elsewhere)).params).toEqual(best.params);
   });
 
   it('a failing save is reported, keeps the previous file, and training goes on', async () => {

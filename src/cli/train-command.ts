@@ -1,5 +1,6 @@
 // `charnn train`: the flags (from the settings table), the resume rules, then a training session.
 import type { Command } from 'commander';
+import { UserError } from '../errors.js';
 import { SIZED_CELLS } from '../train/autosize.js';
 import { loadTrained } from '../train/record.js';
 import { resumeSettings } from '../train/resume.js';
@@ -25,6 +26,7 @@ Example:
 }
 
 async function request(corpus: string | undefined, f: TrainSettings, given: (key: keyof TrainSettings) => boolean): Promise<TrainRequest> {
+  if (f.newData && !f.resume) throw new UserError('--new-data goes with --resume (it lets a resumed run train on another text); leave it out to start a new run');
   if (f.resume) {
     const file = await loadTrained(f.resume);
     const { settings, changes } = resumeSettings(f, given, file, f.resume);

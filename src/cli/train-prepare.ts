@@ -8,11 +8,12 @@ import { createEngine, type BackendName } from '../select/create-engine.js';
 import { UserError } from '../errors.js';
 import { validateConfig, type ModelConfig } from '../model/config.js';
 import type { ModelFile } from '../model/serialize.js';
-import { readCorpus, splitIds, type IdArray, type Vocab } from '../text/index.js';
+import { fingerprint, readCorpus, splitIds, type IdArray, type Vocab } from '../text/index.js';
 import { resolveCorpus, type CorpusSplit } from '../text/corpora.js';
 import { byteOfChar, charsBeforeByte } from '../text/utf8.js';
 import type { TokenizerKind } from '../text/tokenizer.js';
 import { sizeToBudget } from '../train/autosize.js';
+import { checkResumeText, resumedBest, type RunTexts } from '../train/resume.js';
 import { crossCheck, type TrainSettings } from '../train/settings.js';
 import { checkRunFiles, type InputFile } from './paths.js';
 import { errColor as c } from './io.js';
@@ -41,6 +42,12 @@ export interface PreparedRun {
   val: IdArray;
   engine: Engine;
   config: ModelConfig;
+  /** Fingerprints of `train` and `val`, for the checkpoint. */
+  texts: RunTexts;
+  /** A resume on another text (--new-data): the recorded best is dropped. */
+  newBest: boolean;
+  /** Lines for the user about the resume. */
+  notes: string[];
 }
 
 export function defaultOut(corpus: string): string {
@@ -89,6 +96,19 @@ export async function prepareRun(req: TrainRequest, ui: Ui): Promise<PreparedRun
     ({ train, val } = splitIds(text.ids, f.valFrac, corpus));
     split = `the last ${f.valFrac * 100}% validates`;
   }
+  const texts = { train: fingerprint(train), val: fingerprint(val) };
+  const notes: string[] = [];
+  let newBest = false;
+  if (req.resume) {
+    const names = f.val ? `${corpus} with --val ${f.val}` : corpus;
+    const check = checkResumeText(req.resume.file, texts, { ckpt: f.resume!, names, newData: !!f.newData });
+    newBest = check.newBest;
+    if (check.note) notes.push(check.note);
+    const t = req.resume.file.training;
+    if (!newBest && t.best_val_loss !== null && !resumedBest(req.resume.file)) {
+      notes.push(`${f.resume} does not hold its best weights (estimate ${t.best_val_loss.toFixed(4)} at step ${t.best_step ?? '?'}; written before charnn kept them), so this run starts a best-so-far of its own and its first estimate replaces ${out}`);
+    }
+  }
 
   const given = req.resume?.file.config ?? (req.autosize ? null : validateConfig({ cell: f.model, vocab: text.vocab.size, embed: f.embed, hidden: f.hidden, layers: f.layers, mlp: f.mlp }));
   // auto measures the backends at this model's shapes (a sized model: at the family's usual one).
@@ -110,7 +130,7 @@ export async function prepareRun(req: TrainRequest, ui: Ui): Promise<PreparedRun
       );
     }
     const config = given ?? validateConfig({ cell: f.model, vocab: text.vocab.size, embed: f.embed, hidden: f.hidden, layers: f.layers, mlp: f.mlp });
-    return { corpus, corpusName: resolved.name ?? null, split, out, latest, settings: f, vocab: text.vocab, train, val, engine, config };
+    return { corpus, corpusName: resolved.name ?? null, split, out, latest, settings: f, vocab: text.vocab, train, val, engine, config, texts, newBest, notes };
   } catch (e) {
     engine.dispose();
     throw e;

@@ -203,6 +203,14 @@ export class Workspace {
 
   /** Runs embedding, layers and head; logits are left in `this.logits`. */
   forward(): void {
+    for (const _ of this.forwardParts());
+  }
+
+  /**
+   * forward() one layer at a time: a long training step can let the event loop turn between
+   * them (src/train/loop.ts), so a signal is answered while the step runs.
+   */
+  *forwardParts(): Generator<void, void> {
     const { w, batch: B, seq: T } = this, e = w.e, c = w.config, n = B * T, H = c.hidden;
     const E = w.view('embed.weight').off;
     if (this.stem) {
@@ -218,6 +226,7 @@ export class Workspace {
         const [y, yOff] = this.layers[l].out();
         e.mul({ out: this.drop[l].out, a: y, aOff: yOff, b: this.drop[l].mask, len: n * H });
       }
+      yield;
     }
     let [top, topOff] = this.input(c.layers - 1);
     if (this.normF) {
@@ -249,6 +258,11 @@ export class Workspace {
 
   /** Gradients of the mean loss into w.grads (zeroed first). Needs forward() and loss(). */
   backward(): void {
+    for (const _ of this.backwardParts());
+  }
+
+  /** backward() one layer at a time, as forwardParts. */
+  *backwardParts(): Generator<void, void> {
     const { w, batch: B, seq: T } = this, e = w.e, c = w.config, n = B * T, H = c.hidden;
     const G = w.grads!, head = w.view('head.weight');
     e.zero({ out: G });
@@ -274,6 +288,7 @@ export class Workspace {
       const [x, xOff] = this.input(l - 1);
       const dx = l > 0 ? this.layers[l - 1].dOut! : this.dStem ?? this.dEmb ?? null;
       layer.backward(x, xOff, dx);
+      yield;
     }
     const E = w.view('embed.weight').off;
     if (this.stem) {

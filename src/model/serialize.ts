@@ -100,6 +100,8 @@ export function fromCheckpoint(path: string, metadata: Record<string, string>, t
     if (!allFinite(t.data)) throw bad(`tensor ${name} holds NaN or infinite values`);
     extra.set(name.slice(6), t.data);
   }
+  // A latest state's best weights (src/train/loop.ts) are a copy of the parameters.
+  if (extra.has('best.params') && extra.get('best.params')!.length !== layout.total) throw bad('tensor train.best.params does not match the model');
   return { config, vocab, tokenizer, params, m, v, training, extra };
 }
 

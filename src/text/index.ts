@@ -1,6 +1,7 @@
 export { Vocab, UnknownCharError, describeCodePoint, type IdArray } from './vocab.js';
 export { readCorpus, streamEncoded, readIdRange, type Corpus, type EncodeStats, type IdChunk } from './corpus.js';
 export { splitIds, DEFAULT_VAL_FRAC } from './split.js';
+export { fingerprint, sameText, isFingerprint, type TextFingerprint } from './fingerprint.js';
 export { ensureBrownCorpus } from './brown.js';
 export { packageRoot } from '../package-root.js';
 export { loadCatalogue, validateCatalogue, findEntry, type Catalogue, type CatalogueEntry, type Range, type SplitUnit } from './catalogue.js';

@@ -1,7 +1,7 @@
 // The training loop: batches from a BatchSource, AdamW with clipping and a warm-up + decay
 // schedule, periodic validation on a fixed slice of the validation split with the best weights
 // kept at `out`, the full state saved to `latest` every `saveEvery` steps and when stopped, and
-// one pass over the whole validation split at the end.
+// one pass over the whole validation split at the end, of the best weights this run holds.
 import { existsSync } from 'node:fs';
 import type { Engine } from '../engine/engine-api.js';
 import { UserError } from '../errors.js';
@@ -11,10 +11,12 @@ import { countParams, initParams, paramLayout } from '../model/params.js';
 import type { ModelFile, TrainingState } from '../model/serialize.js';
 import { estimateIds, evaluateIds } from '../eval/evaluate.js';
 import type { Vocab } from '../text/vocab.js';
+import type { TextFingerprint } from '../text/fingerprint.js';
 import type { TokenizerKind } from '../text/tokenizer.js';
 import { Rng } from '../rng.js';
 import { batchSource, type Batching, type Ids } from './batch.js';
 import { AdamW } from './optimizer.js';
+import { resumedBest } from './resume.js';
 import { learningRate, type Decay } from './schedule.js';
 
 export interface TrainOptions {
@@ -58,12 +60,22 @@ export interface TrainOptions {
   /** End this run after this many steps, as an interruption would (the schedule is unchanged). */
   stopAfter?: number;
   resume?: ModelFile;
+  /** Resuming on another text (--new-data): the recorded best, measured on other validation text, is dropped. */
+  newBest?: boolean;
+  /** Fingerprints of `train` and `val`, recorded so a resume can check it has the same text. */
+  texts?: { train: TextFingerprint; val: TextFingerprint };
   /** Recorded in the checkpoint's training state as they are (settings the caller owns). */
   meta?: Record<string, unknown>;
   save: (path: string, file: ModelFile) => Promise<void>;
+  /** Reads what is at `out` when a resumed run ends on a best from before it: kept only if it holds exactly those weights. */
   load: (path: string) => Promise<ModelFile>;
   /** Polled between steps: true ends the run after the current step, with a save. */
   shouldStop?: () => boolean;
+  /**
+   * Cuts short what is slow: an estimate in progress (then not compared) and the final pass (then
+   * no whole-split score). Never a step or a save.
+   */
+  signal?: AbortSignal;
   onEvent?: (ev: TrainEvent) => void;
 }
 
@@ -88,6 +100,8 @@ export interface TrainSummary {
   val_loss: number | null;
   val_bpc: number | null;
   best_eval_loss: number | null;
+  /** The step of the best weights (perhaps one before this run, when it resumed and did not beat them). */
+  best_step: number | null;
   chars_per_sec: number;
   seconds: number;
   checkpoint: string;
@@ -97,20 +111,27 @@ export interface TrainSummary {
 
 export class TrainingDiverged extends UserError {}
 
-interface Best { loss: number; step: number; file: ModelFile | null }
+/**
+ * The best weights by estimate, always held: this run's own (file: their full checkpoint) or those
+ * of the checkpoint it resumed from (file: that checkpoint when it is the best one, else null).
+ */
+interface Best { loss: number; step: number; seconds: number; params: Float32Array; file: ModelFile | null; mine: boolean; saved: boolean }
+
+/** A macrotask costs about 2.4 µs; within a step, the event loop turns at least this often. */
+const TURN_MS = 50;
 
 export async function train(o: TrainOptions): Promise<TrainSummary> {
   // Engine memory is not garbage-collected: what the run allocated goes back however it ends, so
   // an engine can carry one run after another (tests, sweeps) at flat memory.
-  const held: { dispose(): void }[] = [];
+  const owned: { dispose(): void }[] = [];
   try {
-    return await run(o, held);
+    return await run(o, owned);
   } finally {
-    for (const h of held.reverse()) h.dispose();
+    for (const h of owned.reverse()) h.dispose();
   }
 }
 
-async function run(o: TrainOptions, held: { dispose(): void }[]): Promise<TrainSummary> {
+async function run(o: TrainOptions, owned: { dispose(): void }[]): Promise<TrainSummary> {
   const e = o.engine, r = o.resume;
   const layout = paramLayout(o.config);
   let rng = new Rng(o.seed);
@@ -124,7 +145,7 @@ async function run(o: TrainOptions, held: { dispose(): void }[]): Promise<TrainS
   const ws = new Workspace(w, o.batch, o.seq, true, o.dropout, { weightDrop });
   const data = batchSource(o.batching, o.train, o.batch, o.seq);
   const opt = new AdamW(w, { beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: o.weightDecay, clip: o.clip });
-  held.push(w, ws, opt);
+  owned.push(w, ws, opt);
   const evalChars = Math.min(o.val.length, o.evalChars);
   const evalSeq = Math.min(o.seq, 128);
   // Many short streams make the periodic estimate fast; the final pass uses eval's defaults.
@@ -134,7 +155,11 @@ async function run(o: TrainOptions, held: { dispose(): void }[]): Promise<TrainS
   let trainSeconds = r?.training.seconds ?? 0;
   let charsSeen = r?.training.chars_seen ?? 0;
   let evalsSinceBest = Number(r?.training.evals_since_best ?? 0);
-  let best: Best | null = r && r.training.best_val_loss !== null ? { loss: r.training.best_val_loss, step: Number(r.training.best_step ?? step), file: null } : null;
+  const held = r && !o.newBest ? resumedBest(r) : null;
+  let best: Best | null = held ? { ...held, mine: false, saved: false } : null;
+  // A best that is not held (another text, or a latest state that kept no copy) is not compared with.
+  if (r && !held) evalsSinceBest = 0;
+  const newDataStep = o.newBest ? step : r?.training.new_data_step ?? null;
   if (r) data.cursor = Number(r.training.cursor ?? 0);
   if (r && data.carriesState && r.extra) ws.writeState(r.extra);
   const startStep = step, startSeconds = trainSeconds, startChars = charsSeen;
@@ -153,31 +178,45 @@ async function run(o: TrainOptions, held: { dispose(): void }[]): Promise<TrainS
       cursor: data.cursor, evals_since_best: evalsSinceBest, batching: o.batching, batch: o.batch, seq: o.seq,
       lr: o.lr, min_lr: o.minLr, decay: schedule.decay, warmup: o.warmup, clip: o.clip, weight_decay: o.weightDecay,
       planned_steps: o.steps ?? null, planned_seconds: o.seconds ?? null,
+      ...(o.texts ? { train_text: o.texts.train, val_text: o.texts.val } : {}),
+      ...(newDataStep !== null ? { new_data_step: newDataStep } : {}),
       ...o.meta,
       ...extra,
     },
   });
+  /** The latest state, with a copy of the best weights when they are not its own, so a resume holds them. */
+  const latestSnapshot = async (): Promise<ModelFile> => {
+    if (!best || best.step === step) return snapshot();
+    const f = await snapshot({ best_seconds: best.seconds });
+    return { ...f, extra: new Map([...(f.extra ?? []), ['best.params', best.params]]) };
+  };
   /** Periodic saves may fail (full disk): the previous file stays, training goes on. */
   let latestSaved = false;
-  const trySave = async (path: string, file: ModelFile, kind: 'best' | 'latest') => {
+  const trySave = async (path: string, file: ModelFile, kind: 'best' | 'latest'): Promise<boolean> => {
     try {
       await o.save(path, file);
       if (kind === 'latest') latestSaved = true;
       o.onEvent?.({ type: 'saved', step, path, kind });
+      return true;
     } catch (err) {
       if (kind === 'latest') latestSaved = false;
       o.onEvent?.({ type: 'save-failed', step, path, message: (err as Error).message });
+      return false;
     }
   };
   const validate = async () => {
-    const res = await estimateIds(w, o.val, { chars: evalChars, seq: evalSeq, streams: evalStreams });
+    const res = await estimateIds(w, o.val, { chars: evalChars, seq: evalSeq, streams: evalStreams, signal: o.signal });
+    if (res.partial) return;
     const loss = res.nats / res.chars;
     const improved = best === null || loss < best.loss;
     if (improved) {
       evalsSinceBest = 0;
-      best = { loss, step, file: null };
-      best.file = await snapshot();
-      await trySave(o.out, best.file, 'best');
+      // The snapshot records the new best, so it is set first.
+      const b: Best = { loss, step, seconds: trainSeconds, params: new Float32Array(0), file: null, mine: true, saved: false };
+      best = b;
+      b.file = await snapshot();
+      b.params = b.file.params;
+      b.saved = await trySave(o.out, b.file, 'best');
     } else {
       evalsSinceBest++;
     }
@@ -187,8 +226,19 @@ async function run(o: TrainOptions, held: { dispose(): void }[]): Promise<TrainS
   const budgetDone = () => (o.steps !== undefined && step >= o.steps) || (o.seconds !== undefined && trainSeconds >= o.seconds);
   const progress = () => Math.max(o.steps !== undefined ? step / o.steps : 0, o.seconds !== undefined ? trainSeconds / o.seconds : 0);
 
+  // The engines compute synchronously and their reads resolve as microtasks: without these turns
+  // the event loop would wait for the next file write, so a signal handler, a timer or a progress
+  // line would wait for an evaluation or a save (13.6 s for a GRU 2×256, forever with neither).
+  let lastTurn = performance.now();
+  const turn = async (always: boolean) => {
+    if (!always && performance.now() - lastTurn < TURN_MS) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    lastTurn = performance.now();
+  };
+
   let stopped: StopReason = 'budget';
   while (!budgetDone()) {
+    await turn(true);
     if (o.shouldStop?.()) { stopped = 'interrupted'; break; }
     if (o.stopAfter !== undefined && step - startStep >= o.stopAfter) { stopped = 'stop-after'; break; }
     const t0 = performance.now();
@@ -196,9 +246,9 @@ async function run(o: TrainOptions, held: { dispose(): void }[]): Promise<TrainS
     if (data.next(rng) || !data.carriesState) ws.resetState();
     ws.setInputs(data.inputs, data.targets);
     ws.drawDropout(dropRng);
-    ws.forward();
+    for (const _ of ws.forwardParts()) await turn(false);
     ws.loss();
-    ws.backward();
+    for (const _ of ws.backwardParts()) await turn(false);
     const gradNorm = await opt.step(step + 1, lr);
     const loss = (await ws.lossSum()) / (o.batch * o.seq);
     // Worse than twice a uniform guess is as diverged as NaN: saturated gates keep an exploded
@@ -218,7 +268,7 @@ async function run(o: TrainOptions, held: { dispose(): void }[]): Promise<TrainS
     if (recent.length > 20) recent.shift();
     recentLoss = recent.reduce((a, b) => a + b, 0) / recent.length;
     o.onEvent?.({ type: 'step', step, loss, lr, gradNorm, charsPerSec: charsPerSec(), progress: Math.min(1, progress()), elapsed: trainSeconds });
-    if (o.saveEvery > 0 && step % o.saveEvery === 0) await trySave(o.latest, await snapshot(), 'latest');
+    if (o.saveEvery > 0 && step % o.saveEvery === 0) await trySave(o.latest, await latestSnapshot(), 'latest');
     if (step % o.evalEvery === 0 && !budgetDone()) {
       await validate();
       if (o.patience > 0 && evalsSinceBest >= o.patience) { stopped = 'patience'; break; }
@@ -227,28 +277,68 @@ async function run(o: TrainOptions, held: { dispose(): void }[]): Promise<TrainS
   const summary = (valLoss: number | null): TrainSummary => ({
     steps: step, params: countParams(layout), backend: e.name, kernels: e.variant ?? null, stopped, train_loss: recentLoss,
     val_loss: valLoss, val_bpc: valLoss === null ? null : valLoss / Math.LN2, best_eval_loss: best?.loss ?? null,
-    chars_per_sec: charsPerSec(),
+    best_step: best?.step ?? null, chars_per_sec: charsPerSec(),
     seconds: trainSeconds, checkpoint: o.out, latest: latestSaved ? o.latest : null,
   });
   if (stopped === 'interrupted' || stopped === 'stop-after') {
-    await o.save(o.latest, await snapshot());
+    await o.save(o.latest, await latestSnapshot());
     latestSaved = true;
     return summary(null);
   }
   if (stopped === 'budget' && (best === null || best.step !== step)) await validate();
-  await trySave(o.latest, await snapshot(), 'latest');
+  await trySave(o.latest, await latestSnapshot(), 'latest');
+  const cut = () => !!o.shouldStop?.() || !!o.signal?.aborted;
+  if (best === null || cut()) {
+    stopped = 'interrupted';
+    if (best) await keepBest(best, null);
+    return summary(null);
+  }
 
   // The training buffers are done with: the final pass's workspace may take their room.
   ws.dispose();
-  // The summary's validation loss is that of the kept (best) weights over the whole split.
-  const kept: Best = best!;
-  const keptFile = kept.file ?? (await o.load(o.out));
-  e.write(w.params, keptFile.params);
+  // The summary's validation loss is that of the best weights this run holds, over the whole split.
+  e.write(w.params, best.params);
   // The same segmented path as eval, with its defaults: within 1e-3 bits/char of one stream.
   const full = await evaluateIds(w, o.val, {
     onProgress: (p) => o.onEvent?.({ type: 'final-eval', chars: p.done, total: p.total }),
+    signal: o.signal,
   });
-  const valLoss = full.nats / full.chars;
-  await o.save(o.out, { ...keptFile, training: { ...keptFile.training, val_loss: valLoss } });
+  const valLoss = full.partial ? null : full.nats / full.chars;
+  if (full.partial) stopped = 'interrupted';
+  await keepBest(best, valLoss);
   return summary(valLoss);
+
+  /**
+   * Leaves the best weights at `out` with their whole-split score (when measured). This run's own
+   * best is there already unless its save failed. A best from before this run is written from the
+   * weights held; a file already at `out` is kept (its optimizer state with it) only when it holds
+   * exactly those weights, whatever model it is otherwise.
+   */
+  async function keepBest(b: Best, score: number | null): Promise<void> {
+    let file = b.file;
+    if (!b.mine) {
+      const there = await o.load(o.out).catch(() => null);
+      if (there && JSON.stringify(there.config) === JSON.stringify(o.config) && sameBits(there.params, b.params)) {
+        file = there;
+        b.saved = true;
+      } else {
+        file ??= weightsOnly(b);
+      }
+    }
+    if (score === null && b.saved) return;
+    await o.save(o.out, { ...file!, training: { ...file!.training, val_loss: score } });
+  }
+
+  /** A best checkpoint from a latest state's copy of the best weights: no optimizer state to resume. */
+  function weightsOnly(b: Best): ModelFile {
+    const t = r!.training;
+    return {
+      config: o.config, vocab: o.vocab, tokenizer: o.tokenizer ?? 'chars', params: b.params,
+      training: { ...t, ...(o.texts ? { train_text: o.texts.train, val_text: o.texts.val } : {}), step: b.step, chars_seen: b.step * o.batch * o.seq, seconds: b.seconds, train_loss: null, best_val_loss: b.loss, best_step: b.step, val_loss: null },
+    };
+  }
+}
+
+function sameBits(a: Float32Array, b: Float32Array): boolean {
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }

@@ -5,9 +5,10 @@ import { UserError } from '../errors.js';
 import type { ModelFile, TrainingState } from '../model/serialize.js';
 import { loadModel } from '../model/store.js';
 import { Rng } from '../rng.js';
+import { isFingerprint } from '../text/fingerprint.js';
 import { TRAIN_SETTINGS, describeKind, fitsKind, type SettingKind } from './settings.js';
 
-type Field = { kind: SettingKind | 'loss' | 'rng' | 'seconds'; nullable?: boolean; optional?: boolean };
+type Field = { kind: SettingKind | 'loss' | 'rng' | 'seconds' | 'fingerprint'; nullable?: boolean; optional?: boolean };
 
 const count: SettingKind = { type: 'int', min: 0 };
 const text: SettingKind = { type: 'text' };
@@ -29,6 +30,13 @@ const STATE_FIELDS: Record<string, Field> = {
   dropout_rng: { kind: 'rng', optional: true },
   cursor: { kind: count, optional: true },
   evals_since_best: { kind: count, optional: true },
+  // Where a latest state's best weights (tensor train.best.params) were reached, in training seconds.
+  best_seconds: { kind: 'seconds', optional: true },
+  // The texts it trained and validated on; absent in checkpoints written before they were recorded.
+  train_text: { kind: 'fingerprint', optional: true },
+  val_text: { kind: 'fingerprint', optional: true },
+  // The step at which --new-data started a new best-so-far on another text.
+  new_data_step: { kind: count, nullable: true, optional: true },
 };
 
 /** Settings are recorded under their `stored.record` names; older checkpoints may lack some. */
@@ -51,6 +59,7 @@ function fits(f: Field, v: unknown): boolean {
   if (f.kind === 'loss') return typeof v === 'number' && Number.isFinite(v) && v >= 0;
   if (f.kind === 'seconds') return typeof v === 'number' && Number.isFinite(v) && v >= 0;
   if (f.kind === 'rng') return typeof v === 'string' && Rng.isState(v);
+  if (f.kind === 'fingerprint') return isFingerprint(v);
   return fitsKind(f.kind, v);
 }
 
@@ -58,6 +67,7 @@ function expected(f: Field): string {
   if (f.kind === 'loss') return 'a finite loss of at least 0';
   if (f.kind === 'seconds') return 'a number of seconds of at least 0';
   if (f.kind === 'rng') return 'four 32-bit words, not all zero';
+  if (f.kind === 'fingerprint') return 'a symbol count and a SHA-256 in hex';
   return describeKind(f.kind);
 }
 

@@ -47,7 +47,7 @@ export interface TrainSettings {
   tokenizer: TokenizerKind; batch: number; seq: number; batching: Batching; steps?: number; time?: number;
   lr: number; minLr?: number; decay: Decay; warmup: number; clip: number; weightDecay: number; dropout: number; weightDrop: number;
   seed: number; evalEvery: number; evalChars: number; patience: number; valFrac: number; val?: string;
-  out?: string; saveEvery: number; stopAfter?: number; resume?: string; log?: string;
+  out?: string; saveEvery: number; stopAfter?: number; resume?: string; newData?: boolean; log?: string;
   backend: string; threads?: number; json?: boolean; corpusDir?: string;
 }
 
@@ -84,6 +84,7 @@ export const TRAIN_SETTINGS: Setting[] = [
   { key: 'saveEvery', flag: '--save-every', arg: '<steps>', kind: int(0), default: 500, help: 'save the latest state every this many steps (0: only at the end or when stopped)', resume: 'mutable', stored: { record: 'save_every' } },
   { key: 'stopAfter', flag: '--stop-after', arg: '<steps>', kind: int(1), help: 'end this run after this many steps, saving the latest state to resume from', resume: 'run' },
   { key: 'resume', flag: '--resume', arg: '<checkpoint>', kind: { type: 'text' }, help: 'continue a run exactly where a checkpoint left it', resume: 'run' },
+  { key: 'newData', flag: '--new-data', kind: { type: 'switch' }, help: "with --resume: train on a text other than the checkpoint's (edited, extended, another file with the same characters), starting a new best-so-far", resume: 'run' },
   { key: 'backend', flag: '--backend', arg: '<name>', kind: { type: 'choice', values: BACKENDS, aliases: BACKEND_ALIASES }, default: 'auto', help: `compute backend: auto (a GPU where one trains faster, else cpu), cpu (the fast CPU engine), webgpu or headlessgl (a GPU through gpu.js), gpujs-cpu or gpujs-webasm (gpu.js's own CPU modes, far slower), js (the plain reference); simd and webasm are old names of cpu and gpujs-webasm`, resume: 'mutable', stored: { record: 'backend' } },
   { key: 'threads', flag: '--threads', arg: '<n>', kind: int(1, 1024), help: 'worker threads for the cpu backend (default: one per core not busy at start; more than the cores here are capped)', resume: 'mutable', stored: { record: 'threads' } },
   { key: 'json', flag: '--json', kind: { type: 'switch' }, help: 'one JSON object per line on stdout instead of the progress display', resume: 'run' },
