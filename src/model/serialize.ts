@@ -54,7 +54,8 @@ export function toCheckpoint(f: ModelFile): CheckpointData {
       config: JSON.stringify(f.config),
       vocab: JSON.stringify(f.vocab.toJSON()),
       tokenizer: f.tokenizer ?? 'chars',
-      training: JSON.stringify(f.training),
+      // Keys in name order: the record's bytes do not depend on the order code happened to build it in.
+      training: JSON.stringify(Object.fromEntries(Object.entries(f.training).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))),
     },
     tensors,
   };
