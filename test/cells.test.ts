@@ -16,6 +16,7 @@ import { train } from '../src/train/loop.js';
 import { Rng } from '../src/rng.js';
 import { createJsEngine } from '../src/engine/js/js-engine.js';
 import { createSimdEngine } from '../src/engine/simd/simd-engine.js';
+import { trainOptions, type FlatTrainOptions } from './train-options.js';
 
 const TEXT = 'Shall I compare thee to a summer\'s day? Thou art more lovely and more temperate. ';
 const dir = mkdtempSync(path.join(tmpdir(), 'charnn-cells-'));
@@ -50,12 +51,12 @@ describe.each(CELLS)('%s', (cell) => {
       const vocab = Vocab.fromText(TEXT);
       const ids = Uint8Array.from(Array.from(TEXT.repeat(8), (ch) => vocab.idOf(ch.codePointAt(0)!)));
       const out = path.join(dir, `${cell}.ckpt`);
-      const s = await train({
+      const s = await train(trainOptions({
         engine, config: validateConfig({ cell, vocab: vocab.size, embed: 16, hidden: 48, layers: 2, mlp: 2 }), vocab,
         train: ids, val: ids.subarray(0, 200), corpus: 'test', batch: 8, seq: 48, batching: 'random',
         lr: cell === 'rnn' ? 3e-3 : 1e-2, minLr: 1e-3, warmup: 10, clip: 1, weightDecay: 0, dropout: 0, steps: 300, seed: 1,
         evalEvery: 1000, evalChars: 200, patience: 0, out, latest: out + '.latest', saveEvery: 0, save: saveModel, load: loadModel,
-      });
+      }));
       expect(s.train_loss).toBeLessThan(0.1);
       const m = await loadModel(out);
       expect(m.config.cell).toBe(cell);

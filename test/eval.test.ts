@@ -14,6 +14,7 @@ import { loadModel, saveModel } from '../src/model/store.js';
 import { Rng } from '../src/rng.js';
 import { CharTokenizer, makeTokenizer, readCorpus, Vocab, type IdArray } from '../src/text/index.js';
 import { train } from '../src/train/loop.js';
+import { trainOptions, type FlatTrainOptions } from './train-options.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'charnn-eval-'));
 const SHAKES = readFileSync(new URL('../../shared/corpora/tinyshakespeare.txt', import.meta.url), 'utf8');
@@ -187,12 +188,12 @@ describe('byte models', () => {
     const c = await readCorpus(file, { tokenizer: 'bytes' });
     expect(c.ids.length).toBe(Buffer.byteLength(text));
     const out = join(dir, 'bytes.ckpt');
-    await train({
+    await train(trainOptions({
       engine: e, config: validateConfig({ cell: 'gru', vocab: c.vocab.size, embed: 8, hidden: 16, layers: 1 }), vocab: c.vocab, tokenizer: 'bytes',
       train: c.ids, val: c.ids.subarray(c.ids.length - 300), corpus: file, batch: 4, seq: 32, batching: 'stream',
       lr: 1e-2, minLr: 1e-3, warmup: 2, clip: 1, weightDecay: 0, dropout: 0, steps: 3, seed: 1,
       evalEvery: 1000, evalChars: 200, patience: 0, out, latest: out + '.latest', saveEvery: 0, save: saveModel, load: loadModel,
-    });
+    }));
     const m = await loadModel(out);
     expect(m.tokenizer).toBe('bytes');
     const tok = makeTokenizer(m.tokenizer, m.vocab);

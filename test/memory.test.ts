@@ -20,6 +20,7 @@ import { saveModel, loadModel } from '../src/model/store.js';
 import type { ModelConfig } from '../src/model/config.js';
 import { LossSeries } from '../src/cli/chart.js';
 import { engineFactories } from './engines.js';
+import { trainOptions, type FlatTrainOptions } from './train-options.js';
 
 const TEXT = 'To be, or not to be, that is the question: whether tis nobler in the mind to suffer. ';
 const vocab = Vocab.fromText(TEXT);
@@ -115,12 +116,12 @@ describe('a training run', () => {
     try {
       const seen: { tensors: number; reserved: number | null }[] = [];
       const out = path.join(dir, 'every-step.ckpt');
-      const s = await train({
+      const s = await train(trainOptions({
         engine: e, config: CELLS[0], vocab, train: ids, val: ids.subarray(0, 600), corpus: 'test', batch: 4, seq: 16, batching: 'random',
         lr: 1e-2, minLr: 0, warmup: 5, clip: 1, weightDecay: 0, dropout: 0.1, steps: 300, seed: 1, evalEvery: 1, evalChars: 300,
         patience: 0, out, latest: out + '.latest', saveEvery: 7, save: saveModel, load: loadModel,
         onEvent: (ev) => { if (ev.type === 'eval') seen.push(e.memory()); },
-      });
+      }));
       expect(s.steps).toBe(300);
       expect(seen.length).toBeGreaterThanOrEqual(299);
       expect(new Set(seen.map((m) => m.tensors)).size).toBe(1);

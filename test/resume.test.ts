@@ -6,16 +6,17 @@ import path from 'node:path';
 import type { ModelFile } from '../src/model/serialize.js';
 import { loadModel, saveModel } from '../src/model/store.js';
 import { Vocab } from '../src/text/vocab.js';
-import { train, TrainingDiverged, type TrainOptions } from '../src/train/loop.js';
+import { train, TrainingDiverged, } from '../src/train/loop.js';
 import type { Batching } from '../src/train/batch.js';
 import { createSimdEngine } from '../src/engine/simd/simd-engine.js';
 import { resumedBest, resumeSettings } from '../src/train/resume.js';
-import { TRAIN_SETTINGS, type TrainSettings } from '../src/train/settings.js';
+import { TRAIN_SETTINGS, type TrainSettings } from '../src/model/settings.js';
+import { trainOptions, type FlatTrainOptions } from './train-options.js';
 
 const TEXT = 'It was the best of times, it was the worst of times, it was the age of wisdom. '.repeat(20);
 const dir = mkdtempSync(path.join(tmpdir(), 'charnn-resume-'));
 
-function options(name: string, over: Partial<TrainOptions> = {}): Omit<TrainOptions, 'engine'> {
+function options(name: string, over: Partial<FlatTrainOptions> = {}): Omit<FlatTrainOptions, 'engine'> {
   const vocab = Vocab.fromText(TEXT);
   const ids = Uint8Array.from(Array.from(TEXT, (ch) => vocab.idOf(ch.codePointAt(0)!)));
   const out = path.join(dir, `${name}.ckpt`);
@@ -33,10 +34,10 @@ const data = (file: string) => {
   return b.subarray(8 + Number(b.readBigUInt64LE(0)));
 };
 
-async function run(o: Omit<TrainOptions, 'engine'>) {
+async function run(o: Omit<FlatTrainOptions, 'engine'>) {
   const engine = await createSimdEngine({ threads: 2 });
   try {
-    return await train({ ...o, engine });
+    return await train(trainOptions({ ...o, engine }));
   } finally {
     engine.dispose();
   }

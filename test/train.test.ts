@@ -9,13 +9,14 @@ import { saveModel, loadModel } from '../src/model/store.js';
 import { Weights } from '../src/model/model.js';
 import { sample } from '../src/sample/sample.js';
 import { Vocab } from '../src/text/vocab.js';
-import { train, type TrainOptions } from '../src/train/loop.js';
+import { train, } from '../src/train/loop.js';
 import { learningRate } from '../src/train/schedule.js';
 import { engineFactories } from './engines.js';
+import { trainOptions, type FlatTrainOptions } from './train-options.js';
 
 const TEXT = 'To be, or not to be, that is the question: whether tis nobler in the mind to suffer. ';
 
-function setup(seed: number, steps: number, out: string, saved: ModelFile[] = []): Omit<TrainOptions, 'engine'> {
+function setup(seed: number, steps: number, out: string, saved: ModelFile[] = []): Omit<FlatTrainOptions, 'engine'> {
   const vocab = Vocab.fromText(TEXT);
   const ids = Uint8Array.from(Array.from(TEXT.repeat(8), (ch) => vocab.idOf(ch.codePointAt(0)!)));
   return {
@@ -37,7 +38,7 @@ describe('training', () => {
       const engine = await f.create();
       try {
         const out = path.join(dir, `seed-${run}.ckpt`);
-        await train({ ...setup(7, 30, out), engine });
+        await train(trainOptions({ ...setup(7, 30, out), engine }));
         const m = await loadModel(out);
         const w = new Weights(engine, m.config, m.params);
         const r = await sample(w, m.vocab, { prime: 'To ', length: 80, temperature: 1, seed: 3 });
@@ -57,7 +58,7 @@ describe('training', () => {
     for (const name of ['simd, 2 threads', 'gpu.js webasm']) {
       const engine = await engineFactories.find((x) => x.name === name)!.create();
       try {
-        const s = await train({ ...setup(3, 40, path.join(dir, `agree-${name.replace(/\W/g, '')}.ckpt`)), engine });
+        const s = await train(trainOptions({ ...setup(3, 40, path.join(dir, `agree-${name.replace(/\W/g, '')}.ckpt`)), engine }));
         losses.push(s.val_loss!);
       } finally {
         engine.dispose();

@@ -9,7 +9,7 @@ import { BACKENDS, backendName } from '../engine/backends.js';
 import { validateConfig, type Cell } from '../model/config.js';
 import { measureTrainSpeed } from '../train/throughput.js';
 import { UserError } from '../errors.js';
-import { TRAIN_SETTINGS } from '../train/settings.js';
+import { TRAIN_SETTINGS } from '../model/settings.js';
 import { ENGINE_FLAGS, capThreads, jsonFlag } from './common-flags.js';
 import { outColor as chalk, stdout } from './io.js';
 import { addFlags, pick, type FlagSpec } from './parse.js';

@@ -1,7 +1,7 @@
 // The flags every model-running subcommand shares, declared once (their ranges and help come
 // from the training settings table).
 import os from 'node:os';
-import { TRAIN_SETTINGS } from '../train/settings.js';
+import { TRAIN_SETTINGS } from '../model/settings.js';
 import { pick, type FlagSpec } from './parse.js';
 import type { Ui } from './ui.js';
 

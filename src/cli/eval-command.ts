@@ -8,7 +8,7 @@ import { DEFAULT_BURN_IN, DEFAULT_STREAMS, describeSegmentation, evaluateFile, t
 import { resolveCorpus } from '../text/corpora.js';
 import { makeTokenizer } from '../text/tokenizer.js';
 import { byteOfChar } from '../text/utf8.js';
-import { TRAIN_SETTINGS } from '../train/settings.js';
+import { TRAIN_SETTINGS } from '../model/settings.js';
 import { ENGINE_FLAGS, jsonFlag } from './common-flags.js';
 import { errColor, outColor as c, stdout } from './io.js';
 import { openModel } from './open.js';

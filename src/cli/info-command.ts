@@ -2,7 +2,7 @@
 import { engineLabel } from '../engine/engine-api.js';
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { loadTrained } from '../train/record.js';
+import { loadModel } from '../model/store.js';
 import { countParams, paramLayout } from '../model/params.js';
 import { jsonFlag } from './common-flags.js';
 import { outColor as chalk, stdout } from './io.js';
@@ -20,7 +20,7 @@ Example:
   charnn info checkpoints/shakespeare.ckpt`)
     .action(async (ckpt: string, f: { json?: boolean }) => {
       const ui = makeUi(!!f.json);
-      const m = await loadTrained(ckpt);
+      const m = await loadModel(ckpt);
       const size = (await stat(ckpt)).size;
       const params = countParams(paramLayout(m.config));
       const t = m.training;

@@ -3,7 +3,7 @@ import type { Engine } from '../engine/engine-api.js';
 import { createEngine, type BackendName } from '../select/create-engine.js';
 import { Weights } from '../model/model.js';
 import type { ModelFile } from '../model/serialize.js';
-import { loadTrained } from '../train/record.js';
+import { loadModel } from '../model/store.js';
 import { capThreads } from './common-flags.js';
 import type { Ui } from './ui.js';
 
@@ -14,7 +14,7 @@ export interface OpenModel {
 }
 
 export async function openModel(ui: Ui, ckpt: string, backend: string, threads?: number): Promise<OpenModel> {
-  const file = await ui.wait(`Loading ${ckpt}`, () => loadTrained(ckpt));
+  const file = await ui.wait(`Loading ${ckpt}`, () => loadModel(ckpt));
   const { engine } = await ui.wait(`Starting the ${backend} backend`, () => createEngine(backend as BackendName, { threads: capThreads(threads, ui), shape: { config: file.config, batch: 32, seq: 128 } }));
   return { file, engine, weights: new Weights(engine, file.config, file.params) };
 }

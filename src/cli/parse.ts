@@ -1,7 +1,7 @@
 // Flag values: each kind of setting (src/train/settings.ts) has one parser, and one table of
 // flags gives a command its options, defaults and help.
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { canonical, describeKind, fitsKind, type SettingKind } from '../train/settings.js';
+import { canonical, describeKind, fitsKind, type SettingKind } from '../model/settings.js';
 
 /** What a command's flag table lists: a subset of a Setting's fields, so settings fit as they are. */
 export interface FlagSpec {

@@ -2,9 +2,9 @@
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { SIZED_CELLS } from '../train/autosize.js';
-import { loadTrained } from '../train/record.js';
+import { loadModel } from '../model/store.js';
 import { resumeSettings } from '../train/resume.js';
-import { TRAIN_SETTINGS, type TrainSettings } from '../train/settings.js';
+import { TRAIN_SETTINGS, type TrainSettings } from '../model/settings.js';
 import { addFlags } from './parse.js';
 import { runTraining, type TrainRequest } from './train-session.js';
 
@@ -28,7 +28,7 @@ Example:
 async function request(corpus: string | undefined, f: TrainSettings, given: (key: keyof TrainSettings) => boolean): Promise<TrainRequest> {
   if (f.newData && !f.resume) throw new UserError('--new-data goes with --resume (it lets a resumed run train on another text); leave it out to start a new run');
   if (f.resume) {
-    const file = await loadTrained(f.resume);
+    const file = await loadModel(f.resume);
     const { settings, changes } = resumeSettings(f, given, file, f.resume);
     // A catalogue corpus is found again by name, so its standard split applies again.
     const recorded = typeof file.training.corpus_name === 'string' ? file.training.corpus_name : file.training.corpus;

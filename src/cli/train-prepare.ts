@@ -14,7 +14,7 @@ import { byteOfChar, charsBeforeByte } from '../text/utf8.js';
 import type { TokenizerKind } from '../text/tokenizer.js';
 import { sizeToBudget } from '../train/autosize.js';
 import { checkResumeText, resumedBest, type RunTexts } from '../train/resume.js';
-import { crossCheck, type TrainSettings } from '../train/settings.js';
+import { crossCheck, type TrainSettings } from '../model/settings.js';
 import { checkRunFiles, type InputFile } from './paths.js';
 import { errColor as c } from './io.js';
 import { capThreads } from './common-flags.js';
@@ -45,7 +45,6 @@ export interface PreparedRun {
   /** Fingerprints of `train` and `val`, for the checkpoint. */
   texts: RunTexts;
   /** A resume on another text (--new-data): the recorded best is dropped. */
-  newBest: boolean;
   /** Lines for the user about the resume. */
   notes: string[];
 }
@@ -130,7 +129,9 @@ export async function prepareRun(req: TrainRequest, ui: Ui): Promise<PreparedRun
       );
     }
     const config = given ?? validateConfig({ cell: f.model, vocab: text.vocab.size, embed: f.embed, hidden: f.hidden, layers: f.layers, mlp: f.mlp });
-    return { corpus, corpusName: resolved.name ?? null, split, out, latest, settings: f, vocab: text.vocab, train, val, engine, config, texts, newBest, notes };
+    // --new-data on the same text changes nothing (a note said so): no new best is started.
+    f.newData = newBest;
+    return { corpus, corpusName: resolved.name ?? null, split, out, latest, settings: f, vocab: text.vocab, train, val, engine, config, texts, notes };
   } catch (e) {
     engine.dispose();
     throw e;

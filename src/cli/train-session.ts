@@ -2,7 +2,7 @@
 // and end with the exit code the way it ended. Signals: the first stops the run after the current
 // step (once training is over, it cuts the final validation short), the second also cuts short an
 // evaluation in progress, and neither ever cuts a save; the third quits at once.
-import { loadTrained } from '../train/record.js';
+import { loadModel } from '../model/store.js';
 import { budgetSpent } from '../train/resume.js';
 import { saveModel } from '../model/store.js';
 import { train } from '../train/loop.js';
@@ -39,13 +39,10 @@ export async function runTraining(req: TrainRequest): Promise<void> {
   }, { quitAt: 3, onQuit: (sig) => report.signal(sig, 3, 'quit', files) });
   try {
     const s = await train({
-      engine: run.engine, config: run.config, vocab: run.vocab, tokenizer: f.tokenizer, train: run.train, val: run.val, corpus: run.corpus,
-      batch: f.batch, seq: f.seq, batching: f.batching, lr: f.lr, minLr: f.minLr ?? 0, decay: f.decay, warmup: f.warmup, clip: f.clip,
-      weightDecay: f.weightDecay, dropout: f.dropout, weightDrop: f.weightDrop, steps: f.steps, seconds: f.time, seed: f.seed, evalEvery: f.evalEvery, evalChars: f.evalChars,
-      patience: f.patience, out: run.out, latest: run.latest, saveEvery: f.saveEvery, stopAfter: f.stopAfter, resume: req.resume?.file,
-      newBest: run.newBest, texts: run.texts,
-      meta: { tokenizer: f.tokenizer, corpus_name: run.corpusName, split: run.split, threads: f.threads ?? null, val_frac: f.valFrac, val_file: f.val ?? null, eval_every: f.evalEvery, eval_chars: f.evalChars, patience: f.patience, save_every: f.saveEvery },
-      save: saveModel, load: loadTrained, shouldStop: () => guard.stopRequested, signal: cut.signal,
+      engine: run.engine, config: run.config, vocab: run.vocab, train: run.train, val: run.val, settings: f,
+      source: { corpus: run.corpus, corpusName: run.corpusName, split: run.split }, out: run.out, latest: run.latest,
+      resume: req.resume?.file, texts: run.texts,
+      save: saveModel, load: loadModel, shouldStop: () => guard.stopRequested, signal: cut.signal,
       onEvent: (ev) => {
         if (ev.type === 'final-eval') files.final = true;
         report.onEvent(ev);

@@ -19,8 +19,8 @@ export interface TrainingState {
   /** The simd engine's kernel build (relaxed or plain), when it trained. */
   kernels?: string;
   corpus: string;
-  seed: number;
   rng: string;
+  /** The run's settings under their record names (settings.ts), and more state. */
   [key: string]: unknown;
 }
 

@@ -7,8 +7,9 @@
 import type { Rng } from '../rng.js';
 
 export type Ids = Uint8Array | Uint16Array | Uint32Array;
-export const BATCHING = ['random', 'stream'] as const;
-export type Batching = (typeof BATCHING)[number];
+import type { Batching } from '../model/settings.js';
+
+export type { Batching } from '../model/settings.js';
 
 export interface BatchSource {
   readonly inputs: Float32Array;

@@ -12,60 +12,34 @@ import type { ModelFile, TrainingState } from '../model/serialize.js';
 import { estimateIds, evaluateIds } from '../eval/evaluate.js';
 import type { Vocab } from '../text/vocab.js';
 import type { TextFingerprint } from '../text/fingerprint.js';
-import type { TokenizerKind } from '../text/tokenizer.js';
 import { Rng } from '../rng.js';
-import { batchSource, type Batching, type Ids } from './batch.js';
+import { settingsRecord, type TrainSettings } from '../model/settings.js';
+import { batchSource, type Ids } from './batch.js';
 import { AdamW } from './optimizer.js';
 import { resumedBest } from './resume.js';
-import { learningRate, type Decay } from './schedule.js';
+import { learningRate } from './schedule.js';
 
 export interface TrainOptions {
   engine: Engine;
   config: ModelConfig;
   vocab: Vocab;
-  /** Recorded in the checkpoint; absent means chars. */
-  tokenizer?: TokenizerKind;
   train: Ids;
   val: Ids;
-  corpus: string;
-  batch: number;
-  seq: number;
-  batching: Batching;
-  lr: number;
-  minLr: number;
-  /** How the rate falls after the warm-up; cosine when absent. */
-  decay?: Decay;
-  warmup: number;
-  clip: number;
-  weightDecay: number;
-  /** Dropout probability on each layer's output. */
-  dropout: number;
-  /** DropConnect on the recurrent weights (classic cells); 0 when absent. */
-  weightDrop?: number;
-  /** Step budget (total, counting steps before a resume); with `seconds` too, whichever ends first. */
-  steps?: number;
-  /** Training-time budget in seconds (evaluations and saves not counted). */
-  seconds?: number;
-  seed: number;
-  evalEvery: number;
-  /** Characters of the validation split used by the periodic evaluations. */
-  evalChars: number;
-  /** Stop when this many evaluations in a row bring no improvement (0: never). */
-  patience: number;
+  /**
+   * Every setting of the run, as the settings table types them: the loop uses what it needs and
+   * the checkpoint records the table's fields (settingsRecord), so a new setting is a table row
+   * and the code that uses it.
+   */
+  settings: TrainSettings;
+  /** Where the text came from, recorded as it is: the path, the catalogue name, how validation was drawn. */
+  source: { corpus: string; corpusName?: string | null; split?: string };
   /** The best checkpoint by validation loss. */
   out: string;
   /** The latest full training state, every `saveEvery` steps and when stopped. */
   latest: string;
-  saveEvery: number;
-  /** End this run after this many steps, as an interruption would (the schedule is unchanged). */
-  stopAfter?: number;
   resume?: ModelFile;
-  /** Resuming on another text (--new-data): the recorded best, measured on other validation text, is dropped. */
-  newBest?: boolean;
   /** Fingerprints of `train` and `val`, recorded so a resume can check it has the same text. */
   texts?: { train: TextFingerprint; val: TextFingerprint };
-  /** Recorded in the checkpoint's training state as they are (settings the caller owns). */
-  meta?: Record<string, unknown>;
   save: (path: string, file: ModelFile) => Promise<void>;
   /** Reads what is at `out` when a resumed run ends on a best from before it: kept only if it holds exactly those weights. */
   load: (path: string) => Promise<ModelFile>;
@@ -132,22 +106,22 @@ export async function train(o: TrainOptions): Promise<TrainSummary> {
 }
 
 async function run(o: TrainOptions, owned: { dispose(): void }[]): Promise<TrainSummary> {
-  const e = o.engine, r = o.resume;
+  const e = o.engine, r = o.resume, s = o.settings;
   const layout = paramLayout(o.config);
-  let rng = new Rng(o.seed);
+  let rng = new Rng(s.seed);
   const w = new Weights(e, o.config, r ? r.params : initParams(o.config, layout, rng));
   w.enableTraining(r?.m, r?.v);
   if (r) rng = Rng.fromState(r.training.rng);
   // Masks draw from their own stream, so turning dropout on or off leaves the batches as they were.
-  const dropRng = r?.training.dropout_rng ? Rng.fromState(String(r.training.dropout_rng)) : new Rng(o.seed ^ 0x5bd1e995);
-  const weightDrop = o.weightDrop ?? 0;
-  const schedule = { lr: o.lr, minLr: o.minLr, warmup: o.warmup, decay: o.decay ?? 'cosine' } as const;
-  const ws = new Workspace(w, o.batch, o.seq, true, o.dropout, { weightDrop });
-  const data = batchSource(o.batching, o.train, o.batch, o.seq);
-  const opt = new AdamW(w, { beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: o.weightDecay, clip: o.clip });
+  const dropRng = r?.training.dropout_rng ? Rng.fromState(String(r.training.dropout_rng)) : new Rng(s.seed ^ 0x5bd1e995);
+  const weightDrop = s.weightDrop;
+  const schedule = { lr: s.lr, minLr: s.minLr, warmup: s.warmup, decay: s.decay } as const;
+  const ws = new Workspace(w, s.batch, s.seq, true, s.dropout, { weightDrop });
+  const data = batchSource(s.batching, o.train, s.batch, s.seq);
+  const opt = new AdamW(w, { beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: s.weightDecay, clip: s.clip });
   owned.push(w, ws, opt);
-  const evalChars = Math.min(o.val.length, o.evalChars);
-  const evalSeq = Math.min(o.seq, 128);
+  const evalChars = Math.min(o.val.length, s.evalChars);
+  const evalSeq = Math.min(s.seq, 128);
   // Many short streams make the periodic estimate fast; the final pass uses eval's defaults.
   const evalStreams = Math.max(1, Math.min(32, Math.floor(evalChars / (4 * evalSeq))));
 
@@ -155,11 +129,11 @@ async function run(o: TrainOptions, owned: { dispose(): void }[]): Promise<Train
   let trainSeconds = r?.training.seconds ?? 0;
   let charsSeen = r?.training.chars_seen ?? 0;
   let evalsSinceBest = Number(r?.training.evals_since_best ?? 0);
-  const held = r && !o.newBest ? resumedBest(r) : null;
+  const held = r && !s.newData ? resumedBest(r) : null;
   let best: Best | null = held ? { ...held, mine: false, saved: false } : null;
   // A best that is not held (another text, or a latest state that kept no copy) is not compared with.
   if (r && !held) evalsSinceBest = 0;
-  const newDataStep = o.newBest ? step : r?.training.new_data_step ?? null;
+  const newDataStep = s.newData ? step : r?.training.new_data_step ?? null;
   if (r) data.cursor = Number(r.training.cursor ?? 0);
   if (r && data.carriesState && r.extra) ws.writeState(r.extra);
   const startStep = step, startSeconds = trainSeconds, startChars = charsSeen;
@@ -169,18 +143,16 @@ async function run(o: TrainOptions, owned: { dispose(): void }[]): Promise<Train
   const recent: number[] = [];
 
   const snapshot = async (extra: Partial<TrainingState> = {}): Promise<ModelFile> => ({
-    config: o.config, vocab: o.vocab, tokenizer: o.tokenizer ?? 'chars', params: await e.read(w.params), m: await e.read(w.m!), v: await e.read(w.v!),
+    config: o.config, vocab: o.vocab, tokenizer: s.tokenizer, params: await e.read(w.params), m: await e.read(w.m!), v: await e.read(w.v!),
     extra: data.carriesState ? await ws.readState() : undefined,
     training: {
+      ...settingsRecord(s),
       step, best_val_loss: best?.loss ?? null, best_step: best?.step ?? null, val_loss: null, train_loss: recentLoss,
-      chars_seen: charsSeen, seconds: trainSeconds, backend: e.name, ...(e.variant ? { kernels: e.variant } : {}), corpus: o.corpus, seed: o.seed, rng: rng.state(),
-      dropout_rng: dropRng.state(), dropout: o.dropout, weight_drop: weightDrop,
-      cursor: data.cursor, evals_since_best: evalsSinceBest, batching: o.batching, batch: o.batch, seq: o.seq,
-      lr: o.lr, min_lr: o.minLr, decay: schedule.decay, warmup: o.warmup, clip: o.clip, weight_decay: o.weightDecay,
-      planned_steps: o.steps ?? null, planned_seconds: o.seconds ?? null,
+      chars_seen: charsSeen, seconds: trainSeconds, backend: e.name, ...(e.variant ? { kernels: e.variant } : {}),
+      corpus: o.source.corpus, ...(o.source.corpusName !== undefined ? { corpus_name: o.source.corpusName } : {}), ...(o.source.split !== undefined ? { split: o.source.split } : {}),
+      rng: rng.state(), dropout_rng: dropRng.state(), cursor: data.cursor, evals_since_best: evalsSinceBest,
       ...(o.texts ? { train_text: o.texts.train, val_text: o.texts.val } : {}),
       ...(newDataStep !== null ? { new_data_step: newDataStep } : {}),
-      ...o.meta,
       ...extra,
     },
   });
@@ -223,8 +195,8 @@ async function run(o: TrainOptions, owned: { dispose(): void }[]): Promise<Train
     o.onEvent?.({ type: 'eval', step, valLoss: loss, best: improved });
   };
 
-  const budgetDone = () => (o.steps !== undefined && step >= o.steps) || (o.seconds !== undefined && trainSeconds >= o.seconds);
-  const progress = () => Math.max(o.steps !== undefined ? step / o.steps : 0, o.seconds !== undefined ? trainSeconds / o.seconds : 0);
+  const budgetDone = () => (s.steps !== undefined && step >= s.steps) || (s.time !== undefined && trainSeconds >= s.time);
+  const progress = () => Math.max(s.steps !== undefined ? step / s.steps : 0, s.time !== undefined ? trainSeconds / s.time : 0);
 
   // The engines compute synchronously and their reads resolve as microtasks: without these turns
   // the event loop would wait for the next file write, so a signal handler, a timer or a progress
@@ -240,7 +212,7 @@ async function run(o: TrainOptions, owned: { dispose(): void }[]): Promise<Train
   while (!budgetDone()) {
     await turn(true);
     if (o.shouldStop?.()) { stopped = 'interrupted'; break; }
-    if (o.stopAfter !== undefined && step - startStep >= o.stopAfter) { stopped = 'stop-after'; break; }
+    if (s.stopAfter !== undefined && step - startStep >= s.stopAfter) { stopped = 'stop-after'; break; }
     const t0 = performance.now();
     const lr = learningRate(schedule, step, progress());
     if (data.next(rng) || !data.carriesState) ws.resetState();
@@ -250,28 +222,28 @@ async function run(o: TrainOptions, owned: { dispose(): void }[]): Promise<Train
     ws.loss();
     for (const _ of ws.backwardParts()) await turn(false);
     const gradNorm = await opt.step(step + 1, lr);
-    const loss = (await ws.lossSum()) / (o.batch * o.seq);
+    const loss = (await ws.lossSum()) / (s.batch * s.seq);
     // Worse than twice a uniform guess is as diverged as NaN: saturated gates keep an exploded
     // LSTM's loss finite.
     if (!Number.isFinite(loss) || !Number.isFinite(gradNorm) || loss > 2 * Math.log(o.config.vocab) + 5) {
       throw new TrainingDiverged(
-        `training diverged at step ${step + 1} (loss ${loss}, gradient norm ${gradNorm}); try a lower learning rate than --lr ${o.lr}` +
+        `training diverged at step ${step + 1} (loss ${loss}, gradient norm ${gradNorm}); try a lower learning rate than --lr ${s.lr}` +
           // Name a file only if there is one: a best checkpoint whose save failed is not one.
           (existsSync(o.out) ? `; the last good checkpoint is untouched at ${o.out}` : '; no checkpoint was written'),
       );
     }
     if (data.carriesState) ws.carryState();
     step++;
-    charsSeen += o.batch * o.seq;
+    charsSeen += s.batch * s.seq;
     trainSeconds += (performance.now() - t0) / 1000;
     recent.push(loss);
     if (recent.length > 20) recent.shift();
     recentLoss = recent.reduce((a, b) => a + b, 0) / recent.length;
     o.onEvent?.({ type: 'step', step, loss, lr, gradNorm, charsPerSec: charsPerSec(), progress: Math.min(1, progress()), elapsed: trainSeconds });
-    if (o.saveEvery > 0 && step % o.saveEvery === 0) await trySave(o.latest, await latestSnapshot(), 'latest');
-    if (step % o.evalEvery === 0 && !budgetDone()) {
+    if (s.saveEvery > 0 && step % s.saveEvery === 0) await trySave(o.latest, await latestSnapshot(), 'latest');
+    if (step % s.evalEvery === 0 && !budgetDone()) {
       await validate();
-      if (o.patience > 0 && evalsSinceBest >= o.patience) { stopped = 'patience'; break; }
+      if (s.patience > 0 && evalsSinceBest >= s.patience) { stopped = 'patience'; break; }
     }
   }
   const summary = (valLoss: number | null): TrainSummary => ({
@@ -333,8 +305,8 @@ async function run(o: TrainOptions, owned: { dispose(): void }[]): Promise<Train
   function weightsOnly(b: Best): ModelFile {
     const t = r!.training;
     return {
-      config: o.config, vocab: o.vocab, tokenizer: o.tokenizer ?? 'chars', params: b.params,
-      training: { ...t, ...(o.texts ? { train_text: o.texts.train, val_text: o.texts.val } : {}), step: b.step, chars_seen: b.step * o.batch * o.seq, seconds: b.seconds, train_loss: null, best_val_loss: b.loss, best_step: b.step, val_loss: null },
+      config: o.config, vocab: o.vocab, tokenizer: s.tokenizer, params: b.params,
+      training: { ...t, ...(o.texts ? { train_text: o.texts.train, val_text: o.texts.val } : {}), step: b.step, chars_seen: b.step * s.batch * s.seq, seconds: b.seconds, train_loss: null, best_val_loss: b.loss, best_step: b.step, val_loss: null },
     };
   }
 }

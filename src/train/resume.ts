@@ -4,7 +4,7 @@
 import { UserError } from '../errors.js';
 import type { ModelFile } from '../model/serialize.js';
 import { isFingerprint, sameText, type TextFingerprint } from '../text/fingerprint.js';
-import { TRAIN_SETTINGS, canonical, fitsKind, type TrainSettings } from './settings.js';
+import { TRAIN_SETTINGS, canonical, fitsKind, type TrainSettings } from '../model/settings.js';
 
 export interface Resumed {
   settings: TrainSettings;

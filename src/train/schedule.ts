@@ -2,8 +2,9 @@
 // over the budget, by a cosine or a straight line. Progress is steps done / steps planned for a
 // step budget, and elapsed / allowed seconds for a time budget, so the schedule always ends at
 // minLr when the budget does.
-export const DECAYS = ['linear', 'cosine'] as const;
-export type Decay = (typeof DECAYS)[number];
+import type { Decay } from '../model/settings.js';
+
+export type { Decay } from '../model/settings.js';
 
 export interface ScheduleOptions {
   lr: number;

@@ -21,9 +21,10 @@ import { sample } from '../../src/sample/sample.js';
 import { Rng } from '../../src/rng.js';
 import { Vocab } from '../../src/text/vocab.js';
 import { AdamW } from '../../src/train/optimizer.js';
-import { train, type TrainOptions } from '../../src/train/loop.js';
+import { train, } from '../../src/train/loop.js';
 import { gpuModes } from '../engines.js';
 import { counts, instrumentGl, instrumentWebGpu, resetCounts } from './transfers.js';
+import { trainOptions, type FlatTrainOptions } from '../train-options.js';
 
 const TEXT = 'To be, or not to be, that is the question: whether tis nobler in the mind to suffer. ';
 
@@ -31,7 +32,7 @@ function config(cell: Cell, vocab: number): ModelConfig {
   return { cell, vocab, embed: 12, hidden: 24, layers: 2, ...(isMinCell(cell) ? { mlp: 2 } : {}) };
 }
 
-function setup(cell: Cell, out: string, dropout = 0): Omit<TrainOptions, 'engine'> {
+function setup(cell: Cell, out: string, dropout = 0): Omit<FlatTrainOptions, 'engine'> {
   const vocab = Vocab.fromText(TEXT);
   const ids = Uint8Array.from(Array.from(TEXT.repeat(6), (ch) => vocab.idOf(ch.codePointAt(0)!)));
   return {
@@ -64,8 +65,8 @@ for (const mode of gpuModes) {
     for (const cell of CELLS) {
       it(`${cell}: 10 training steps reach simd's validation loss, and eval agrees`, async () => {
         const base = setup(cell, path.join(dir, `${cell}-simd.ckpt`), cell === 'lstm' ? 0.1 : 0);
-        const ref = await train({ ...base, engine: simd });
-        const got = await train({ ...base, out: path.join(dir, `${cell}-gpu.ckpt`), latest: path.join(dir, `${cell}-gpu.latest`), engine: gpu });
+        const ref = await train(trainOptions({ ...base, engine: simd }));
+        const got = await train(trainOptions({ ...base, out: path.join(dir, `${cell}-gpu.ckpt`), latest: path.join(dir, `${cell}-gpu.latest`), engine: gpu }));
         expect(Math.abs(got.val_loss! - ref.val_loss!)).toBeLessThan(0.01);
         // The same weights, evaluated by both engines.
         const m = await loadModel(base.out);

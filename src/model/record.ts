@@ -2,8 +2,7 @@
 // every value is checked for type and range, and a bad one is refused naming the checkpoint, so a
 // damaged or hand-edited file never turns into a stack trace or a run "resumed at step -5".
 import { UserError } from '../errors.js';
-import type { ModelFile, TrainingState } from '../model/serialize.js';
-import { loadModel } from '../model/store.js';
+import type { TrainingState } from './serialize.js';
 import { Rng } from '../rng.js';
 import { isFingerprint } from '../text/fingerprint.js';
 import { TRAIN_SETTINGS, describeKind, fitsKind, type SettingKind } from './settings.js';
@@ -44,8 +43,8 @@ function settingFields(): Record<string, Field> {
   const out: Record<string, Field> = {};
   for (const s of TRAIN_SETTINGS) {
     if (s.stored && 'record' in s.stored) {
-      // The budget, threads and validation file are recorded as null when they were not set.
-      out[s.stored.record] = { kind: s.kind, optional: s.key !== 'seed', nullable: s.default === undefined };
+      // A setting without a value (no budget, no thread count, no validation file) is recorded as null.
+      out[s.stored.record] = { kind: s.kind, optional: s.key !== 'seed', nullable: s.default === undefined || s.key === 'minLr' };
     }
   }
   // The backend is recorded by the engine's own name (gpu.js modes included), which any string is.
@@ -89,10 +88,4 @@ export function parseTrainingRecord(raw: unknown, ckpt: string): TrainingState {
     throw new UserError(`${ckpt} has a damaged training record: "min_lr" ${rec.min_lr} is above "lr" ${rec.lr}`);
   }
   return rec as TrainingState;
-}
-
-/** A checkpoint with its training record checked: what every subcommand loads. */
-export async function loadTrained(path: string): Promise<ModelFile> {
-  const f = await loadModel(path);
-  return { ...f, training: parseTrainingRecord(f.training, path) };
 }
