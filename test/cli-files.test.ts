@@ -4,7 +4,7 @@
 // disk never cuts --log's last line, and info shows a big checkpoint's header before checking it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadCheckpoint, saveCheckpoint } from '../src/checkpoint/index.js';
@@ -36,6 +36,7 @@ beforeAll(() => {
 });
 afterAll(() => {
   if (!noTmpfs) spawnSync('umount', [full]);
+  rmSync(dir, { recursive: true, force: true }); // the big checkpoint is 192 MiB
 });
 
 describe('paths the system refuses', () => {

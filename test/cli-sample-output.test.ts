@@ -43,6 +43,7 @@ beforeAll(() => {
 });
 afterAll(() => {
   if (!noTmpfs) spawnSync('umount', [full]);
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('sample --output', () => {
