@@ -2,7 +2,7 @@ import { randomBytes, createHash } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../errors.js';
+import { fileError } from '../errors.js';
 import { processAlive } from './lock.js';
 import { FORMAT, FORMAT_VERSION, headerDigest, leBytes, type CheckpointInput, type HeaderEntry } from './format.js';
 
@@ -72,7 +72,7 @@ export async function saveCheckpoint(file: string, ckpt: CheckpointInput, opts: 
   } catch (e) {
     await fh?.close().catch(() => {});
     await rm(tmp, { force: true }).catch(() => {});
-    throw writeError(file, e);
+    throw fileError(e, file, 'write', 'checkpoint');
   } finally {
     savesInFlight.delete(tmp);
   }
@@ -83,7 +83,7 @@ export async function saveCheckpoint(file: string, ckpt: CheckpointInput, opts: 
  * Temporary files of saves whose process died (kill -9, a crash, power loss) are removed when the
  * same checkpoint is saved again, so they never pile up. Live processes' files are left alone.
  */
-async function removeStaleTemporaries(dir: string, base: string): Promise<void> {
+export async function removeStaleTemporaries(dir: string, base: string): Promise<void> {
   let names: string[];
   try {
     names = await readdir(dir);
@@ -131,20 +131,4 @@ async function syncDir(dir: string): Promise<void> {
   } finally {
     await fh?.close().catch(() => {});
   }
-}
-
-const REASONS: Record<string, string> = {
-  ENOENT: 'its folder does not exist',
-  ENOTDIR: 'a parent of it is not a folder',
-  EISDIR: 'it is a directory',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EROFS: 'read-only file system',
-  ENOSPC: 'no space left on the device',
-  EDQUOT: 'disk quota exceeded',
-};
-
-function writeError(file: string, e: unknown): unknown {
-  const reason = REASONS[(e as NodeJS.ErrnoException)?.code ?? ''];
-  return reason ? new UserError(`cannot write checkpoint ${file}: ${reason}`) : e;
 }

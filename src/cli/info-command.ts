@@ -1,8 +1,9 @@
-// `charnn info`: what a checkpoint holds.
+// `charnn info`: what a checkpoint holds. The header's facts come first, read without the data;
+// then the data is verified (checksum, finite values) in pieces, so a gigabyte checkpoint shows
+// its facts at once and is checked without being held in memory.
 import { engineLabel } from '../engine/engine-api.js';
-import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { loadModel } from '../model/store.js';
+import { inspectModel, verifyModel } from '../model/store.js';
 import { countParams, paramLayout } from '../model/params.js';
 import { jsonFlag } from './common-flags.js';
 import { outColor as chalk, stdout } from './io.js';
@@ -20,16 +21,19 @@ Example:
   charnn info checkpoints/shakespeare.ckpt`)
     .action(async (ckpt: string, f: { json?: boolean }) => {
       const ui = makeUi(!!f.json);
-      const m = await loadModel(ckpt);
-      const size = (await stat(ckpt)).size;
+      const m = await inspectModel(ckpt);
+      const size = m.file.size;
       const params = countParams(paramLayout(m.config));
       const t = m.training;
       const info = {
         file: ckpt, bytes: size, ...m.config, params, tokenizer: m.tokenizer ?? 'chars', vocab_size: m.vocab.size, steps: t.step,
         best_val_loss: t.best_val_loss, val_loss: t.val_loss, val_bpc: t.val_loss === null ? null : t.val_loss / Math.LN2,
-        corpus: t.corpus, corpus_name: t.corpus_name ?? null, split: t.split ?? null, backend: t.backend, kernels: t.kernels ?? null, chars_seen: t.chars_seen, resumable: !!(m.m && m.v),
+        corpus: t.corpus, corpus_name: t.corpus_name ?? null, split: t.split ?? null, backend: t.backend, kernels: t.kernels ?? null, chars_seen: t.chars_seen, resumable: m.resumable,
       };
-      if (ui.json) return jsonLine(info);
+      if (ui.json) {
+        await verifyModel(ckpt, m);
+        return jsonLine({ ...info, verified: true });
+      }
       const row = (k: string, v: string) => stdout.write(`  ${chalk.dim(k.padEnd(18))}${v}\n`);
       stdout.write(`${chalk.bold(ckpt)}\n`);
       const blocks = m.config.mlp ? `, pre-norm residual blocks with ${m.config.mlp}× MLP` : '';
@@ -42,5 +46,8 @@ Example:
       row('corpus', t.corpus_name ? `${t.corpus_name} (${t.corpus})` : t.corpus);
       if (t.split) row('split', String(t.split));
       row('file size', `${fmtInt(size)} bytes`);
+      await stdout.flush();
+      await ui.wait(`Verifying ${fmtInt(size)} bytes`, () => verifyModel(ckpt, m));
+      row('verified', 'checksum matches, all values finite');
     });
 }

@@ -1,7 +1,8 @@
 // Standard output and error as the CLI uses them. A reader that goes away (`| head`) closes
 // stdout: writes stop quietly and `closed` tells long work to stop or carry on without output.
 // Any other write failure (a full disk behind `> file`) is kept as a one-line reason to report.
-// Colour goes only to terminals, and NO_COLOR / FORCE_COLOR are honoured, per stream.
+// Colour goes only to terminals, and NO_COLOR / FORCE_COLOR are honoured, per stream. TERM=dumb
+// (Emacs shells, some CI logs) takes neither colour nor cursor movement.
 import { Chalk, type ChalkInstance } from 'chalk';
 
 export class Output {
@@ -52,10 +53,10 @@ export class Output {
    * Whether a spinner may redraw lines here: a terminal that reports its width. A pseudo-terminal
    * given no size (`script` run without a terminal, some CI runners) reports 0 columns, and ora
    * then counts each of its lines as infinitely many to clear: it wrote half a gigabyte of
-   * escape codes and never got past its first spinner.
+   * escape codes and never got past its first spinner. A dumb terminal cannot move its cursor.
    */
   get redraws(): boolean {
-    return this.isTTY && (this.columns ?? 0) > 0;
+    return this.isTTY && (this.columns ?? 0) > 0 && process.env.TERM !== 'dumb';
   }
 }
 
@@ -76,7 +77,7 @@ export function colorLevel(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv =
     return Number.isNaN(n) ? 1 : (Math.min(3, Math.max(0, n)) as 0 | 1 | 2 | 3);
   }
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return 0;
-  if (!stream.isTTY) return 0;
+  if (!stream.isTTY || env.TERM === 'dumb') return 0;
   return env.COLORTERM === 'truecolor' ? 3 : /256/.test(env.TERM ?? '') ? 2 : 1;
 }
 

@@ -2,10 +2,11 @@
 // never land on one of the run's inputs (however the path is spelt: relative, `..`, symlinks,
 // hard links), may never replace anything but a regular file, must not be a folder, and its
 // folder must be writable. A second run writing the same outputs is refused by the lock.
-import { mkdir, open, rm, stat } from 'node:fs/promises';
+import { open, rm, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError, fileError, fileProblem } from '../errors.js';
+import { makeDirs } from '../make-dirs.js';
 
 export interface InputFile {
   /** How the user named it, e.g. "corpus", "--val", "--resume". */
@@ -22,15 +23,12 @@ export interface OutputFile {
 
 const named = (f: { what: string; path: string }) => `${f.what} ${f.path}`;
 
-async function statOrNull(f: { what: string; path: string }): Promise<Stats | null> {
+async function statOrNull(f: { what: string; path: string }, verb: 'read' | 'write'): Promise<Stats | null> {
   try {
     return await stat(f.path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return null;
-    if (code === 'ENOTDIR') throw new UserError(`${named(f)}: a parent of it is not a folder; choose another path`);
-    if (code === 'EACCES' || code === 'EPERM') throw new UserError(`${named(f)}: permission denied`);
-    throw e;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw fileError(e, f.path, verb, f.what);
   }
 }
 
@@ -48,13 +46,13 @@ function kindOf(st: Stats): string {
 export async function checkRunFiles(inputs: InputFile[], outputs: OutputFile[]): Promise<void> {
   const ins: [InputFile, Stats][] = [];
   for (const i of inputs) {
-    const st = await statOrNull(i);
+    const st = await statOrNull(i, 'read');
     if (st) ins.push([i, st]);
   }
   const outs: [OutputFile, Stats | null][] = [];
   for (const o of outputs) {
     if (/[/\\]$/.test(o.path)) throw new UserError(`${named(o)} names a folder; give a file name inside it, such as ${path.join(o.path, 'model.ckpt')}`);
-    const st = await statOrNull(o);
+    const st = await statOrNull(o, 'write');
     if (st?.isDirectory()) throw new UserError(`${named(o)} is a folder; give a file name inside it, such as ${path.join(o.path, 'model.ckpt')}`);
     if (st && !st.isFile()) throw new UserError(`${named(o)} is ${kindOf(st)}; charnn writes only to regular files or new paths`);
     if (st) {
@@ -77,14 +75,19 @@ export async function checkRunFiles(inputs: InputFile[], outputs: OutputFile[]):
 /** Creates the folder of an output if needed and proves it is writable. */
 async function checkWritableFolder(o: OutputFile): Promise<void> {
   const dir = path.dirname(path.resolve(o.path));
+  let step = 'create folder';
   try {
-    await mkdir(dir, { recursive: true });
+    await makeDirs(dir);
+    step = 'write to folder';
     const probe = path.join(dir, `.charnn-write-test-${process.pid}`);
     const fh = await open(probe, 'w');
     await fh.close();
     await rm(probe, { force: true });
   } catch (e) {
+    // A folder that is there but answers ENOENT to a new file is one the file system keeps for
+    // itself (/proc/self), as with folders.
+    const p = fileProblem(e, 'create folder');
     const code = (e as NodeJS.ErrnoException).code ?? 'error';
-    throw new UserError(`${named(o)}: cannot write to folder ${dir} (${code}); choose another path`);
+    throw new UserError(`${named(o)}: cannot ${step} ${dir}: ${p ? `${p.why}; ${p.fix}` : `${code}; choose another path`}`);
   }
 }

@@ -2,7 +2,7 @@
 // final validation pass). Off a terminal they print a line every few seconds instead of redrawing.
 import cliProgress from 'cli-progress';
 import type { TrainEvent } from '../train/loop.js';
-import { errColor as c } from './io.js';
+import { errColor as c, stderr } from './io.js';
 import { fmt, fmtInt } from './ui.js';
 
 /** "4m 10s"; a dash while no rate is known yet (cli-progress would print "NFs"). */
@@ -14,9 +14,14 @@ export function formatEta(seconds: number): string {
   return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
+// cli-progress moves the cursor on anything that says it is a TTY. A terminal that cannot take
+// that (TERM=dumb, or one that reports no width) gets the line-every-few-seconds mode of a pipe,
+// through a stream that says it is not one.
+const lines = { isTTY: false, write: (s: string) => (stderr.write(s), true) } as unknown as NodeJS.WritableStream;
+
 function bar(format: string): cliProgress.SingleBar {
   return new cliProgress.SingleBar(
-    { format, barsize: 24, hideCursor: true, stream: process.stderr, noTTYOutput: !process.stderr.isTTY, notTTYSchedule: 5000 },
+    { format, barsize: 24, hideCursor: true, stream: stderr.redraws ? process.stderr : lines, noTTYOutput: !stderr.redraws, notTTYSchedule: 5000 },
     cliProgress.Presets.shades_classic,
   );
 }

@@ -1,21 +1,20 @@
 // `charnn sample`: text generated from a checkpoint, written as it is produced. One sample streams
 // to stdout (or --output); --count N samples run side by side as one batch and are printed one
 // after the other, each under a header. A reader that goes away (`| head`) ends sampling at once.
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { readFile, rename, rm } from 'node:fs/promises';
-import path from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { sample } from '../sample/sample.js';
-import { tempPathFor } from '../text/cache.js';
 import { makeTokenizer } from '../text/tokenizer.js';
+import { readTextChunks } from '../text/utf8.js';
 import { Coalescer } from './coalesce.js';
 import { ENGINE_FLAGS, jsonFlag } from './common-flags.js';
 import { errColor as c, stdout } from './io.js';
 import { openModel } from './open.js';
 import { addFlags, type FlagSpec } from './parse.js';
 import { checkRunFiles } from './paths.js';
-import { jsonLine, makeUi } from './ui.js';
+import { StopGuard } from './signals.js';
+import { TextOutput } from './text-output.js';
+import { fmtInt, jsonLine, makeUi } from './ui.js';
 
 interface SampleFlags {
   prime: string; primeFile?: string; length: number; temperature: number; topK?: number; topP?: number; greedy?: boolean;
@@ -55,16 +54,20 @@ Examples:
       await checkRunFiles(inputs, f.output ? [{ what: '--output', path: f.output }] : []);
       const prime = f.primeFile ? await readPrime(f.primeFile) : f.prime;
       const { file, engine, weights } = await openModel(ui, ckpt, f.backend, f.threads);
-      const sink = f.output ? await openOutput(f.output) : null;
-      const out = new Coalescer((text) => (sink ? sink.stream.write(text) : stdout.write(text)));
+      let sink: TextOutput | null = null;
+      // A signal while writing --output exits at once, and StopGuard removes the temporary file
+      // on its way out: the previous output stays as it was.
+      const guard = f.output ? new StopGuard(() => {}, { quitAt: 1 }) : null;
+      const out = new Coalescer((text) => (sink ? sink.write(text) : stdout.write(text)));
       const write = (text: string) => out.write(text);
       const live = f.count === 1 && !ui.json;
       try {
+        if (f.output) sink = await TextOutput.open(f.output);
         const r = await sample(weights, makeTokenizer(file.tokenizer, file.vocab), {
           prime, length: f.length, temperature: f.temperature, topK: f.topK, topP: f.topP, greedy: f.greedy, seed: f.seed,
           count: f.count, stop: f.stop, keep: !live,
           onText: live ? (_s, t) => write(t) : undefined,
-          shouldStop: () => !stdout.ok && !sink,
+          shouldStop: () => (sink ? sink.failed : !stdout.ok),
         });
         if (ui.json) {
           const per = r.generated / Math.max(1, f.count);
@@ -75,43 +78,34 @@ Examples:
           r.texts.forEach((t, i) => write(`${i > 0 ? '\n' : ''}──── sample ${i + 1} of ${f.count} (seed ${f.seed}) ────\n${t}\n`));
         }
         out.flush();
-        if (sink) await sink.commit();
-        if (r.skipped.length) ui.note(c.yellow(`--prime: skipped ${r.skipped.length} characters not in the model's vocabulary: ${JSON.stringify(r.skipped.join(''))}`));
+        sink?.commit();
+        if (r.skipped.length) ui.note(c.yellow(`${f.primeFile ? '--prime-file' : '--prime'}: ${skippedNote(r.skipped)}`));
       } finally {
         out.flush();
-        await sink?.abandon();
+        sink?.abandon();
+        guard?.dispose();
         engine.dispose();
       }
     });
 }
 
+// Checked as a corpus is: a binary, UTF-16 or otherwise non-UTF-8 file is refused in one line.
 async function readPrime(file: string): Promise<string> {
+  let text = '';
   try {
-    return (await readFile(file, 'utf8')).replace(/^\uFEFF/, '');
+    for await (const piece of readTextChunks(file)) text += piece;
   } catch (e) {
-    throw new UserError(`--prime-file ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw e instanceof UserError ? new UserError(`--prime-file: ${e.message}`) : e;
   }
+  return text;
 }
 
-/** --output is written beside its target and renamed into place at the end: a failed run leaves the old file. */
-async function openOutput(file: string): Promise<{ stream: WriteStream; commit(): Promise<void>; abandon(): Promise<void> }> {
-  const tmp = tempPathFor(path.resolve(file));
-  const stream = createWriteStream(tmp, { flags: 'w' });
-  let failure: string | null = null, done = false;
-  stream.on('error', (e: NodeJS.ErrnoException) => (failure ??= e.code ?? e.message));
-  const end = () => new Promise<void>((resolve) => (stream.closed ? resolve() : stream.end(resolve)));
-  return {
-    stream,
-    async commit() {
-      await end();
-      if (failure) throw new UserError(`--output ${file}: ${failure === 'ENOSPC' ? 'no space left on the device' : failure}`);
-      await rename(tmp, file);
-      done = true;
-    },
-    async abandon() {
-      if (done) return;
-      await end();
-      await rm(tmp, { force: true });
-    },
-  };
+const SHOWN = 20;
+
+/** The skipped characters counted, and the first few distinct ones shown: never a line of megabytes. */
+function skippedNote(skipped: string[]): string {
+  const distinct = [...new Set(skipped)];
+  const more = distinct.length - SHOWN;
+  return `skipped ${fmtInt(skipped.length)} characters not in the model's vocabulary: ${JSON.stringify(distinct.slice(0, SHOWN).join(''))}` +
+    (more > 0 ? ` and ${fmtInt(more)} more distinct` : '');
 }

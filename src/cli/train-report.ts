@@ -2,10 +2,11 @@
 // lines with --json; and the same lines appended to the --log file. stdout may close at any time
 // (`| head`): the JSON lines then stop and training goes on.
 import { engineLabel } from '../engine/engine-api.js';
-import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { TrainEvent, TrainSummary } from '../train/loop.js';
 import { lossChart, LossSeries } from './chart.js';
 import { errColor as c, stderr } from './io.js';
+import { JsonLog } from './json-log.js';
 import { TrainProgress } from './progress.js';
 import { fmt, fmtInt, jsonLine, type Ui } from './ui.js';
 
@@ -18,28 +19,20 @@ export class TrainReport {
   private readonly train = new LossSeries();
   private readonly val = new LossSeries();
   private readonly progress: TrainProgress | null;
-  private log: WriteStream | null = null;
-  private logFailure: string | null = null;
+  private readonly log: JsonLog | null = null;
   /** The steps this run last saved the latest state and its best weights at. */
   private readonly saved = { latest: null as number | null, best: null as number | null };
 
   constructor(private readonly ui: Ui, budget: string, logFile?: string) {
     this.progress = ui.json ? null : new TrainProgress(budget);
-    if (logFile) {
-      this.log = createWriteStream(logFile, { flags: 'a' });
-      this.log.on('error', (e: NodeJS.ErrnoException) => {
-        this.logFailure ??= e.code ?? e.message;
-        this.log = null;
-        ui.warn(`--log ${logFile}: ${this.logFailure}; the log stops here, training goes on`);
-      });
-    }
+    if (logFile) this.log = new JsonLog(logFile, (why) => ui.warn(`--log ${logFile}: ${why}; the log stops here, training goes on`));
   }
 
   onEvent = (ev: TrainEvent): void => {
     // Each estimate says what the process holds, so memory over a long run can be read off the log.
     const line = ev.type === 'step' ? { ...ev, loss: round(ev.loss), charsPerSec: Math.round(ev.charsPerSec) }
       : ev.type === 'eval' ? { ...ev, rss_mb: Math.round(process.memoryUsage.rss() / 2 ** 20) } : ev;
-    this.log?.write(JSON.stringify(line) + '\n');
+    this.log?.write(line);
     if (ev.type === 'step') this.train.push(ev.step, ev.loss);
     if (ev.type === 'eval') this.val.push(ev.step, ev.valLoss);
     if (ev.type === 'saved') this.saved[ev.kind] = ev.step;
@@ -73,7 +66,7 @@ export class TrainReport {
       text = `${again}: cutting short any evaluation in progress; the latest state is still saved to ${latest} ${quitHint}`;
     }
     const line = { type: 'signal', signal: sig, count, action, latest, message: text };
-    this.log?.write(JSON.stringify(line) + '\n');
+    this.log?.write(line);
     if (this.ui.json) return jsonLine(line);
     // Stopping the bar ends its line, so the message starts on its own.
     this.progress?.stop();
@@ -107,11 +100,9 @@ export class TrainReport {
     }
   }
 
-  /** Stops the bar and closes the log, waiting for its last lines to reach the file. */
+  /** Stops the bar and closes the log. */
   async close(): Promise<void> {
     this.progress?.stop();
-    const log = this.log;
-    this.log = null;
-    if (log) await new Promise<void>((done) => log.end(done));
+    this.log?.close();
   }
 }

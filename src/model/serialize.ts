@@ -61,8 +61,22 @@ export function toCheckpoint(f: ModelFile): CheckpointData {
   };
 }
 
-export function fromCheckpoint(path: string, metadata: Record<string, string>, tensors: Map<string, { shape: number[]; data: Float32Array }>): ModelFile {
-  const bad = (why: string) => new UserError(`${path} is not a usable charnn model (${why})`);
+export interface ModelHeader {
+  config: ModelConfig;
+  vocab: Vocab;
+  tokenizer: TokenizerKind;
+  /** The raw training record (src/train/record.ts checks its fields). */
+  training: TrainingState;
+  /** Whether the optimizer moments are stored, so training can resume. */
+  resumable: boolean;
+}
+
+/**
+ * What a checkpoint's metadata says about its model, checked without the tensor data: config,
+ * vocabulary, tokenizer, and every tensor the model needs present with the right shape.
+ */
+export function readModelHeader(path: string, metadata: Record<string, string>, shapes: Map<string, number[]>): ModelHeader {
+  const bad = unusable(path);
   const json = (key: string): unknown => {
     if (metadata[key] === undefined) throw bad(`metadata "${key}" is missing`);
     try {
@@ -81,30 +95,55 @@ export function fromCheckpoint(path: string, metadata: Record<string, string>, t
   if (vocab.size !== config.vocab) throw bad(`vocabulary has ${vocab.size} characters, config says ${config.vocab}`);
   const tokenizer = readTokenizer(metadata.tokenizer, vocab, bad);
   const layout = paramLayout(config);
-  const params = new Float32Array(layout.total);
   for (const v of layout.views) {
-    const t = tensors.get(v.name);
-    if (!t) throw bad(`tensor ${v.name} is missing`);
-    if (t.shape.join('x') !== v.shape.join('x')) throw bad(`tensor ${v.name} has shape [${t.shape}], expected [${v.shape}]`);
-    if (!allFinite(t.data)) throw bad(`tensor ${v.name} holds NaN or infinite values`);
-    params.set(t.data, v.off);
+    const shape = shapes.get(v.name);
+    if (!shape) throw bad(`tensor ${v.name} is missing`);
+    if (shape.join('x') !== v.shape.join('x')) throw bad(`tensor ${v.name} has shape [${shape}], expected [${v.shape}]`);
   }
-  const m = tensors.get('optim.m')?.data, v = tensors.get('optim.v')?.data;
-  if ((m && m.length !== layout.total) || (v && v.length !== layout.total)) throw bad('optimizer moments do not match the model');
-  if ((m && !allFinite(m)) || (v && !(allFinite(v) && v.every((x) => x >= 0)))) throw bad('optimizer moments hold NaN, infinite or negative values');
+  const size = (name: string) => shapes.get(name)?.reduce((a, b) => a * b, 1);
+  const m = size('optim.m'), v = size('optim.v');
+  if ((m !== undefined && m !== layout.total) || (v !== undefined && v !== layout.total)) throw bad('optimizer moments do not match the model');
+  // A latest state's best weights (src/train/loop.ts) are a copy of the parameters.
+  const best = size('train.best.params');
+  if (best !== undefined && best !== layout.total) throw bad('tensor train.best.params does not match the model');
   // The record's fields are checked by src/train/record.ts, which knows the run settings.
   const training = json('training') as TrainingState;
   if (!training || typeof training !== 'object' || Array.isArray(training)) throw bad('metadata "training" is not an object');
-  const extra = new Map<string, Float32Array>();
-  for (const [name, t] of tensors) {
-    if (!name.startsWith('train.')) continue;
-    if (!allFinite(t.data)) throw bad(`tensor ${name} holds NaN or infinite values`);
-    extra.set(name.slice(6), t.data);
-  }
-  // A latest state's best weights (src/train/loop.ts) are a copy of the parameters.
-  if (extra.has('best.params') && extra.get('best.params')!.length !== layout.total) throw bad('tensor train.best.params does not match the model');
-  return { config, vocab, tokenizer, params, m, v, training, extra };
+  return { config, vocab, tokenizer, training, resumable: m !== undefined && v !== undefined };
 }
+
+/**
+ * The check loading makes of tensor values, for one tensor or a piece of one: weights and
+ * carried state finite, optimizer moments finite and second moments not negative.
+ */
+export function checkTensorValues(path: string, config: ModelConfig): (name: string, values: Float32Array) => void {
+  const bad = unusable(path);
+  const params = new Set(paramLayout(config).views.map((v) => v.name));
+  return (name, values) => {
+    if (name === 'optim.m' || name === 'optim.v') {
+      if (!allFinite(values) || (name === 'optim.v' && !values.every((x) => x >= 0))) throw bad('optimizer moments hold NaN, infinite or negative values');
+    } else if ((params.has(name) || name.startsWith('train.')) && !allFinite(values)) {
+      throw bad(`tensor ${name} holds NaN or infinite values`);
+    }
+  };
+}
+
+export function fromCheckpoint(path: string, metadata: Record<string, string>, tensors: Map<string, { shape: number[]; data: Float32Array }>): ModelFile {
+  const h = readModelHeader(path, metadata, new Map([...tensors].map(([name, t]) => [name, t.shape])));
+  const check = checkTensorValues(path, h.config);
+  for (const [name, t] of tensors) check(name, t.data);
+  const layout = paramLayout(h.config);
+  const params = new Float32Array(layout.total);
+  for (const v of layout.views) params.set(tensors.get(v.name)!.data, v.off);
+  const extra = new Map<string, Float32Array>();
+  for (const [name, t] of tensors) if (name.startsWith('train.')) extra.set(name.slice(6), t.data);
+  return {
+    config: h.config, vocab: h.vocab, tokenizer: h.tokenizer, params, m: tensors.get('optim.m')?.data, v: tensors.get('optim.v')?.data,
+    training: h.training, extra,
+  };
+}
+
+const unusable = (path: string) => (why: string) => new UserError(`${path} is not a usable charnn model (${why})`);
 
 function readTokenizer(value: string | undefined, vocab: Vocab, bad: (why: string) => Error): TokenizerKind {
   if (value === undefined) return 'chars';

@@ -3,10 +3,11 @@
 // ~/.cache/charnn/corpora when the package folder is read-only (a global install).
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError, fileProblem } from '../errors.js';
+import { makeDirs } from '../make-dirs.js';
 import { packageRoot } from '../package-root.js';
 
 export interface CacheOptions {
@@ -49,11 +50,11 @@ export async function writableDir(dirs: string[]): Promise<string> {
   const failures: string[] = [];
   for (const dir of dirs) {
     try {
-      await mkdir(dir, { recursive: true });
+      await makeDirs(dir);
       await access(dir, constants.W_OK);
       return dir;
     } catch (e) {
-      failures.push(`${dir} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+      failures.push(`${dir} (${fileProblem(e, 'create folder')?.why ?? (e as NodeJS.ErrnoException).code ?? String(e)})`);
     }
   }
   throw new UserError(`no writable corpus folder among ${failures.join(', ')}; choose one with --corpus-dir or CHARNN_CORPORA`);
@@ -76,7 +77,7 @@ export function tempPathFor(file: string): string {
 // Readers never see a half-written cache: concurrent writers each write their own temporary file
 // and the last rename wins with identical content.
 export async function writeAtomically(file: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
+  await makeDirs(path.dirname(file));
   const tmp = tempPathFor(file);
   try {
     await writeFile(tmp, data, { flag: 'wx' });

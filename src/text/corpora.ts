@@ -297,12 +297,15 @@ export async function countChars(file: string): Promise<number> {
   return n;
 }
 
+// A path that is there but cannot be used (a symlink loop, no permission) is taken as a path, so
+// that reading it says what is wrong instead of "no such catalogue corpus".
 async function exists(p: string): Promise<boolean> {
   try {
     await stat(p);
     return true;
-  } catch {
-    return false;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code !== 'ENOENT' && code !== 'ENOTDIR';
   }
 }
 

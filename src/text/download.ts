@@ -3,9 +3,10 @@
 // renamed into place only when everything matched. Any failure (refused connection, HTTP error,
 // dropped connection, short body, checksum mismatch) removes the temporary file.
 import { createHash } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../errors.js';
+import { makeDirs } from '../make-dirs.js';
 import { tempPathFor } from './cache.js';
 import { hashFile, htmlNote } from './verified.js';
 
@@ -58,7 +59,7 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
     throw new UserError(`${url} is ${length} bytes, expected ${opts.bytes}: refusing it (the catalogue or the server changed)`);
   }
 
-  await mkdir(path.dirname(dest), { recursive: true });
+  await makeDirs(path.dirname(dest));
   const tmp = tempPathFor(dest);
   const fh = await open(tmp, 'wx');
   try {

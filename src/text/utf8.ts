@@ -2,7 +2,7 @@
 // of whole code points, so a surrogate pair is never split between two chunks.
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import { UserError } from '../errors.js';
+import { UserError, fileError } from '../errors.js';
 
 /** Checks that `path` is a non-empty regular file; returns its size in bytes. */
 export async function checkTextFile(path: string): Promise<number> {
@@ -19,12 +19,8 @@ export async function checkTextFile(path: string): Promise<number> {
 }
 
 export function fsError(path: string, e: unknown): Error {
-  const code = (e as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOENT') return new UserError(`no such file: ${path}`);
-  if (code === 'ENOTDIR') return new UserError(`no such file: ${path} (a parent is not a folder)`);
-  if (code === 'EACCES' || code === 'EPERM') return new UserError(`cannot read ${path}: permission denied`);
-  if (code === 'EISDIR') return new UserError(`${path} is a directory, expected a text file`);
-  return e instanceof Error ? e : new Error(String(e));
+  if ((e as NodeJS.ErrnoException)?.code === 'EISDIR') return new UserError(`${path} is a directory, expected a text file`);
+  return fileError(e, path, 'read');
 }
 
 /** Yields the decoded text of `path`, a byte-order mark stripped, line endings untouched. */
@@ -84,7 +80,7 @@ export async function* readTextSpans(path: string, o: { chunkBytes?: number; sta
 
 /** The first character start at or after byte `offset` (UTF-8 continuation bytes are 10xxxxxx). */
 export async function charStartAtOrAfter(path: string, offset: number): Promise<number> {
-  const fh = await open(path, 'r');
+  const fh = await open(path, 'r').catch((e) => Promise.reject(fsError(path, e)));
   try {
     const b = Buffer.alloc(4);
     const { bytesRead } = await fh.read(b, 0, 4, offset);
