@@ -103,29 +103,21 @@ export type Batching = TrainSettings['batching'];
 export type Decay = TrainSettings['decay'];
 
 /** A row as the flag table, the record and the resume rules read it. */
-export interface Setting {
+export interface Setting extends Omit<Row, 'config' | 'record'> {
   key: SettingKey;
   /** The long flag, e.g. `--min-lr`. */
   flag: string;
-  arg?: string;
-  kind: SettingKind;
-  default?: number | string;
-  absent?: number | string;
-  help: string;
-  resume: ResumeRule;
   /** Where a checkpoint keeps the value; absent for `run` settings. */
   stored?: { config: keyof ModelConfig } | { record: string };
-  sizing?: boolean;
 }
 
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
-export const TRAIN_SETTINGS: readonly Setting[] = Object.entries(ROWS).map(([key, r]: [string, Row]) => ({
-  key: key as SettingKey, flag: `--${kebab(key)}`, arg: r.arg, kind: r.kind, default: r.default, absent: r.absent, help: r.help, resume: r.resume,
-  stored: r.resume === 'run' ? undefined : r.config ? { config: r.config } : { record: r.record ?? snake(key) },
-  sizing: r.sizing,
-}));
+export const TRAIN_SETTINGS: readonly Setting[] = Object.entries(ROWS).map(([key, row]: [string, Row]) => {
+  const { config, record, ...r } = row;
+  return { ...r, key: key as SettingKey, flag: `--${kebab(key)}`, stored: r.resume === 'run' ? undefined : config ? { config } : { record: record ?? snake(key) } };
+});
 
 export function setting(key: SettingKey): Setting {
   return TRAIN_SETTINGS.find((x) => x.key === key)!;
