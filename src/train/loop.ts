@@ -1,7 +1,8 @@
 // The training loop: batches from a BatchSource, AdamW with clipping and a warm-up + decay
 // schedule, periodic validation on a fixed slice of the validation split with the best weights
-// kept at `out`, the full state saved to `latest` every `saveEvery` steps and when stopped, and
-// one pass over the whole validation split at the end.
+// kept at `out` (with keep: 'final', the last ones at the end), optionally a moving average of the
+// weights in their place (average.ts), the full state saved to `latest` every `saveEvery` steps
+// and when stopped, and one pass over the whole validation split at the end.
 import { existsSync } from 'node:fs';
 import type { Engine } from '../engine/engine-api.js';
 import { UserError } from '../errors.js';
@@ -15,6 +16,8 @@ import type { TokenizerKind } from '../text/tokenizer.js';
 import { Rng } from '../rng.js';
 import { batchSource, type Batching, type Ids } from './batch.js';
 import { AdamW } from './optimizer.js';
+import { onlineWeights, WeightAverage } from './average.js';
+import type { Keep } from './settings.js';
 import { learningRate, type Decay } from './schedule.js';
 
 export interface TrainOptions {
@@ -40,6 +43,10 @@ export interface TrainOptions {
   dropout: number;
   /** DropConnect on the recurrent weights (classic cells); 0 when absent. */
   weightDrop?: number;
+  /** Decay of the weights' moving average that validation and the checkpoints use (average.ts); 0 or absent: none. */
+  ema?: number;
+  /** Which weights the checkpoint at `out` ends with: the best estimate's (default) or the final ones. */
+  keep?: Keep;
   /** Step budget (total, counting steps before a resume); with `seconds` too, whichever ends first. */
   steps?: number;
   /** Training-time budget in seconds (evaluations and saves not counted). */
@@ -114,7 +121,11 @@ async function run(o: TrainOptions, held: { dispose(): void }[]): Promise<TrainS
   const e = o.engine, r = o.resume;
   const layout = paramLayout(o.config);
   let rng = new Rng(o.seed);
-  const w = new Weights(e, o.config, r ? r.params : initParams(o.config, layout, rng));
+  const start = r ? onlineWeights(r) : initParams(o.config, layout, rng);
+  const w = new Weights(e, o.config, start);
+  // An average resumes from the checkpoint's parameters (its average, or its only weights).
+  const ema = o.ema ?? 0;
+  const average = ema > 0 ? new WeightAverage(ema, r ? r.params : start, start) : null;
   w.enableTraining(r?.m, r?.v);
   if (r) rng = Rng.fromState(r.training.rng);
   // Masks draw from their own stream, so turning dropout on or off leaves the batches as they were.
@@ -144,12 +155,12 @@ async function run(o: TrainOptions, held: { dispose(): void }[]): Promise<TrainS
   const recent: number[] = [];
 
   const snapshot = async (extra: Partial<TrainingState> = {}): Promise<ModelFile> => ({
-    config: o.config, vocab: o.vocab, tokenizer: o.tokenizer ?? 'chars', params: await e.read(w.params), m: await e.read(w.m!), v: await e.read(w.v!),
-    extra: data.carriesState ? await ws.readState() : undefined,
+    config: o.config, vocab: o.vocab, tokenizer: o.tokenizer ?? 'chars', m: await e.read(w.m!), v: await e.read(w.v!),
+    ...await weightsOf(data.carriesState ? await ws.readState() : undefined),
     training: {
       step, best_val_loss: best?.loss ?? null, best_step: best?.step ?? null, val_loss: null, train_loss: recentLoss,
       chars_seen: charsSeen, seconds: trainSeconds, backend: e.name, ...(e.variant ? { kernels: e.variant } : {}), corpus: o.corpus, seed: o.seed, rng: rng.state(),
-      dropout_rng: dropRng.state(), dropout: o.dropout, weight_drop: weightDrop,
+      dropout_rng: dropRng.state(), dropout: o.dropout, weight_drop: weightDrop, ema, keep: o.keep ?? 'best',
       cursor: data.cursor, evals_since_best: evalsSinceBest, batching: o.batching, batch: o.batch, seq: o.seq,
       lr: o.lr, min_lr: o.minLr, decay: schedule.decay, warmup: o.warmup, clip: o.clip, weight_decay: o.weightDecay,
       planned_steps: o.steps ?? null, planned_seconds: o.seconds ?? null,
@@ -157,6 +168,8 @@ async function run(o: TrainOptions, held: { dispose(): void }[]): Promise<TrainS
       ...extra,
     },
   });
+  /** The weights a checkpoint holds: the average's when there is one (average.ts). */
+  const weightsOf = async (state?: Map<string, Float32Array>) => (average ? average.saved(state) : { params: await e.read(w.params), extra: state });
   /** Periodic saves may fail (full disk): the previous file stays, training goes on. */
   let latestSaved = false;
   const trySave = async (path: string, file: ModelFile, kind: 'best' | 'latest') => {
@@ -170,7 +183,8 @@ async function run(o: TrainOptions, held: { dispose(): void }[]): Promise<TrainS
     }
   };
   const validate = async () => {
-    const res = await estimateIds(w, o.val, { chars: evalChars, seq: evalSeq, streams: evalStreams });
+    const estimate = () => estimateIds(w, o.val, { chars: evalChars, seq: evalSeq, streams: evalStreams });
+    const res = average ? await average.applied(e, w.params, estimate) : await estimate();
     const loss = res.nats / res.chars;
     const improved = best === null || loss < best.loss;
     if (improved) {
@@ -212,6 +226,7 @@ async function run(o: TrainOptions, held: { dispose(): void }[]): Promise<TrainS
     }
     if (data.carriesState) ws.carryState();
     step++;
+    if (average) average.update(await e.read(w.params), step);
     charsSeen += o.batch * o.seq;
     trainSeconds += (performance.now() - t0) / 1000;
     recent.push(loss);
@@ -236,13 +251,13 @@ async function run(o: TrainOptions, held: { dispose(): void }[]): Promise<TrainS
     return summary(null);
   }
   if (stopped === 'budget' && (best === null || best.step !== step)) await validate();
-  await trySave(o.latest, await snapshot(), 'latest');
+  const last = await snapshot();
+  await trySave(o.latest, last, 'latest');
 
   // The training buffers are done with: the final pass's workspace may take their room.
   ws.dispose();
-  // The summary's validation loss is that of the kept (best) weights over the whole split.
-  const kept: Best = best!;
-  const keptFile = kept.file ?? (await o.load(o.out));
+  // The summary's validation loss is that of the kept weights (best or final) over the whole split.
+  const keptFile = o.keep === 'final' ? last : best!.file ?? (await o.load(o.out));
   e.write(w.params, keptFile.params);
   // The same segmented path as eval, with its defaults: within 1e-3 bits/char of one stream.
   const full = await evaluateIds(w, o.val, {

@@ -7,6 +7,10 @@ import { TOKENIZERS, type TokenizerKind } from '../text/tokenizer.js';
 import { BATCHING, type Batching } from './batch.js';
 import { DECAYS, type Decay } from './schedule.js';
 
+/** Which weights a run's checkpoint ends with: the best estimate's or the final ones. */
+export const KEEPS = ['best', 'final'] as const;
+export type Keep = (typeof KEEPS)[number];
+
 export type SettingKind =
   | { type: 'int'; min: number; max?: number }
   | { type: 'float'; min: number; max: number; minExclusive?: boolean }
@@ -46,6 +50,7 @@ export interface TrainSettings {
   model: Cell; layers: number; hidden: number; embed: number; mlp: number;
   tokenizer: TokenizerKind; batch: number; seq: number; batching: Batching; steps?: number; time?: number;
   lr: number; minLr?: number; decay: Decay; warmup: number; clip: number; weightDecay: number; dropout: number; weightDrop: number;
+  ema: number; keep: Keep;
   seed: number; evalEvery: number; evalChars: number; patience: number; valFrac: number; val?: string;
   out?: string; saveEvery: number; stopAfter?: number; resume?: string; log?: string;
   backend: string; threads?: number; json?: boolean; corpusDir?: string;
@@ -74,6 +79,8 @@ export const TRAIN_SETTINGS: Setting[] = [
   { key: 'weightDecay', flag: '--weight-decay', arg: '<w>', kind: { type: 'float', min: 0, max: 10 }, default: 0.1, help: 'AdamW weight decay, on matrices only', resume: 'mutable', stored: { record: 'weight_decay' } },
   { key: 'dropout', flag: '--dropout', arg: '<p>', kind: { type: 'float', min: 0, max: 0.95 }, default: 0, help: "dropout probability on each layer's output during training (when the budget sizes the model: chosen with it by the passes over the text)", resume: 'mutable', stored: { record: 'dropout' }, sizing: true },
   { key: 'weightDrop', flag: '--weight-drop', arg: '<p>', kind: { type: 'float', min: 0, max: 0.95 }, default: 0, help: "DropConnect on the recurrent weights of lstm, gru and rnn layers: each step drops this fraction of W_h's entries, the same ones at every timestep (when the budget sizes the model: chosen with it)", resume: 'mutable', stored: { record: 'weight_drop' }, sizing: true },
+  { key: 'ema', flag: '--ema', arg: '<decay>', kind: { type: 'float', min: 0, max: 0.99999 }, default: 0, absent: 0, help: 'keep a moving average of the weights with this decay per step (e.g. 0.999; held at (1+step)/(10+step) early on): validation and the checkpoints use the average, training goes on from the optimizer\'s own weights (0: off)', resume: 'mutable', stored: { record: 'ema' } },
+  { key: 'keep', flag: '--keep', arg: '<which>', kind: { type: 'choice', values: KEEPS }, default: 'best', absent: 'best', help: 'which weights the checkpoint at --out ends with: best (the lowest validation estimate) or final (the last step\'s; with the decay to 0 they are the most trained)', resume: 'mutable', stored: { record: 'keep' } },
   { key: 'seed', flag: '--seed', arg: '<n>', kind: int(0, 2 ** 32 - 1), default: 1337, help: 'random seed (same seed, same backend: same model)', resume: 'fixed', stored: { record: 'seed' } },
   { key: 'evalEvery', flag: '--eval-every', arg: '<steps>', kind: int(1), default: 100, help: 'steps between validation estimates', resume: 'mutable', stored: { record: 'eval_every' } },
   { key: 'evalChars', flag: '--eval-chars', arg: '<n>', kind: int(2), default: 32768, help: 'validation characters used by each estimate, drawn from the whole split', resume: 'mutable', stored: { record: 'eval_chars' } },
