@@ -8,7 +8,7 @@ import type { Weights } from './model.js';
 export function inferModel(w: Weights): InferModel {
   const c = w.config;
   return {
-    cell: c.cell, vocab: c.vocab, embed: c.embed, hidden: c.hidden, layers: c.layers, mlp: c.mlp ?? 0,
+    cell: c.cell, vocab: c.vocab, embed: c.embed, hidden: c.hidden, layers: c.layers, mlp: c.mlp ?? 0, zoneout: c.zoneout ?? 0,
     params: w.params, offset: (name) => w.view(name).off,
   };
 }

@@ -1,7 +1,7 @@
 // The one description of a training run's settings. From this table come the `train` flags and
 // their help (src/cli/flags.ts), the checkpoint's training record and its validation on load
 // (src/train/record.ts), and the resume rules: what must match the checkpoint, what may change.
-import { CELLS, CONFIG_LIMITS, isMinCell, type Cell, type ModelConfig } from '../model/config.js';
+import { CELLS, CONFIG_LIMITS, MAX_ZONEOUT, isMinCell, type Cell, type ModelConfig } from '../model/config.js';
 import { BACKENDS, BACKEND_ALIASES } from '../engine/backends.js';
 import { TOKENIZERS, type TokenizerKind } from '../text/tokenizer.js';
 import { BATCHING, type Batching } from './batch.js';
@@ -50,7 +50,7 @@ export interface TrainSettings {
   model: Cell; layers: number; hidden: number; embed: number; mlp: number;
   tokenizer: TokenizerKind; batch: number; seq: number; batching: Batching; steps?: number; time?: number;
   lr: number; minLr?: number; decay: Decay; warmup: number; clip: number; weightDecay: number; dropout: number; weightDrop: number;
-  ema: number; keep: Keep;
+  ema: number; keep: Keep; zoneout: number;
   seed: number; evalEvery: number; evalChars: number; patience: number; valFrac: number; val?: string;
   out?: string; saveEvery: number; stopAfter?: number; resume?: string; log?: string;
   backend: string; threads?: number; json?: boolean; corpusDir?: string;
@@ -79,6 +79,7 @@ export const TRAIN_SETTINGS: Setting[] = [
   { key: 'weightDecay', flag: '--weight-decay', arg: '<w>', kind: { type: 'float', min: 0, max: 10 }, default: 0.1, help: 'AdamW weight decay, on matrices only', resume: 'mutable', stored: { record: 'weight_decay' } },
   { key: 'dropout', flag: '--dropout', arg: '<p>', kind: { type: 'float', min: 0, max: 0.95 }, default: 0, help: "dropout probability on each layer's output during training (when the budget sizes the model: chosen with it by the passes over the text)", resume: 'mutable', stored: { record: 'dropout' }, sizing: true },
   { key: 'weightDrop', flag: '--weight-drop', arg: '<p>', kind: { type: 'float', min: 0, max: 0.95 }, default: 0, help: "DropConnect on the recurrent weights of lstm, gru and rnn layers: each step drops this fraction of W_h's entries, the same ones at every timestep (when the budget sizes the model: chosen with it)", resume: 'mutable', stored: { record: 'weight_drop' }, sizing: true },
+  { key: 'zoneout', flag: '--zoneout', arg: '<p>', kind: { type: 'float', min: 0, max: MAX_ZONEOUT }, default: 0, help: "zoneout on the state of gru layers: in training each unit keeps its previous value with this probability at each step; sampling and eval use the expected state (part of the model)", resume: 'fixed', stored: { config: 'zoneout' }, sizing: true },
   { key: 'ema', flag: '--ema', arg: '<decay>', kind: { type: 'float', min: 0, max: 0.99999 }, default: 0, absent: 0, help: 'keep a moving average of the weights with this decay per step (e.g. 0.999; held at (1+step)/(10+step) early on): validation and the checkpoints use the average, training goes on from the optimizer\'s own weights (0: off)', resume: 'mutable', stored: { record: 'ema' } },
   { key: 'keep', flag: '--keep', arg: '<which>', kind: { type: 'choice', values: KEEPS }, default: 'best', absent: 'best', help: 'which weights the checkpoint at --out ends with: best (the lowest validation estimate) or final (the last step\'s; with the decay to 0 they are the most trained)', resume: 'mutable', stored: { record: 'keep' } },
   { key: 'seed', flag: '--seed', arg: '<n>', kind: int(0, 2 ** 32 - 1), default: 1337, help: 'random seed (same seed, same backend: same model)', resume: 'fixed', stored: { record: 'seed' } },
@@ -134,8 +135,9 @@ export function fitsKind(k: SettingKind, v: unknown): boolean {
 }
 
 /** Rules between settings, checked once all are known (given, defaulted or resumed). */
-export function crossCheck(s: Pick<TrainSettings, 'lr' | 'minLr' | 'model' | 'weightDrop'>): string | null {
+export function crossCheck(s: Pick<TrainSettings, 'lr' | 'minLr' | 'model' | 'weightDrop' | 'zoneout'>): string | null {
   if (s.minLr !== undefined && s.minLr > s.lr) return `--min-lr ${s.minLr} is above --lr ${s.lr}; the rate decays from --lr down to --min-lr, so give a --min-lr of at most ${s.lr}`;
   if (s.weightDrop > 0 && isMinCell(s.model)) return `--weight-drop applies to the recurrent weights of lstm, gru and rnn layers; a ${s.model} block has none, so leave --weight-drop out (or use --dropout)`;
+  if (s.zoneout > 0 && s.model !== 'gru') return `--zoneout applies to the state of gru layers; a ${s.model} model has none, so leave --zoneout out (or use --dropout)`;
   return null;
 }

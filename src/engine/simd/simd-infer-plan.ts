@@ -9,6 +9,7 @@
 //   21 MLP activations  22 per-thread scratch  23 its stride  24 which h buffer is current
 //   25 classic cells: the first layer's input table (vocab rows of E·W_x + b in panel order; its
 //      w_x is then not packed)
+//   26-27 gru: zoneout's p and 1 − p as f32 bits (0 and 1 without it)
 // then 16 words per layer:
 //   lstm/gru/rnn: 0 w_x  1 w_h  2 bias (gru: b_x)  3 gru b_h  4-5 h ping-pong  6 lstm c
 //                 7 pre-activations  8 gru recurrent pre-activations  9 input width
@@ -247,6 +248,8 @@ export function prepareInfer(cx: Ctx, engine: Engine, md: InferModel, S: number)
   if (classic) [d[25], table] = packedInputTable(cx, engine, md, G, Hp);
   d[0] = CELL_CODE[cell]; d[1] = S; d[2] = V; d[3] = E; d[4] = H; d[5] = L; d[6] = M; d[7] = G;
   d[8] = Hp; d[9] = Mp; d[10] = Vp;
+  // 1 − p rounded once, as the constants of zoneout-state.ts are.
+  [d[26], d[27]] = new Int32Array(Float32Array.of(md.zoneout ?? 0, 1 - (md.zoneout ?? 0)).buffer);
   d[11] = put(P.slice(off('embed.weight'), off('embed.weight') + V * E));
   if (!classic && E !== H) d[12] = panels('stem.weight', E, H, 1);
   if (!classic) d[13] = vector('norm_f', H, 1);
