@@ -16,8 +16,9 @@ import type { TokenizerKind } from '../text/tokenizer.js';
 import { Rng } from '../rng.js';
 import { batchSource, type Batching, type Ids } from './batch.js';
 import { AdamW } from './optimizer.js';
+import { Muon, muonViews } from './muon.js';
 import { onlineWeights, WeightAverage } from './average.js';
-import type { Keep } from './settings.js';
+import type { Keep, OptimizerKind } from './settings.js';
 import { learningRate, type Decay } from './schedule.js';
 
 export interface TrainOptions {
@@ -47,6 +48,8 @@ export interface TrainOptions {
   ema?: number;
   /** Which weights the checkpoint at `out` ends with: the best estimate's (default) or the final ones. */
   keep?: Keep;
+  /** adamw (absent), or muon: Muon on the recurrent matrices, AdamW for the rest (muon.ts). */
+  optimizer?: OptimizerKind;
   /** Step budget (total, counting steps before a resume); with `seconds` too, whichever ends first. */
   steps?: number;
   /** Training-time budget in seconds (evaluations and saves not counted). */
@@ -134,8 +137,10 @@ async function run(o: TrainOptions, held: { dispose(): void }[]): Promise<TrainS
   const schedule = { lr: o.lr, minLr: o.minLr, warmup: o.warmup, decay: o.decay ?? 'cosine' } as const;
   const ws = new Workspace(w, o.batch, o.seq, true, o.dropout, { weightDrop });
   const data = batchSource(o.batching, o.train, o.batch, o.seq);
-  const opt = new AdamW(w, { beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: o.weightDecay, clip: o.clip });
+  const muon = o.optimizer === 'muon' ? new Muon(w, muonViews(w)) : null;
+  const opt = new AdamW(w, { beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: o.weightDecay, clip: o.clip, muon });
   held.push(w, ws, opt);
+  if (muon) held.push(muon);
   const evalChars = Math.min(o.val.length, o.evalChars);
   const evalSeq = Math.min(o.seq, 128);
   // Many short streams make the periodic estimate fast; the final pass uses eval's defaults.
@@ -160,7 +165,7 @@ async function run(o: TrainOptions, held: { dispose(): void }[]): Promise<TrainS
     training: {
       step, best_val_loss: best?.loss ?? null, best_step: best?.step ?? null, val_loss: null, train_loss: recentLoss,
       chars_seen: charsSeen, seconds: trainSeconds, backend: e.name, ...(e.variant ? { kernels: e.variant } : {}), corpus: o.corpus, seed: o.seed, rng: rng.state(),
-      dropout_rng: dropRng.state(), dropout: o.dropout, weight_drop: weightDrop, ema, keep: o.keep ?? 'best',
+      dropout_rng: dropRng.state(), dropout: o.dropout, weight_drop: weightDrop, ema, keep: o.keep ?? 'best', optimizer: o.optimizer ?? 'adamw',
       cursor: data.cursor, evals_since_best: evalsSinceBest, batching: o.batching, batch: o.batch, seq: o.seq,
       lr: o.lr, min_lr: o.minLr, decay: schedule.decay, warmup: o.warmup, clip: o.clip, weight_decay: o.weightDecay,
       planned_steps: o.steps ?? null, planned_seconds: o.seconds ?? null,

@@ -7,6 +7,10 @@ import { TOKENIZERS, type TokenizerKind } from '../text/tokenizer.js';
 import { BATCHING, type Batching } from './batch.js';
 import { DECAYS, type Decay } from './schedule.js';
 
+/** adamw everywhere, or Muon on the recurrent matrices and AdamW for the rest (muon.ts). */
+export const OPTIMIZERS = ['adamw', 'muon'] as const;
+export type OptimizerKind = (typeof OPTIMIZERS)[number];
+
 /** Which weights a run's checkpoint ends with: the best estimate's or the final ones. */
 export const KEEPS = ['best', 'final'] as const;
 export type Keep = (typeof KEEPS)[number];
@@ -50,7 +54,7 @@ export interface TrainSettings {
   model: Cell; layers: number; hidden: number; embed: number; mlp: number;
   tokenizer: TokenizerKind; batch: number; seq: number; batching: Batching; steps?: number; time?: number;
   lr: number; minLr?: number; decay: Decay; warmup: number; clip: number; weightDecay: number; dropout: number; weightDrop: number;
-  ema: number; keep: Keep; zoneout: number;
+  ema: number; keep: Keep; zoneout: number; optimizer: OptimizerKind;
   seed: number; evalEvery: number; evalChars: number; patience: number; valFrac: number; val?: string;
   out?: string; saveEvery: number; stopAfter?: number; resume?: string; log?: string;
   backend: string; threads?: number; json?: boolean; corpusDir?: string;
@@ -80,6 +84,7 @@ export const TRAIN_SETTINGS: Setting[] = [
   { key: 'dropout', flag: '--dropout', arg: '<p>', kind: { type: 'float', min: 0, max: 0.95 }, default: 0, help: "dropout probability on each layer's output during training (when the budget sizes the model: chosen with it by the passes over the text)", resume: 'mutable', stored: { record: 'dropout' }, sizing: true },
   { key: 'weightDrop', flag: '--weight-drop', arg: '<p>', kind: { type: 'float', min: 0, max: 0.95 }, default: 0, help: "DropConnect on the recurrent weights of lstm, gru and rnn layers: each step drops this fraction of W_h's entries, the same ones at every timestep (when the budget sizes the model: chosen with it)", resume: 'mutable', stored: { record: 'weight_drop' }, sizing: true },
   { key: 'zoneout', flag: '--zoneout', arg: '<p>', kind: { type: 'float', min: 0, max: MAX_ZONEOUT }, default: 0, help: "zoneout on the state of gru layers: in training each unit keeps its previous value with this probability at each step; sampling and eval use the expected state (part of the model)", resume: 'fixed', stored: { config: 'zoneout' }, sizing: true },
+  { key: 'optimizer', flag: '--optimizer', arg: '<name>', kind: { type: 'choice', values: OPTIMIZERS }, default: 'adamw', absent: 'adamw', help: 'adamw, or muon: the recurrent matrices W_h of lstm, gru and rnn layers take orthogonalised momentum updates (Newton-Schulz, scaled to AdamW\'s size, same --lr and --weight-decay), AdamW the rest', resume: 'fixed', stored: { record: 'optimizer' } },
   { key: 'ema', flag: '--ema', arg: '<decay>', kind: { type: 'float', min: 0, max: 0.99999 }, default: 0, absent: 0, help: 'keep a moving average of the weights with this decay per step (e.g. 0.999; held at (1+step)/(10+step) early on): validation and the checkpoints use the average, training goes on from the optimizer\'s own weights (0: off)', resume: 'mutable', stored: { record: 'ema' } },
   { key: 'keep', flag: '--keep', arg: '<which>', kind: { type: 'choice', values: KEEPS }, default: 'best', absent: 'best', help: 'which weights the checkpoint at --out ends with: best (the lowest validation estimate) or final (the last step\'s; with the decay to 0 they are the most trained)', resume: 'mutable', stored: { record: 'keep' } },
   { key: 'seed', flag: '--seed', arg: '<n>', kind: int(0, 2 ** 32 - 1), default: 1337, help: 'random seed (same seed, same backend: same model)', resume: 'fixed', stored: { record: 'seed' } },
@@ -135,9 +140,10 @@ export function fitsKind(k: SettingKind, v: unknown): boolean {
 }
 
 /** Rules between settings, checked once all are known (given, defaulted or resumed). */
-export function crossCheck(s: Pick<TrainSettings, 'lr' | 'minLr' | 'model' | 'weightDrop' | 'zoneout'>): string | null {
+export function crossCheck(s: Pick<TrainSettings, 'lr' | 'minLr' | 'model' | 'weightDrop' | 'zoneout' | 'optimizer'>): string | null {
   if (s.minLr !== undefined && s.minLr > s.lr) return `--min-lr ${s.minLr} is above --lr ${s.lr}; the rate decays from --lr down to --min-lr, so give a --min-lr of at most ${s.lr}`;
   if (s.weightDrop > 0 && isMinCell(s.model)) return `--weight-drop applies to the recurrent weights of lstm, gru and rnn layers; a ${s.model} block has none, so leave --weight-drop out (or use --dropout)`;
+  if (s.optimizer === 'muon' && isMinCell(s.model)) return `--optimizer muon updates the recurrent matrices of lstm, gru and rnn layers; a ${s.model} block has none, so use adamw`;
   if (s.zoneout > 0 && s.model !== 'gru') return `--zoneout applies to the state of gru layers; a ${s.model} model has none, so leave --zoneout out (or use --dropout)`;
   return null;
 }
