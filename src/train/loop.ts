@@ -37,6 +37,8 @@ export interface TrainOptions {
   minLr: number;
   /** How the rate falls after the warm-up; cosine when absent. */
   decay?: Decay;
+  /** Fraction of the budget the rate holds at `lr` before it decays; 0 when absent. */
+  decayFrom?: number;
   warmup: number;
   clip: number;
   weightDecay: number;
@@ -134,7 +136,7 @@ async function run(o: TrainOptions, held: { dispose(): void }[]): Promise<TrainS
   // Masks draw from their own stream, so turning dropout on or off leaves the batches as they were.
   const dropRng = r?.training.dropout_rng ? Rng.fromState(String(r.training.dropout_rng)) : new Rng(o.seed ^ 0x5bd1e995);
   const weightDrop = o.weightDrop ?? 0;
-  const schedule = { lr: o.lr, minLr: o.minLr, warmup: o.warmup, decay: o.decay ?? 'cosine' } as const;
+  const schedule = { lr: o.lr, minLr: o.minLr, warmup: o.warmup, decay: o.decay ?? 'cosine', decayFrom: o.decayFrom ?? 0 } as const;
   const ws = new Workspace(w, o.batch, o.seq, true, o.dropout, { weightDrop });
   const data = batchSource(o.batching, o.train, o.batch, o.seq);
   const muon = o.optimizer === 'muon' ? new Muon(w, muonViews(w)) : null;
@@ -167,7 +169,7 @@ async function run(o: TrainOptions, held: { dispose(): void }[]): Promise<TrainS
       chars_seen: charsSeen, seconds: trainSeconds, backend: e.name, ...(e.variant ? { kernels: e.variant } : {}), corpus: o.corpus, seed: o.seed, rng: rng.state(),
       dropout_rng: dropRng.state(), dropout: o.dropout, weight_drop: weightDrop, ema, keep: o.keep ?? 'best', optimizer: o.optimizer ?? 'adamw',
       cursor: data.cursor, evals_since_best: evalsSinceBest, batching: o.batching, batch: o.batch, seq: o.seq,
-      lr: o.lr, min_lr: o.minLr, decay: schedule.decay, warmup: o.warmup, clip: o.clip, weight_decay: o.weightDecay,
+      lr: o.lr, min_lr: o.minLr, decay: schedule.decay, decay_from: schedule.decayFrom, warmup: o.warmup, clip: o.clip, weight_decay: o.weightDecay,
       planned_steps: o.steps ?? null, planned_seconds: o.seconds ?? null,
       ...o.meta,
       ...extra,

@@ -53,7 +53,7 @@ export interface Setting {
 export interface TrainSettings {
   model: Cell; layers: number; hidden: number; embed: number; mlp: number;
   tokenizer: TokenizerKind; batch: number; seq: number; batching: Batching; steps?: number; time?: number;
-  lr: number; minLr?: number; decay: Decay; warmup: number; clip: number; weightDecay: number; dropout: number; weightDrop: number;
+  lr: number; minLr?: number; decay: Decay; decayFrom: number; warmup: number; clip: number; weightDecay: number; dropout: number; weightDrop: number;
   ema: number; keep: Keep; zoneout: number; optimizer: OptimizerKind;
   seed: number; evalEvery: number; evalChars: number; patience: number; valFrac: number; val?: string;
   out?: string; saveEvery: number; stopAfter?: number; resume?: string; log?: string;
@@ -78,6 +78,7 @@ export const TRAIN_SETTINGS: Setting[] = [
   { key: 'lr', flag: '--lr', arg: '<rate>', kind: { type: 'float', min: 0, max: 10, minExclusive: true }, default: 3e-3, help: 'peak learning rate', resume: 'mutable', stored: { record: 'lr' }, sizing: true },
   { key: 'minLr', flag: '--min-lr', arg: '<rate>', kind: { type: 'float', min: 0, max: 10 }, help: 'learning rate at the end of the decay, at most --lr (default: 0)', resume: 'mutable', stored: { record: 'min_lr' } },
   { key: 'decay', flag: '--decay', arg: '<shape>', kind: { type: 'choice', values: DECAYS }, default: 'cosine', absent: 'cosine', help: 'how the rate falls from --lr to --min-lr after the warm-up: linear or cosine', resume: 'mutable', stored: { record: 'decay' } },
+  { key: 'decayFrom', flag: '--decay-from', arg: '<f>', kind: { type: 'float', min: 0, max: 0.95 }, default: 0, absent: 0, help: 'hold the rate at --lr until this fraction of the budget, then decay over the rest (0: decay from the warm-up on)', resume: 'mutable', stored: { record: 'decay_from' } },
   { key: 'warmup', flag: '--warmup', arg: '<steps>', kind: int(0), default: 50, help: 'linear warm-up steps', resume: 'mutable', stored: { record: 'warmup' } },
   { key: 'clip', flag: '--clip', arg: '<norm>', kind: { type: 'float', min: 0, max: 1e9 }, default: 1, help: 'clip the gradient norm to this (0: off)', resume: 'mutable', stored: { record: 'clip' } },
   { key: 'weightDecay', flag: '--weight-decay', arg: '<w>', kind: { type: 'float', min: 0, max: 10 }, default: 0.1, help: 'AdamW weight decay, on matrices only', resume: 'mutable', stored: { record: 'weight_decay' } },
