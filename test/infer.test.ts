@@ -28,6 +28,8 @@ function configs(cell: Cell): ModelConfig[] {
     c.push(validateConfig({ cell, vocab: 9, embed: 6, hidden: 10, layers: 1, mlp: 0 }));
   } else {
     c.push(validateConfig({ cell, vocab: 9, embed: 40, hidden: 37, layers: 3 }));
+    // Zoneout's expected state in every engine's step and in the training forward's inference mode.
+    if (cell === 'gru') c.push(validateConfig({ cell, vocab: 9, embed: 6, hidden: 37, layers: 2, zoneout: 0.3 }));
   }
   return c;
 }

@@ -77,6 +77,16 @@ describe('training', () => {
     expect(learningRate(o, 100, 1)).toBeCloseTo(0.1);
   });
 
+  it('with decay-from the rate holds at lr, then falls over the rest of the budget', () => {
+    const o = { lr: 1, minLr: 0, warmup: 10, decay: 'linear', decayFrom: 0.6 } as const;
+    expect(learningRate(o, 4, 0)).toBeCloseTo(0.5);
+    expect(learningRate(o, 50, 0.3)).toBe(1);
+    expect(learningRate(o, 50, 0.6)).toBe(1);
+    expect(learningRate(o, 50, 0.8)).toBeCloseTo(0.5);
+    expect(learningRate(o, 50, 1)).toBeCloseTo(0);
+    expect(learningRate({ ...o, decay: 'cosine' }, 50, 0.7)).toBeCloseTo(0.5 + 0.5 * Math.cos(Math.PI / 4));
+  });
+
   it('the linear decay falls in a straight line from lr to min-lr', () => {
     const o = { lr: 1, minLr: 0.1, warmup: 10, decay: 'linear' } as const;
     expect(learningRate(o, 4, 0)).toBeCloseTo(0.5);

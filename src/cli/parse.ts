@@ -1,4 +1,4 @@
-// Flag values: each kind of setting (src/train/settings.ts) has one parser, and one table of
+// Flag values: each kind of setting (src/model/settings.ts) has one parser, and one table of
 // flags gives a command its options, defaults and help.
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { canonical, describeKind, fitsKind, type SettingKind } from '../model/settings.js';

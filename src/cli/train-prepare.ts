@@ -109,7 +109,7 @@ export async function prepareRun(req: TrainRequest, ui: Ui): Promise<PreparedRun
     }
   }
 
-  const given = req.resume?.file.config ?? (req.autosize ? null : validateConfig({ cell: f.model, vocab: text.vocab.size, embed: f.embed, hidden: f.hidden, layers: f.layers, mlp: f.mlp }));
+  const given = req.resume?.file.config ?? (req.autosize ? null : validateConfig({ cell: f.model, vocab: text.vocab.size, embed: f.embed, hidden: f.hidden, layers: f.layers, mlp: f.mlp, zoneout: f.zoneout }));
   // auto measures the backends at this model's shapes (a sized model: at the family's usual one).
   const shape = given ? { config: given, batch: f.batch, seq: f.seq } : undefined;
   const { engine, reason } = await ui.wait(`Starting the ${f.backend} backend`, () => createEngine(f.backend as BackendName, { threads: f.threads, shape }));
@@ -128,7 +128,7 @@ export async function prepareRun(req: TrainRequest, ui: Ui): Promise<PreparedRun
           (room >= 1 ? `; use --seq ${room} or less, or a longer file` : '; use a longer file'),
       );
     }
-    const config = given ?? validateConfig({ cell: f.model, vocab: text.vocab.size, embed: f.embed, hidden: f.hidden, layers: f.layers, mlp: f.mlp });
+    const config = given ?? validateConfig({ cell: f.model, vocab: text.vocab.size, embed: f.embed, hidden: f.hidden, layers: f.layers, mlp: f.mlp, zoneout: f.zoneout });
     // --new-data on the same text changes nothing (a note said so): no new best is started.
     f.newData = newBest;
     return { corpus, corpusName: resolved.name ?? null, split, out, latest, settings: f, vocab: text.vocab, train, val, engine, config, texts, notes };

@@ -316,6 +316,8 @@ export interface InferModel {
   vocab: number; embed: number; hidden: number; layers: number;
   /** MLP expansion of the residual blocks (0: none); ignored by lstm, gru, rnn. */
   mlp: number;
+  /** GRU zoneout probability p (absent or 0: none): each step's state is p·h_{t−1} + (1 − p)·h̃_t, its expectation. */
+  zoneout?: number;
   params: Tensor;
   /** RMSNorm's epsilon (the residual stacks' norms). */
   eps: number;

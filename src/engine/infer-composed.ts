@@ -5,6 +5,7 @@
 import { GATES, type Engine, type InferModel, type InferPlan, type Tensor } from './engine-api.js';
 import { stateSize, stateSlices } from './infer-plan-check.js';
 import { inputTable } from './infer-table.js';
+import { applyExpectedState, expectedState, type ExpectedState } from './zoneout-state.js';
 
 export class ComposedInferPlan implements InferPlan {
   readonly vocab: number;
@@ -21,6 +22,8 @@ export class ComposedInferPlan implements InferPlan {
   private readonly xa: Tensor; private readonly xb: Tensor; private readonly x1: Tensor;
   private readonly n: Tensor; private readonly rstd: Tensor; private readonly m: Tensor; private readonly g: Tensor;
   private readonly logits: Tensor;
+  /** GRU zoneout's expected state (src/model/zoneout.ts). */
+  private readonly expected: ExpectedState | null = null;
   /** Every tensor above, for release(). */
   private readonly owned: Tensor[] = [];
 
@@ -43,6 +46,7 @@ export class ComposedInferPlan implements InferPlan {
     this.xa = tensor(S * H); this.xb = tensor(S * H); this.x1 = tensor(S * H);
     this.n = tensor(S * H); this.rstd = tensor(S); this.m = tensor(wide); this.g = tensor(wide);
     this.logits = tensor(S * md.vocab);
+    if (md.zoneout) this.expected = expectedState(e, tensor, md.zoneout, S * H);
     if (md.cell === 'lstm' || md.cell === 'gru' || md.cell === 'rnn') {
       this.table = tensor(md.vocab * GATES[md.cell] * H);
       inputTable(e, md, this.P, this.table);
@@ -69,6 +73,7 @@ export class ComposedInferPlan implements InferPlan {
       if (md.cell === 'gru') {
         e.matmul({ c: this.preH, a: h, b: P, bOff: o.wh, m: S, n: G, k: H, bias: P, biasOff: o.bh! });
         e.gruForward({ gx: this.pre, gh: this.preH, hPrev: h, act: this.act, h, hOff: SH, batch: S, hidden: H });
+        if (this.expected) applyExpectedState(e, this.expected, h, 0, SH, SH);
       } else {
         e.matmul({ c: this.pre, a: h, b: P, bOff: o.wh, m: S, n: G, k: H, accumulate: true });
         if (md.cell === 'rnn') e.tanhForward({ out: h, outOff: SH, x: this.pre, len: SH });

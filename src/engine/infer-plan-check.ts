@@ -9,6 +9,8 @@ export function checkInferModel(m: InferModel, streams: number): void {
   for (const [k, min] of [['vocab', 1], ['embed', 1], ['hidden', 1], ['layers', 1], ['mlp', 0]] as const) {
     if (!count(m[k], min)) throw new RangeError(`inferPrepare: ${k} must be an integer ≥ ${min}, got ${m[k]}`);
   }
+  const zo = m.zoneout ?? 0;
+  if (!(zo >= 0 && zo < 1) || (zo > 0 && m.cell !== 'gru')) throw new RangeError(`inferPrepare: zoneout must be in [0, 1) and only on gru, got ${zo} on ${m.cell}`);
   if (!count(streams, 1)) throw new RangeError(`inferPrepare: streams must be an integer ≥ 1, got ${streams}`);
 }
 

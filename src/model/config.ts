@@ -14,11 +14,19 @@ export interface ModelConfig {
   layers: number;
   /** MLP expansion inside each minGRU/minLSTM block (0: no MLP); unused by the other cells. */
   mlp?: number;
+  /**
+   * Zoneout probability of the GRU's state (absent: none): in training each unit keeps its
+   * previous value with this probability at each step; inference runs the expected state
+   * p·h_{t−1} + (1 − p)·h̃_t, so it is part of the model, not only of its training.
+   */
+  zoneout?: number;
 }
 
 /** Inclusive ranges of the size fields; the flags of the same names take theirs from here. */
 export const CONFIG_LIMITS = { embed: [1, 4096], hidden: [1, 8192], layers: [1, 64], mlp: [0, 16] } as const;
 export const MAX_VOCAB = 0x110000;
+/** Zoneout keeps a unit with this probability at most: at 1 the state would never change. */
+export const MAX_ZONEOUT = 0.95;
 
 /**
  * Checks a configuration. `source` says where it came from, for the message: flags (the default)
@@ -37,5 +45,10 @@ export function validateConfig(c: ModelConfig, source: { checkpoint?: string } =
     if (source.checkpoint) throw fail('vocab', '', `must be a whole number from 2 to ${MAX_VOCAB} (got ${c.vocab})`);
     throw new UserError(`the training text needs at least 2 distinct characters (found ${c.vocab})`);
   }
-  return { ...c, mlp: isMinCell(c.cell) ? (c.mlp ?? 2) : 0 };
+  const z = c.zoneout ?? 0;
+  if (!(typeof z === 'number' && z >= 0 && z <= MAX_ZONEOUT)) throw fail('zoneout', '--zoneout', `must be a number from 0 to ${MAX_ZONEOUT} (got ${z})`);
+  if (z > 0 && c.cell !== 'gru') throw fail('zoneout', '--zoneout', `applies to the state of gru layers; a ${c.cell} model has none, so leave --zoneout out`);
+  // Absent when 0, so a model without it is written exactly as before.
+  const { zoneout: _, ...rest } = c;
+  return { ...rest, mlp: isMinCell(c.cell) ? (c.mlp ?? 2) : 0, ...(z > 0 ? { zoneout: z } : {}) };
 }

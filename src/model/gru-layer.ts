@@ -2,6 +2,7 @@
 // like the LSTM layer: one large input product per chunk, per-timestep recurrent product and
 // cell, weight gradients as large products over the chunk.
 import type { Tensor } from '../engine/engine-api.js';
+import { applyExpectedState } from '../engine/zoneout-state.js';
 import { HStateLayer, maskRecurrentGrad, projectInput, projectInputBackward, recurrentWeights, type Layer, type LayerContext } from './layer.js';
 
 export class GruLayer extends HStateLayer implements Layer {
@@ -36,6 +37,9 @@ export class GruLayer extends HStateLayer implements Layer {
   forward(x: Tensor, xOff: number): void {
     const { e, P, view, prefix, batch: B, seq: T, hidden: H } = this.ctx, G3 = 3 * H;
     projectInput(this.ctx, x, xOff, this.gx, G3, 'w_x', 'b_x');
+    const zo = this.ctx.zoneout;
+    if (zo && 'mask' in zo) e.add({ out: this.gx, a: this.gx, b: zo.mask, len: T * B * G3 });
+    const expected = zo && 'expected' in zo ? zo.expected : null;
     const [W, wh] = recurrentWeights(this.ctx, 'w_h', true), bh = view(`${prefix}.b_h`).off;
     for (let t = 0; t < T; t++) {
       e.matmul({
@@ -46,6 +50,7 @@ export class GruLayer extends HStateLayer implements Layer {
         gx: this.gx, gxOff: t * B * G3, gh: this.gh, ghOff: t * B * G3, hPrev: this.h, hPrevOff: t * B * H,
         act: this.act, actOff: t * B * G3, h: this.h, hOff: (t + 1) * B * H, batch: B, hidden: H,
       });
+      if (expected) applyExpectedState(e, expected, this.h, t * B * H, (t + 1) * B * H, B * H);
     }
   }
 

@@ -4,6 +4,7 @@
 // filled by whatever sits above it) into its weights and its input.
 import type { Engine, Tensor } from '../engine/engine-api.js';
 import type { ParamView } from './params.js';
+import type { ExpectedState } from '../engine/zoneout-state.js';
 
 export interface LayerContext {
   e: Engine;
@@ -24,6 +25,11 @@ export interface LayerContext {
   lookup?: InputLookup;
   /** Training with DropConnect: this step's mask of W_h (kept entries scaled by 1/(1−p)) and W_h times it. */
   weightDrop?: { mask: Tensor; dropped: Tensor };
+  /**
+   * GRU zoneout (zoneout.ts). Training: this step's mask, added to the gate pre-activations (T·B ×
+   * 3H). Inference: what the expected state needs.
+   */
+  zoneout?: { mask: Tensor } | { expected: ExpectedState };
   /**
    * Inference workspaces: a buffer of at least `floats` shared by every layer under `name`, for
    * values that die within one layer's forward (with no backward to keep them for).

@@ -12,6 +12,8 @@ import { LstmLayer } from './lstm-layer.js';
 import { GruLayer } from './gru-layer.js';
 import { RnnLayer } from './rnn-layer.js';
 import { MinBlock, RMS_EPS } from './minblock.js';
+import { drawZoneout } from './zoneout.js';
+import { expectedState } from '../engine/zoneout-state.js';
 
 export class Weights {
   readonly layout: ParamLayout;
@@ -88,6 +90,10 @@ export class Workspace {
   readonly weightDrop: number;
   private readonly recurrentMasks: Tensor[] = [];
   private readonly hostRecurrentMask: Float32Array;
+  /** GRU zoneout probability (0: none), and in training each layer's mask (zoneout.ts). */
+  readonly zoneout: number;
+  private readonly zoneMasks: Tensor[] = [];
+  private readonly hostZoneMask: Float32Array;
   /** Every tensor this workspace allocated, its layers' included: dispose() frees them. */
   private readonly owned: Tensor[] = [];
 
@@ -140,15 +146,26 @@ export class Workspace {
       return fresh;
     };
     this.weightDrop = training && !residual ? options.weightDrop ?? 0 : 0;
+    this.zoneout = c.cell === 'gru' ? c.zoneout ?? 0 : 0;
+    // Inference layers share the constants and the scratch of the expected state: one step at a time.
+    const expected = this.zoneout > 0 && !training ? expectedState(e, alloc, this.zoneout, batch * H) : null;
     this.layers = Array.from({ length: c.layers }, (_, l) => {
       const wd = this.weightDrop > 0 ? { mask: alloc(H * G * H), dropped: alloc(H * G * H) } : undefined;
       if (wd) this.recurrentMasks.push(wd.mask);
+      let zoneout: LayerContext['zoneout'];
+      if (expected) zoneout = { expected };
+      else if (this.zoneout > 0) {
+        const mask = alloc(n * G * H);
+        this.zoneMasks.push(mask);
+        zoneout = { mask };
+      }
       return makeLayer({
         e, alloc, P: w.params, G: w.grads, view: (name) => w.view(name), prefix: `${c.cell}.${l}`,
-        input: l === 0 && !residual ? c.embed : H, hidden: H, batch, seq, training, lookup: l === 0 ? this.lookup : undefined, temp, weightDrop: wd,
+        input: l === 0 && !residual ? c.embed : H, hidden: H, batch, seq, training, lookup: l === 0 ? this.lookup : undefined, temp, weightDrop: wd, zoneout,
       }, c);
     });
     this.hostRecurrentMask = new Float32Array(this.recurrentMasks.length ? H * G * H : 0);
+    this.hostZoneMask = new Float32Array(this.zoneMasks.length ? n * G * H : 0);
     if (residual) this.normF = { out: alloc(n * H), rstd: alloc(n), dIn: training ? alloc(n * H) : undefined };
     this.logits = alloc(n * c.vocab);
     this.losses = alloc(n);
@@ -182,7 +199,10 @@ export class Workspace {
     if (targets) this.w.e.write(this.targets, targets);
   }
 
-  /** Draws new dropout and DropConnect masks (inverted: kept units or weights scaled by 1/(1−p)); none, and no draws, without either. */
+  /**
+   * Draws new dropout and DropConnect masks (inverted: kept units or weights scaled by 1/(1−p)) and
+   * zoneout masks, from one stream in that order; none, and no draws, without any.
+   */
   drawDropout(rng: Rng): void {
     const keep = 1 - this.dropout, keepW = 1 - this.weightDrop;
     for (const d of this.drop) {
@@ -192,6 +212,10 @@ export class Workspace {
     for (const t of this.recurrentMasks) {
       rng.fillMask(this.hostRecurrentMask, keepW, 1 / keepW);
       this.w.e.write(t, this.hostRecurrentMask);
+    }
+    for (const t of this.zoneMasks) {
+      drawZoneout(this.hostZoneMask, rng, this.zoneout, this.batch * this.seq, this.w.config.hidden);
+      this.w.e.write(t, this.hostZoneMask);
     }
   }
 

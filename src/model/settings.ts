@@ -7,10 +7,14 @@
 // and every command that opens one checks them.
 import { BACKENDS, BACKEND_ALIASES } from '../engine/backends.js';
 import { TOKENIZERS } from '../text/tokenizer.js';
-import { CELLS, CONFIG_LIMITS, isMinCell, type ModelConfig } from './config.js';
+import { CELLS, CONFIG_LIMITS, MAX_ZONEOUT, isMinCell, type ModelConfig } from './config.js';
 
 export const BATCHING = ['random', 'stream'] as const;
 export const DECAYS = ['linear', 'cosine'] as const;
+/** adamw everywhere, or Muon on the recurrent matrices and AdamW for the rest (train/muon.ts). */
+export const OPTIMIZERS = ['adamw', 'muon'] as const;
+/** Which weights a run's checkpoint ends with: the best estimate's or the final ones. */
+export const KEEPS = ['best', 'final'] as const;
 
 export type SettingKind =
   | { type: 'int'; min: number; max?: number }
@@ -66,11 +70,16 @@ const ROWS = {
   lr: { arg: '<rate>', kind: { type: 'float', min: 0, max: 10, minExclusive: true }, default: 3e-3, help: 'peak learning rate', resume: 'mutable', sizing: true },
   minLr: { arg: '<rate>', kind: rate(10), default: 0, help: 'learning rate at the end of the decay, at most --lr', resume: 'mutable' },
   decay: { arg: '<shape>', kind: { type: 'choice', values: DECAYS }, default: 'cosine', absent: 'cosine', help: 'how the rate falls from --lr to --min-lr after the warm-up: linear or cosine', resume: 'mutable' },
+  decayFrom: { arg: '<f>', kind: rate(0.95), default: 0, absent: 0, help: 'hold the rate at --lr until this fraction of the budget, then decay over the rest (0: decay from the warm-up on)', resume: 'mutable' },
   warmup: { arg: '<steps>', kind: int(0), default: 50, help: 'linear warm-up steps', resume: 'mutable' },
   clip: { arg: '<norm>', kind: rate(1e9), default: 1, help: 'clip the gradient norm to this (0: off)', resume: 'mutable' },
   weightDecay: { arg: '<w>', kind: rate(10), default: 0.1, help: 'AdamW weight decay, on matrices only', resume: 'mutable' },
   dropout: { arg: '<p>', kind: rate(0.95), default: 0, help: "dropout probability on each layer's output during training (when the budget sizes the model: chosen with it by the passes over the text)", resume: 'mutable', sizing: true },
   weightDrop: { arg: '<p>', kind: rate(0.95), default: 0, help: "DropConnect on the recurrent weights of lstm, gru and rnn layers: each step drops this fraction of W_h's entries, the same ones at every timestep (when the budget sizes the model: chosen with it)", resume: 'mutable', sizing: true },
+  zoneout: { arg: '<p>', kind: rate(MAX_ZONEOUT), default: 0, help: 'zoneout on the state of gru layers: in training each unit keeps its previous value with this probability at each step; sampling and eval use the expected state (part of the model)', resume: 'fixed', config: 'zoneout', sizing: true },
+  optimizer: { arg: '<name>', kind: { type: 'choice', values: OPTIMIZERS }, default: 'adamw', absent: 'adamw', help: "adamw, or muon: the recurrent matrices W_h of lstm, gru and rnn layers take orthogonalised momentum updates (Newton-Schulz, scaled to AdamW's size, same --lr and --weight-decay), AdamW the rest", resume: 'fixed' },
+  ema: { arg: '<decay>', kind: rate(0.99999), default: 0, absent: 0, help: "keep a moving average of the weights with this decay per step (e.g. 0.999; held at (1+step)/(10+step) early on): validation and the checkpoints use the average, training goes on from the optimizer's own weights (0: off)", resume: 'mutable' },
+  keep: { arg: '<which>', kind: { type: 'choice', values: KEEPS }, default: 'best', absent: 'best', help: "which weights the checkpoint at --out ends with: best (the lowest validation estimate) or final (the last step's; with the decay to 0 they are the most trained)", resume: 'mutable' },
   seed: { arg: '<n>', kind: int(0, 2 ** 32 - 1), default: 1337, help: 'random seed (same seed, same backend: same model)', resume: 'fixed' },
   evalEvery: { arg: '<steps>', kind: int(1), default: 100, help: 'steps between validation estimates', resume: 'mutable' },
   evalChars: { arg: '<n>', kind: int(2), default: 32768, help: 'validation characters used by each estimate, drawn from the whole split', resume: 'mutable' },
@@ -101,6 +110,8 @@ export type TrainSettings =
 
 export type Batching = TrainSettings['batching'];
 export type Decay = TrainSettings['decay'];
+export type OptimizerKind = TrainSettings['optimizer'];
+export type Keep = TrainSettings['keep'];
 
 /** A row as the flag table, the record and the resume rules read it. */
 export interface Setting extends Omit<Row, 'config' | 'record'> {
@@ -167,7 +178,9 @@ export function fitsKind(k: SettingKind, v: unknown): boolean {
 }
 
 /** Rules between settings, checked once all are known (given, defaulted or resumed). */
-export function crossCheck(s: Pick<TrainSettings, 'lr' | 'minLr' | 'model' | 'weightDrop'>): string | null {
+export function crossCheck(s: Pick<TrainSettings, 'lr' | 'minLr' | 'model' | 'weightDrop' | 'zoneout' | 'optimizer'>): string | null {
+  if (s.optimizer === 'muon' && isMinCell(s.model)) return `--optimizer muon updates the recurrent matrices of lstm, gru and rnn layers; a ${s.model} block has none, so use adamw`;
+  if (s.zoneout > 0 && s.model !== 'gru') return `--zoneout applies to the state of gru layers; a ${s.model} model has none, so leave --zoneout out (or use --dropout)`;
   if (s.minLr > s.lr) return `--min-lr ${s.minLr} is above --lr ${s.lr}; the rate decays from --lr down to --min-lr, so give a --min-lr of at most ${s.lr}`;
   if (s.weightDrop > 0 && isMinCell(s.model)) return `--weight-drop applies to the recurrent weights of lstm, gru and rnn layers; a ${s.model} block has none, so leave --weight-drop out (or use --dropout)`;
   return null;

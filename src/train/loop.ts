@@ -1,7 +1,8 @@
 // The training loop: batches from a BatchSource, AdamW with clipping and a warm-up + decay
 // schedule, periodic validation on a fixed slice of the validation split with the best weights
-// kept at `out`, the full state saved to `latest` every `saveEvery` steps and when stopped, and
-// one pass over the whole validation split at the end, of the best weights this run holds.
+// kept at `out` (with keep: 'final', the last ones at the end), optionally a moving average of the
+// weights in their place (average.ts), the full state saved to `latest` every `saveEvery` steps
+// and when stopped, and one pass over the whole validation split at the end, of the weights kept.
 import { existsSync } from 'node:fs';
 import type { Engine } from '../engine/engine-api.js';
 import { UserError } from '../errors.js';
@@ -16,6 +17,8 @@ import { Rng } from '../rng.js';
 import { settingsRecord, type TrainSettings } from '../model/settings.js';
 import { batchSource, type Ids } from './batch.js';
 import { AdamW } from './optimizer.js';
+import { Muon, muonViews } from './muon.js';
+import { onlineWeights, WeightAverage } from './average.js';
 import { resumedBest } from './resume.js';
 import { learningRate } from './schedule.js';
 
@@ -109,17 +112,22 @@ async function run(o: TrainOptions, owned: { dispose(): void }[]): Promise<Train
   const e = o.engine, r = o.resume, s = o.settings;
   const layout = paramLayout(o.config);
   let rng = new Rng(s.seed);
-  const w = new Weights(e, o.config, r ? r.params : initParams(o.config, layout, rng));
+  const start = r ? onlineWeights(r) : initParams(o.config, layout, rng);
+  const w = new Weights(e, o.config, start);
+  // An average resumes from the checkpoint's parameters (its average, or its only weights).
+  const average = s.ema > 0 ? new WeightAverage(s.ema, r ? r.params : start, start) : null;
   w.enableTraining(r?.m, r?.v);
   if (r) rng = Rng.fromState(r.training.rng);
   // Masks draw from their own stream, so turning dropout on or off leaves the batches as they were.
   const dropRng = r?.training.dropout_rng ? Rng.fromState(String(r.training.dropout_rng)) : new Rng(s.seed ^ 0x5bd1e995);
   const weightDrop = s.weightDrop;
-  const schedule = { lr: s.lr, minLr: s.minLr, warmup: s.warmup, decay: s.decay } as const;
+  const schedule = { lr: s.lr, minLr: s.minLr, warmup: s.warmup, decay: s.decay, decayFrom: s.decayFrom } as const;
   const ws = new Workspace(w, s.batch, s.seq, true, s.dropout, { weightDrop });
   const data = batchSource(s.batching, o.train, s.batch, s.seq);
-  const opt = new AdamW(w, { beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: s.weightDecay, clip: s.clip });
+  const muon = s.optimizer === 'muon' ? new Muon(w, muonViews(w)) : null;
+  const opt = new AdamW(w, { beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: s.weightDecay, clip: s.clip, muon });
   owned.push(w, ws, opt);
+  if (muon) owned.push(muon);
   const evalChars = Math.min(o.val.length, s.evalChars);
   const evalSeq = Math.min(s.seq, 128);
   // Many short streams make the periodic estimate fast; the final pass uses eval's defaults.
@@ -143,8 +151,8 @@ async function run(o: TrainOptions, owned: { dispose(): void }[]): Promise<Train
   const recent: number[] = [];
 
   const snapshot = async (extra: Partial<TrainingState> = {}): Promise<ModelFile> => ({
-    config: o.config, vocab: o.vocab, tokenizer: s.tokenizer, params: await e.read(w.params), m: await e.read(w.m!), v: await e.read(w.v!),
-    extra: data.carriesState ? await ws.readState() : undefined,
+    config: o.config, vocab: o.vocab, tokenizer: s.tokenizer, m: await e.read(w.m!), v: await e.read(w.v!),
+    ...await weightsOf(data.carriesState ? await ws.readState() : undefined),
     training: {
       ...settingsRecord(s),
       step, best_val_loss: best?.loss ?? null, best_step: best?.step ?? null, val_loss: null, train_loss: recentLoss,
@@ -156,6 +164,8 @@ async function run(o: TrainOptions, owned: { dispose(): void }[]): Promise<Train
       ...extra,
     },
   });
+  /** The weights a checkpoint holds: the average's when there is one (average.ts). */
+  const weightsOf = async (state?: Map<string, Float32Array>) => (average ? average.saved(state) : { params: await e.read(w.params), extra: state });
   /** The latest state, with a copy of the best weights when they are not its own, so a resume holds them. */
   const latestSnapshot = async (): Promise<ModelFile> => {
     if (!best || best.step === step) return snapshot();
@@ -176,10 +186,13 @@ async function run(o: TrainOptions, owned: { dispose(): void }[]): Promise<Train
       return false;
     }
   };
+  let lastEstimate = NaN;
   const validate = async () => {
-    const res = await estimateIds(w, o.val, { chars: evalChars, seq: evalSeq, streams: evalStreams, signal: o.signal });
+    const estimate = () => estimateIds(w, o.val, { chars: evalChars, seq: evalSeq, streams: evalStreams, signal: o.signal });
+    const res = average ? await average.applied(e, w.params, estimate) : await estimate();
     if (res.partial) return;
     const loss = res.nats / res.chars;
+    lastEstimate = loss;
     const improved = best === null || loss < best.loss;
     if (improved) {
       evalsSinceBest = 0;
@@ -234,6 +247,7 @@ async function run(o: TrainOptions, owned: { dispose(): void }[]): Promise<Train
     }
     if (data.carriesState) ws.carryState();
     step++;
+    if (average) average.update(await e.read(w.params), step);
     charsSeen += s.batch * s.seq;
     trainSeconds += (performance.now() - t0) / 1000;
     recent.push(loss);
@@ -259,6 +273,12 @@ async function run(o: TrainOptions, owned: { dispose(): void }[]): Promise<Train
   }
   if (stopped === 'budget' && (best === null || best.step !== step)) await validate();
   await trySave(o.latest, await latestSnapshot(), 'latest');
+  // --keep final: the run ends with its last weights at `out` (their estimate is the last one),
+  // whatever the earlier estimates said; with the decay to 0 they are the most trained.
+  if (s.keep === 'final' && best && best.step !== step) {
+    const f = await snapshot();
+    best = { loss: lastEstimate, step, seconds: trainSeconds, params: f.params, file: f, mine: true, saved: false };
+  }
   const cut = () => !!o.shouldStop?.() || !!o.signal?.aborted;
   if (best === null || cut()) {
     stopped = 'interrupted';

@@ -2,6 +2,7 @@
 // reaches matrices only. Gradient-norm clipping becomes a scale on the gradient inside the update.
 import type { Engine, Tensor } from '../engine/engine-api.js';
 import type { Weights } from '../model/model.js';
+import type { Muon } from './muon.js';
 
 export interface AdamWOptions {
   beta1: number;
@@ -10,6 +11,8 @@ export interface AdamWOptions {
   weightDecay: number;
   /** Clip the global gradient norm to this; 0 disables. */
   clip: number;
+  /** Updates its own views (the recurrent matrices) in AdamW's place, with the same clipping, rate and decay. */
+  muon?: Muon | null;
 }
 
 export class AdamW {
@@ -37,11 +40,13 @@ export class AdamW {
     const gradScale = o.clip > 0 && norm > o.clip ? o.clip / norm : 1;
     if (!Number.isFinite(norm)) return norm;
     for (const v of w.layout.views) {
+      if (o.muon?.names.has(v.name)) continue;
       w.e.adamw({
         param: w.params, grad: w.grads!, m: w.m!, v: w.v!, off: v.off, len: v.size,
         lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: v.decay ? o.weightDecay : 0, step, gradScale,
       });
     }
+    await o.muon?.step(lr, o.weightDecay, gradScale);
     return norm;
   }
 }

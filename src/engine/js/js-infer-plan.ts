@@ -72,10 +72,13 @@ export class JsInferPlan implements InferPlan {
       if (cell === 'gru') {
         preH.set(P.subarray(o.bh!, o.bh! + G));
         product(preH, h, 0, H, P, o.wh, G, true);
+        const zo = this.md.zoneout ?? 0;
         for (let j = 0; j < H; j++) {
           const r = sigmoid(pre[j] + preH[j]), z = sigmoid(pre[H + j] + preH[H + j]);
           const n = Math.tanh(pre[2 * H + j] + r * preH[2 * H + j]);
-          h[j] = (1 - z) * n + z * h[j];
+          const next = (1 - z) * n + z * h[j];
+          // Zoneout's expected state (src/model/zoneout.ts).
+          h[j] = zo > 0 ? (1 - zo) * next + zo * h[j] : next;
         }
       } else {
         product(pre, h, 0, H, P, o.wh, G, true);

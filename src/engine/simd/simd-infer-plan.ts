@@ -8,7 +8,8 @@
 //   16 logits (streams × padded vocab)  17 ids (i32 per stream)  18-20 residual streams x, y, x1
 //   21 MLP activations  22 per-thread scratch  23 its stride  24 which h buffer is current
 //   25 classic cells: the first layer's input table (vocab rows of E·W_x + b in panel order; its
-//      w_x is then not packed)  26 RMSNorm's epsilon (f32 bits)
+//      w_x is then not packed)
+//   26-27 gru: zoneout's p and 1 − p as f32 bits (0 and 1 without it)  28 RMSNorm's epsilon (f32 bits)
 // then 16 words per layer:
 //   lstm/gru/rnn: 0 w_x  1 w_h  2 bias (gru: b_x)  3 gru b_h  4-5 h ping-pong  6 lstm c
 //                 7 pre-activations  8 gru recurrent pre-activations  9 input width
@@ -247,12 +248,14 @@ export function prepareInfer(cx: Ctx, engine: Engine, md: InferModel, S: number)
   if (classic) [d[25], table] = packedInputTable(cx, engine, md, G, Hp);
   d[0] = CELL_CODE[cell]; d[1] = S; d[2] = V; d[3] = E; d[4] = H; d[5] = L; d[6] = M; d[7] = G;
   d[8] = Hp; d[9] = Mp; d[10] = Vp;
+  // 1 − p rounded once, as the constants of zoneout-state.ts are.
+  [d[26], d[27]] = new Int32Array(Float32Array.of(md.zoneout ?? 0, 1 - (md.zoneout ?? 0)).buffer);
   d[11] = put(P.slice(md.embedding, md.embedding + V * E));
   if (!classic && md.stem !== null) d[12] = panels(md.stem, E, H, 1);
   if (!classic) d[13] = vector(md.normF!, H, 1);
   d[14] = panels(md.head.w, H, V, 1);
   d[15] = vector(md.head.b, V, 1);
-  d[26] = new Int32Array(Float32Array.of(md.eps).buffer)[0];
+  d[28] = new Int32Array(Float32Array.of(md.eps).buffer)[0];
   d[16] = zeros(S * Vp);
   d[17] = zeros(S);
   d[18] = zeros(S * Hp); d[19] = zeros(S * Hp); d[20] = zeros(S * Hp); d[21] = zeros(S * Mp);

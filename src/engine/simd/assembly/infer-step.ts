@@ -126,15 +126,19 @@ function lstmCells(pre: usize, c: usize, h: usize, u0: i32, u1: i32): void {
   }
 }
 
-function gruCells(gx: usize, gh: usize, hPrev: usize, h: usize, u0: i32, u1: i32): void {
-  const one = f32x4.splat(1);
+/** `zp`, `zq`: zoneout's p and 1 − p (0 and 1 without it); the state is then its expectation, zq·h̃ + zp·h_{t−1}. */
+function gruCells(gx: usize, gh: usize, hPrev: usize, h: usize, u0: i32, u1: i32, zp: f32, zq: f32): void {
+  const one = f32x4.splat(1), pv = f32x4.splat(zp), qv = f32x4.splat(zq);
   for (let u = u0; u < u1; u++) {
     for (let v: usize = 0; v < 32; v += 16) {
       const b = <usize>u * 96 + v, q = (<usize>u << 5) + v;
       const r = vsigmoid(f32x4.add(v128.load(gx + b), v128.load(gh + b)));
       const z = vsigmoid(f32x4.add(v128.load(gx + b, 32), v128.load(gh + b, 32)));
       const n = vtanh(f32x4.add(v128.load(gx + b, 64), f32x4.mul(r, v128.load(gh + b, 64))));
-      v128.store(h + q, f32x4.add(f32x4.mul(f32x4.sub(one, z), n), f32x4.mul(z, v128.load(hPrev + q))));
+      const hp = v128.load(hPrev + q);
+      const next = f32x4.add(f32x4.mul(f32x4.sub(one, z), n), f32x4.mul(z, hp));
+      // The same products and sum as the ops of src/engine/zoneout-state.ts, so the same bits.
+      v128.store(h + q, zp == 0 ? next : f32x4.add(f32x4.mul(next, qv), f32x4.mul(hp, pv)));
     }
   }
 }
@@ -196,12 +200,12 @@ export function inferStep(d: usize, logits: bool, tid: i32, nt: i32): void {
       // bias and x·W_x already summed), so it has no x input of its own.
       const b = l == 0 ? ptr(d, 25) : ptr(r, 2), iid = l == 0 ? ids : 0, kx = l == 0 ? 0 : word(r, 9);
       if (cell == 1) {
-        const ph = ptr(r, 8);
+        const ph = ptr(r, 8), zp = load<f32>(d + (26 << 2)), zq = load<f32>(d + (27 << 2));
         mv(S, pre, pb, b, iid, pb, x, xs, kx, wx, 0, 0, 0, 0, u0 * 3, u1 * 3);
         mv(S, ph, pb, ptr(r, 3), 0, 0, hin, hb, H, wh, 0, 0, 0, 0, u0 * 3, u1 * 3);
         for (let s = 0; s < S; s++) {
           const o = <usize>s * hb;
-          gruCells(pre + <usize>s * pb, ph + <usize>s * pb, hin + o, hout + o, u0, u1);
+          gruCells(pre + <usize>s * pb, ph + <usize>s * pb, hin + o, hout + o, u0, u1, zp, zq);
         }
       } else {
         mv(S, pre, pb, b, iid, pb, x, xs, kx, wx, hin, hb, H, wh, u0 * G, u1 * G);
@@ -219,7 +223,7 @@ export function inferStep(d: usize, logits: bool, tid: i32, nt: i32): void {
     const lstm = cell == 4, G = lstm ? 3 : 2, pb = <usize>G * hb, M = word(d, 6), Mp = word(d, 9), mb = <usize>Mp << 2;
     const m0 = share(Mp >> 5, tid, nt) << 2, m1 = share(Mp >> 5, tid + 1, nt) << 2;
     let x = ptr(d, 18), y = ptr(d, 19);
-    const x1 = ptr(d, 20), mbuf = ptr(d, 21), stem = ptr(d, 12), eps = f32.reinterpret_i32(word(d, 26));
+    const x1 = ptr(d, 20), mbuf = ptr(d, 21), stem = ptr(d, 12), eps = f32.reinterpret_i32(word(d, 28));
     for (let s = 0; s < S; s++) memory.copy(rows + <usize>s * eb, emb + <usize>load<i32>(ids + (<usize>s << 2)) * eb, eb);
     if (stem) mv(S, x, hb, 0, 0, 0, rows, eb, E, stem, 0, 0, 0, 0, u0, u1);
     else {
