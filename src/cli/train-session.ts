@@ -26,7 +26,7 @@ export async function runTraining(req: TrainRequest): Promise<void> {
       batch: f.batch, seq: f.seq, batching: f.batching, lr: f.lr, minLr: f.minLr ?? 0, decay: f.decay, warmup: f.warmup, clip: f.clip,
       weightDecay: f.weightDecay, dropout: f.dropout, weightDrop: f.weightDrop, steps: f.steps, seconds: f.time, seed: f.seed, evalEvery: f.evalEvery, evalChars: f.evalChars,
       patience: f.patience, out: run.out, latest: run.latest, saveEvery: f.saveEvery, stopAfter: f.stopAfter, resume: req.resume?.file,
-      meta: { tokenizer: f.tokenizer, corpus_name: run.corpusName, split: run.split, threads: f.threads ?? null, val_frac: f.valFrac, val_file: f.val ?? null, eval_every: f.evalEvery, eval_chars: f.evalChars, patience: f.patience, save_every: f.saveEvery },
+      meta: { tokenizer: f.tokenizer, corpus_name: run.corpusName, split: run.split, documents: run.documents, corpus_chars: run.chars, doc_separator: run.separator, threads: f.threads ?? null, val_frac: f.valFrac, val_file: f.val ?? null, eval_every: f.evalEvery, eval_chars: f.evalChars, patience: f.patience, save_every: f.saveEvery },
       save: saveModel, load: loadTrained, shouldStop: () => guard.stopRequested,
       onEvent: (ev) => {
         if (ev.type === 'final-eval') guard.finalPhase = true;
