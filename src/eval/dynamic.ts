@@ -90,22 +90,25 @@ export async function evaluateDynamic(w: Weights, docs: Document[], tok: Tokeniz
   // The adapted copy; `w` keeps θ₀ for the static column.
   const wd = new Weights(e, w.config, await e.read(w.params));
   wd.grads = e.tensor(w.layout.total);
+  let chunk: ScanChunk | null = null, at = 0;
+  /** Source bytes read so far, the current chunk's in proportion. */
+  const bytes = () => before + (chunk && chunk.ids.length ? (chunk.bytes * at) / chunk.ids.length : 0);
   let fixed: Workspace | null = null, adapted: Workspace | null = null, update: DynamicUpdate | null = null;
-  let chars = 0, staticNats = 0, dynamicNats = 0, segments = 0, partial = false, bytes = 0, lastReport = 0;
+  let chars = 0, staticNats = 0, dynamicNats = 0, segments = 0, partial = false, before = 0, lastReport = 0;
   try {
     fixed = new Workspace(w, 1, T, false);
     adapted = new Workspace(wd, 1, T, true);
     update = new DynamicUpdate(wd, { ...settings, meanSquares: o.meanSquares });
     const inputs = new Float32Array(T), targets = new Float32Array(T), labels = new Int32Array(T);
     // The stream, one symbol at a time: the first is only an input.
-    let chunk: ScanChunk | null = null, at = 0, last = -1, ended = false;
+    let last = -1, ended = false;
     const nextSymbol = async (): Promise<boolean> => {
       while (!chunk || at >= chunk.ids.length) {
         const r = await scan.next();
         if (r.done) return false;
+        before += chunk?.bytes ?? 0;
         chunk = r.value;
         at = 0;
-        bytes += chunk.bytes;
         for (const u of chunk.ends) ledger?.unitEnded(u, Math.max(-1, Math.floor((u.pos - 2) / T)));
       }
       return true;
@@ -164,7 +167,7 @@ export async function evaluateDynamic(w: Weights, docs: Document[], tok: Tokeniz
       const now = performance.now();
       if (o.onProgress && now - lastReport > 200) {
         lastReport = now;
-        o.onProgress({ done: Math.min(size, bytes), total: size, chars });
+        o.onProgress({ done: Math.min(size, Math.round(bytes())), total: size, chars });
       }
       await new Promise((resolve) => setImmediate(resolve));
     }
@@ -176,7 +179,7 @@ export async function evaluateDynamic(w: Weights, docs: Document[], tok: Tokeniz
     wd.dispose();
     await scan.return(undefined);
   }
-  o.onProgress?.({ done: partial ? Math.min(size, bytes) : size, total: size, chars });
+  o.onProgress?.({ done: partial ? Math.min(size, Math.round(bytes())) : size, total: size, chars });
   if (!partial && stats.chars === 0) throw new UserError(`${docs.length === 1 ? docs[0].path : 'the text'}: nothing to score (empty)`);
   return {
     chars, staticNats, dynamicNats, seconds: (performance.now() - start) / 1000, segments, total: stats.chars,

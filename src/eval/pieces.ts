@@ -18,7 +18,8 @@ const EMPTY = new Uint8Array(0);
 class ScanReader {
   chunk: ScanChunk | null = null;
   at = 0;
-  bytes = 0;
+  /** Source bytes of the chunks before the current one. */
+  private before = 0;
 
   constructor(private readonly scan: AsyncIterator<ScanChunk>, private readonly onEnds: (ends: UnitEnd[]) => void) {}
 
@@ -27,12 +28,18 @@ class ScanReader {
     while (!this.chunk || this.at >= this.chunk.ids.length) {
       const r = await this.scan.next();
       if (r.done) return false;
+      this.before += this.chunk?.bytes ?? 0;
       this.chunk = r.value;
       this.at = 0;
-      this.bytes += r.value.bytes;
       this.onEnds(r.value.ends);
     }
     return true;
+  }
+
+  /** Source bytes consumed so far, the current chunk's in proportion. */
+  get bytes(): number {
+    const c = this.chunk;
+    return this.before + (c && c.ids.length ? (c.bytes * this.at) / c.ids.length : 0);
   }
 
   async close(): Promise<void> {
