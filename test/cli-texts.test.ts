@@ -197,6 +197,12 @@ describe('dynamic evaluation', () => {
     expect(dyn.nats_per_char).toBe(stat.nats_per_char);
     expect(dyn.dynamic_nats_per_char).not.toBe(stat.nats_per_char);
     expect(dyn).toMatchObject({ dynamic_rule: 'sgd', dynamic_lr: 0.1, dynamic_seq: 40 });
+    // Records per line carry both figures, and add up to the totals.
+    const recs = lines(charnn(['eval', ckpt, file, '--per-line', '--dynamic', '--dynamic-rule', 'sgd', '--dynamic-lr', '0.1', '--dynamic-seq', '40', '--json']).out);
+    const per = recs.filter((r) => r.type === 'line'), tot = recs.at(-1);
+    expect(per.length).toBeGreaterThan(50);
+    expect(Math.abs(per.reduce((a, r) => a + r.dynamic_nats, 0) / (tot.dynamic_nats_per_char * tot.chars) - 1)).toBeLessThan(1e-9);
+    expect(Math.abs(per.reduce((a, r) => a + r.nats, 0) / (tot.nats_per_char * tot.chars) - 1)).toBeLessThan(1e-9);
     const shown = charnn(['eval', ckpt, file, '--dynamic']).out;
     expect(shown).toMatch(/static +dynamic\n +nats\/char +\d\.\d{4} +\d\.\d{4}\n +bits\/char +\d\.\d{4} +\d\.\d{4}\n/);
   });

@@ -58,7 +58,7 @@ describe('per line, in context', () => {
     expect(rel(out.reduce((a, x) => a + x.nats, 0), whole.nats)).toBeLessThan(1e-6);
     expect(rel(r.nats, whole.nats)).toBeLessThan(1e-6);
     // A line of unknown characters feeds nothing: it scores nothing.
-    expect(out[lines.indexOf('§§§\n')]).toMatchObject({ chars: 1, text: '§§§' });
+    expect(out[lines.indexOf('§§§\n')]).toMatchObject({ chars: 1, unknown: 3, text: '§§§' });
     expect(r.unknown).toBe(3 + (text.match(/\r/g) ?? []).length); // § and the CRs, which the vocabulary lacks
   });
 

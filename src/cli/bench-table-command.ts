@@ -51,7 +51,8 @@ export async function benchPerplexity(ckpts: string[], f: PerplexityFlags): Prom
     for (const arg of f.on) {
       const t = await resolveText([arg], { tokenizer: kind, corpusDir: f.corpusDir, split: f.split, stdin });
       for (const s of t.skipped) ui.warn(`skipping ${s.path}: ${s.reason}`);
-      texts.push({ label: arg === '-' ? 'standard input' : t.label, docs: t.docs, oneFile: t.oneFile, split: t.split });
+      // Named as typed: the split column says which part of a corpus was scored.
+      texts.push({ label: arg === '-' ? 'standard input' : arg, docs: t.docs, oneFile: t.oneFile, split: t.split });
     }
     for (let i = 0; i < ckpts.length; i++) {
       const m = await openModel(ui, ckpts[i], f.backend, f.threads, files[i]);

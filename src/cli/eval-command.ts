@@ -70,8 +70,9 @@ export function registerEval(program: Command): void {
 Examples:
   charnn eval checkpoints/shakespeare.ckpt ../shared/corpora/tinyshakespeare.txt
   charnn eval checkpoints/shakespeare.ckpt tinyshakespeare --streams 1     # one exact stream over the validation split
-  charnn eval checkpoints/shakespeare.ckpt mixed.txt --per-line --reset-each --json | sort -t: -k…   # see docs/perplexity.md
-  some-command | charnn eval checkpoints/shakespeare.ckpt - --dynamic`)
+  charnn eval checkpoints/shakespeare.ckpt lines.txt --per-line --reset-each --json   # a record per line, each alone
+  charnn eval checkpoints/shakespeare.ckpt letters/ --per-doc                         # a record per file of the folder
+  some-command | charnn eval checkpoints/shakespeare.ckpt - --dynamic                 # see docs/perplexity.md`)
     .action(async (ckpt: string, args: string[], f: EvalFlags, cmd: Command) => {
       // Each way of cutting the text has its own default width; only a --streams given applies to all.
       if (cmd.getOptionValueSource('streams') !== 'cli') f.streams = undefined;

@@ -50,7 +50,7 @@ export class RecordPrinter {
     if (this.l.json) {
       const rec: Record<string, unknown> = { type: this.l.unit, file };
       if (this.l.unit === 'line') rec.line = r.line;
-      Object.assign(rec, { chars: r.chars, nats: r.nats, bits_per_char: Number.isFinite(bits) ? bits : null });
+      Object.assign(rec, { chars: r.chars, nats: r.nats, bits_per_char: Number.isFinite(bits) ? bits : null, unknown: r.unknown });
       if (this.l.dynamic) Object.assign(rec, { dynamic_nats: r.dynamicNats, dynamic_bits_per_char: Number.isFinite(dyn) ? dyn : null });
       if (this.l.unit === 'line') rec.text = cut(r.text, JSON_TEXT);
       this.out.write(JSON.stringify(rec) + '\n');

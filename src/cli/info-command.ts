@@ -27,7 +27,7 @@ Example:
       const info = {
         file: ckpt, bytes: size, ...m.config, params, tokenizer: m.tokenizer ?? 'chars', vocab_size: m.vocab.size, steps: t.step,
         best_val_loss: t.best_val_loss, val_loss: t.val_loss, val_bpc: t.val_loss === null ? null : t.val_loss / Math.LN2,
-        corpus: t.corpus, corpus_name: t.corpus_name ?? null, documents: t.documents ?? null, corpus_chars: t.corpus_chars ?? null, split: t.split ?? null, backend: t.backend, kernels: t.kernels ?? null, chars_seen: t.chars_seen, resumable: !!(m.m && m.v),
+        corpus: t.corpus, corpus_name: t.corpus_name ?? null, documents: t.documents ?? null, corpus_chars: t.corpus_chars ?? null, split: t.split ?? null, backend: t.backend, kernels: t.kernels ?? null, chars_seen: t.chars_seen, seconds: t.seconds, resumable: !!(m.m && m.v),
       };
       if (ui.json) return jsonLine(info);
       const row = (k: string, v: string) => stdout.write(`  ${chalk.dim(k.padEnd(18))}${v}\n`);

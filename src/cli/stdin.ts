@@ -8,6 +8,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { UserError } from '../errors.js';
 import { tempPathFor } from '../text/cache.js';
+import { stderr } from './io.js';
 
 export const STDIN = '-';
 
@@ -85,6 +86,8 @@ export class StdinOnce {
 
   async take(what: string): Promise<StdinCopy> {
     if (this.copy) throw new UserError(`${what}: standard input (-) can be read only once; give it once`);
+    // A terminal sends nothing until typed at: say what is awaited rather than seem to hang.
+    if (process.stdin.isTTY) stderr.write('reading the text from standard input (end it with Ctrl-D)\n');
     this.copy = await copyStdin(this.dir);
     return this.copy;
   }

@@ -94,11 +94,13 @@ export class InContextPieces implements PieceSource {
 
 export class LinePieces implements PieceSource {
   private readonly reader: ScanReader;
-  private readonly ends: UnitEnd[] = [];
+  private ends: UnitEnd[] = [];
+  private endAt = 0;
   private seq = 0;
-  /** The unit being gathered, its ids so far (null once it is too long to hold). */
-  private acc: number[] | null = [];
-  private accUnit = -1;
+  /** The unit being gathered: views of its ids in the chunks (never reused), or null once too long to hold. */
+  private parts: IdArray[] | null = [];
+  private held = 0;
+  private partsUnit = -1;
   private readonly throwaway: EncodeStats = { chars: 0, unknown: 0, unknownChars: new Map() };
 
   /** Lines longer than `holdIds` symbols are read again from their file when their row gets to them. */
@@ -108,7 +110,10 @@ export class LinePieces implements PieceSource {
     private readonly docs: Document[],
     private readonly o: { holdIds: number; ledger?: UnitLedger },
   ) {
-    this.reader = new ScanReader(scan, (ends) => this.ends.push(...ends));
+    this.reader = new ScanReader(scan, (ends) => {
+      this.ends = this.endAt < this.ends.length ? [...this.ends.slice(this.endAt), ...ends] : ends;
+      this.endAt = 0;
+    });
   }
 
   get bytes(): number {
@@ -118,35 +123,27 @@ export class LinePieces implements PieceSource {
   async next(): Promise<Piece | null> {
     for (;;) {
       // Units that ended: each becomes a piece, or (fewer than two symbols: nothing to score) is done at once.
-      while (this.ends.length) {
-        const e = this.ends[0];
+      while (this.endAt < this.ends.length) {
+        const e = this.ends[this.endAt++];
         const c = this.reader.chunk;
         // Gather its ids still in the chunk (labels only grow, so they come first).
         if (c) this.gather(c, e.unit);
-        this.ends.shift();
-        const held = this.accUnit === e.unit ? this.acc : [];
-        this.acc = [];
-        this.accUnit = -1;
+        const parts = this.partsUnit === e.unit ? this.parts : [];
+        this.parts = [];
+        this.held = 0;
+        this.partsUnit = -1;
         if (e.symbols < 2) {
           this.o.ledger?.unitEnded(e, this.seq - 1);
           continue;
         }
         const seq = this.seq++;
         this.o.ledger?.unitEnded(e, seq);
-        let body: Piece['body'];
-        if (held) {
-          const ids = this.tok.vocab.allocIds(held.length);
-          ids.set(held);
-          body = ids;
-        } else {
-          body = { path: this.docs[e.doc].path, start: e.start, end: e.end, stats: this.throwaway };
-        }
-        return { seq, burn: EMPTY, body, labels: e.unit, fresh: true };
+        return { seq, burn: EMPTY, body: parts ? this.join(parts) : { path: this.docs[e.doc].path, start: e.start, end: e.end, stats: this.throwaway }, labels: e.unit, fresh: true };
       }
       const c = this.reader.chunk;
       if (c && this.reader.at < c.ids.length) {
         // The rest of the chunk belongs to a unit that goes on into the next one.
-        this.gather(c, c.labels[this.reader.at] < 0 ? this.accUnit : c.labels[this.reader.at]);
+        this.gather(c, c.labels[this.reader.at] < 0 ? this.partsUnit : c.labels[this.reader.at]);
       }
       if (!(await this.reader.fill())) return null;
     }
@@ -155,18 +152,30 @@ export class LinePieces implements PieceSource {
   private gather(c: ScanChunk, unit: number): void {
     let at = this.reader.at;
     while (at < c.ids.length && c.labels[at] < 0) at++;
-    if (this.accUnit !== unit) {
-      this.acc = [];
-      this.accUnit = unit;
+    if (this.partsUnit !== unit) {
+      this.parts = [];
+      this.held = 0;
+      this.partsUnit = unit;
     }
-    while (at < c.ids.length && c.labels[at] === unit) {
-      if (this.acc) {
-        this.acc.push(c.ids[at]);
-        if (this.acc.length > this.o.holdIds) this.acc = null;
-      }
-      at++;
+    const from = at;
+    while (at < c.ids.length && c.labels[at] === unit) at++;
+    if (this.parts && at > from) {
+      this.held += at - from;
+      if (this.held > this.o.holdIds) this.parts = null;
+      else this.parts.push(c.ids.subarray(from, at));
     }
     this.reader.at = at;
+  }
+
+  private join(parts: IdArray[]): IdArray {
+    if (parts.length === 1) return parts[0];
+    const ids = this.tok.vocab.allocIds(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      ids.set(p, at);
+      at += p.length;
+    }
+    return ids;
   }
 
   close(): Promise<void> {
@@ -176,8 +185,9 @@ export class LinePieces implements PieceSource {
 
 export class DocPieces implements PieceSource {
   private seq = 0;
+  private readonly reading = new Map<number, { end: UnitEnd; stats: EncodeStats }>();
 
-  /** Each document read by the row that scores it; its unknown characters counted into `stats`. */
+  /** Each document read by the row that scores it; its unknown characters counted into `stats` once it is done. */
   constructor(private readonly docs: Document[], private readonly stats: EncodeStats, private readonly ledger?: UnitLedger) {}
 
   async next(): Promise<Piece | null> {
@@ -186,8 +196,22 @@ export class DocPieces implements PieceSource {
     this.seq++;
     const doc = this.docs[d];
     const [start, end] = doc.range ?? [0, doc.bytes];
-    this.ledger?.unitEnded({ unit: d, doc: d, line: 0, start, end, pos: 0, symbols: 0, text: '' }, d);
-    return { seq: d, burn: EMPTY, body: { path: doc.path, start, end, stats: this.stats }, labels: d, fresh: true };
+    const stats: EncodeStats = { chars: 0, unknown: 0, unknownChars: new Map() };
+    const e: UnitEnd = { unit: d, doc: d, line: 0, start, end, pos: 0, symbols: 0, unknown: 0, text: '' };
+    this.reading.set(d, { end: e, stats });
+    this.ledger?.unitEnded(e, d);
+    return { seq: d, burn: EMPTY, body: { path: doc.path, start, end, stats }, labels: d, fresh: true };
+  }
+
+  /** A document scored whole: its counts are final. */
+  done(seq: number): void {
+    const r = this.reading.get(seq);
+    if (!r) return;
+    this.reading.delete(seq);
+    r.end.unknown = r.stats.unknown;
+    this.stats.chars += r.stats.chars;
+    this.stats.unknown += r.stats.unknown;
+    for (const [cp, k] of r.stats.unknownChars) this.stats.unknownChars.set(cp, (this.stats.unknownChars.get(cp) ?? 0) + k);
   }
 
   async close(): Promise<void> {}

@@ -22,7 +22,7 @@ export interface RangeBody {
 export interface Piece {
   /** Order of creation, from 0: the ledger emits a unit once every piece up to its last is done. */
   seq: number;
-  /** Ids fed just before the body: only the prediction of the body's first id is scored. */
+  /** Ids fed just before the body, none of them scored: they only warm the state for it. */
   burn: IdArray;
   body: IdArray | RangeBody;
   /** The unit of each body id (negative: fed, not scored), or one unit for the whole body. */
@@ -34,6 +34,8 @@ export interface Piece {
 export interface PieceSource {
   /** The next piece in order; null once there are none. */
   next(): Promise<Piece | null>;
+  /** Told when a piece has been scored whole, before anyone else is. */
+  done?(seq: number): void;
 }
 
 export interface RowOptions {
@@ -232,8 +234,16 @@ export async function scoreRows(w: Weights, src: PieceSource, o: RowOptions): Pr
           if (t + 1 > steps) steps = t + 1;
         }
       }
+      const finished = () => {
+        for (const r of rows) {
+          for (const seq of r.finished.splice(0)) {
+            src.done?.(seq);
+            o.onPieceDone?.(seq);
+          }
+        }
+      };
       if (steps === 0 && exhausted && rows.every((r) => !r.piece && !r.waiting)) {
-        for (const r of rows) for (const seq of r.finished.splice(0)) o.onPieceDone?.(seq);
+        finished();
         break;
       }
       if (resets.length) ws.resetRows(resets);
@@ -263,7 +273,7 @@ export async function scoreRows(w: Weights, src: PieceSource, o: RowOptions): Pr
         }
         ws.carryState();
       }
-      for (const r of rows) for (const seq of r.finished.splice(0)) o.onPieceDone?.(seq);
+      finished();
       o.onChunk?.(chars, rows.reduce((a, r) => a + r.rangeBytes, 0));
       // Engine reads may resolve as microtasks: let timers and signal handlers run.
       await new Promise((resolve) => setImmediate(resolve));

@@ -13,6 +13,8 @@ export interface UnitRecord {
   text: string;
   /** Symbols scored. */
   chars: number;
+  /** Its characters the model lacks (skipped: neither fed nor scored). */
+  unknown: number;
   nats: number;
   /** Dynamic evaluation's nats over the same symbols, where it ran. */
   dynamicNats?: number;
@@ -54,11 +56,6 @@ export class UnitLedger {
     this.flush();
   }
 
-  /** Units read but not handed out (a stopped run leaves some). */
-  get pending(): number {
-    return this.ended.size;
-  }
-
   private flush(): void {
     for (;;) {
       const e = this.ended.get(this.nextUnit);
@@ -69,7 +66,7 @@ export class UnitLedger {
       this.nextUnit++;
       this.emitted++;
       this.emit({
-        unit: e.end.unit, doc: e.end.doc, line: e.end.line, text: e.end.text, chars: s.chars, nats: s.nats,
+        unit: e.end.unit, doc: e.end.doc, line: e.end.line, text: e.end.text, chars: s.chars, unknown: e.end.unknown, nats: s.nats,
         ...(this.dynamic ? { dynamicNats: s.dynamic } : {}),
       });
     }

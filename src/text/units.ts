@@ -32,6 +32,8 @@ export interface UnitEnd {
   pos: number;
   /** Symbols it fed (its characters the model knows). */
   symbols: number;
+  /** Its characters the model lacks (skipped, not fed). */
+  unknown: number;
   /** Its first characters, a line's newline left out (for reports). */
   text: string;
 }
@@ -81,7 +83,7 @@ export async function* scanUnits(docs: Document[], tok: Tokenizer, o: ScanOption
   };
   const full = () => n === cap;
   /** The unit being read: where it started, what it fed so far, its first characters. */
-  let cur = { doc: 0, line: 0, start: 0, symbols: 0, text: '' };
+  let cur = { doc: 0, line: 0, start: 0, symbols: 0, unknown: 0, text: '' };
   const endUnit = (end: number) => {
     let text = cur.text;
     if (preview) {
@@ -89,10 +91,10 @@ export async function* scanUnits(docs: Document[], tok: Tokenizer, o: ScanOption
       if (tok.kind === 'bytes' && /[\x80-\xff]/.test(text)) text = Buffer.from(text, 'latin1').toString('utf8');
       text = text.replace(/\r?\n$/, '').slice(0, preview);
     }
-    ends.push({ unit, doc: cur.doc, line: o.unit === 'line' ? cur.line : 0, start: cur.start, end, pos, symbols: cur.symbols, text });
+    ends.push({ unit, doc: cur.doc, line: o.unit === 'line' ? cur.line : 0, start: cur.start, end, pos, symbols: cur.symbols, unknown: cur.unknown, text });
     unit++;
   };
-  const startUnit = (doc: number, line: number, start: number) => (cur = { doc, line, start, symbols: 0, text: '' });
+  const startUnit = (doc: number, line: number, start: number) => (cur = { doc, line, start, symbols: 0, unknown: 0, text: '' });
   const push = (id: number, label: number) => {
     ids[n] = id;
     labels[n++] = label;
@@ -144,6 +146,7 @@ export async function* scanUnits(docs: Document[], tok: Tokenizer, o: ScanOption
           u += width;
           const id = tok.vocab.idOf(cp);
           if (id < 0) {
+            cur.unknown++;
             o.stats.unknown++;
             o.stats.unknownChars.set(cp, (o.stats.unknownChars.get(cp) ?? 0) + 1);
           } else {
