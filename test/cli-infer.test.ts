@@ -119,7 +119,7 @@ describe('bench CKPT... --on FILE...', () => {
     const bits = head.indexOf('bits_per_unit');
     csv.slice(1).forEach((line, i) => expect(Number(line.split(',')[bits])).toBeCloseTo(json[i].bits_per_unit, 10));
     const md = charnn('bench', ckpt, '--on', corpus, '--format', 'markdown').out;
-    expect(md).toMatch(/^\| checkpoint \| file \|/);
+    expect(md).toMatch(/^\| model \| params \| text \| split \| chars \| bits\/char \| perplexity \|/);
     expect(md.trim().split('\n')).toHaveLength(3);
   });
 });

@@ -99,10 +99,11 @@ describe('charnn CLI', () => {
     mkdirSync(path.join(dir, 'adir'), { recursive: true });
     expectOneLineError(charnn('train', path.join(dir, 'missing.txt'), '--steps', '1'), /missing\.txt/);
     expectOneLineError(charnn('train', empty, '--steps', '1'), /empty/);
-    expectOneLineError(charnn('train', path.join(dir, 'adir'), '--steps', '1'), /directory/);
+    // A folder is a text of its files; an empty one has nothing to read.
+    expectOneLineError(charnn('train', path.join(dir, 'adir'), '--steps', '1'), /adir holds no text file/);
     expectOneLineError(charnn('sample', notCkpt), /notes\.ckpt/);
     expectOneLineError(charnn('sample', path.join(dir, 'missing.ckpt')), /missing\.ckpt/);
-    expectOneLineError(charnn('eval', ckpt, path.join(dir, 'adir')), /directory/);
+    expectOneLineError(charnn('eval', ckpt, path.join(dir, 'adir')), /adir holds no text file/);
     expectOneLineError(charnn('info', corpus), /small\.txt/);
     expectOneLineError(charnn('train', corpus, '--steps', 'abc'), /--steps/);
     expectOneLineError(charnn('train', corpus, '--lr', '-1'), /--lr/);

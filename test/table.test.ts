@@ -99,6 +99,17 @@ describe('bench table', async () => {
     for (const l of md.filter(Boolean)) expect(cells(l)).toBe(cells(md[0]));
   });
 
+  it('a text of several files is one row; --dynamic adds its column over the same characters', async () => {
+    const both = { label: 'both', docs: [a, b].map((path) => ({ path, bytes: readFileSync(path).length })), oneFile: false, split: 'whole' };
+    const [row] = await benchTable([models[0]], [both], { dynamic: { rule: 'sgd', lr: 0, segment: 40 } });
+    expect(row).toMatchObject({ file: 'both', files: 2, dynamic_settings: 'sgd, lr 0, decay 0.001, segments of 40' });
+    expect(row.dynamic_nats_per_unit).toBe(row.nats_per_unit);
+    expect(row.scored).toBe(rows[0].scored + rows[1].scored + 1);
+    const md = formatTable([row], 'markdown').split('\n');
+    expect(md[0]).toBe('| model | params | text | split | chars | bits/char (static) | bits/char (dynamic) | perplexity (static) |');
+    expect(md[2]).toContain('| whole (2 files) |');
+  });
+
   it('stops at an aborted signal, returning the rows done', async () => {
     const ac = new AbortController();
     const done = await benchTable(models, [a, b], { ...opts, signal: ac.signal, onRow: () => ac.abort() });

@@ -28,7 +28,7 @@ Example:
       const info = {
         file: ckpt, bytes: size, ...m.config, params, tokenizer: m.tokenizer ?? 'chars', vocab_size: m.vocab.size, steps: t.step,
         best_val_loss: t.best_val_loss, val_loss: t.val_loss, val_bpc: t.val_loss === null ? null : t.val_loss / Math.LN2,
-        corpus: t.corpus, corpus_name: t.corpus_name ?? null, split: t.split ?? null, backend: t.backend, kernels: t.kernels ?? null, chars_seen: t.chars_seen, resumable: m.resumable,
+        corpus: t.corpus, corpus_name: t.corpus_name ?? null, documents: t.documents ?? null, corpus_chars: t.corpus_chars ?? null, split: t.split ?? null, backend: t.backend, kernels: t.kernels ?? null, chars_seen: t.chars_seen, seconds: t.seconds, resumable: m.resumable,
       };
       if (ui.json) {
         await verifyModel(ckpt, m);
@@ -43,7 +43,11 @@ Example:
       row('training steps', `${fmtInt(t.step)} (${fmtInt(t.chars_seen)} characters seen, on ${engineLabel({ name: t.backend, variant: t.kernels })})`);
       row('best val estimate', t.best_val_loss === null ? '—' : `${fmt(t.best_val_loss)} nats/char`);
       row('validation loss', t.val_loss === null ? '—' : `${fmt(t.val_loss)} nats/char (${fmt(t.val_loss / Math.LN2)} bits/char, whole split)`);
-      row('corpus', t.corpus_name ? `${t.corpus_name} (${t.corpus})` : t.corpus);
+      row('corpus', t.corpus_name ? `${t.corpus_name} (${t.corpus})` : t.corpus === '-' ? 'standard input' : t.corpus.split('\n').join(', '));
+      if (typeof t.documents === 'number') {
+        const unit = m.tokenizer === 'bytes' ? 'bytes' : 'characters';
+        row('text', `${fmtInt(t.documents)} file${t.documents === 1 ? '' : 's'}${typeof t.corpus_chars === 'number' ? `, ${fmtInt(t.corpus_chars)} ${unit}` : ''}${t.documents > 1 ? ' (read with a separator, U+0000, between files)' : ''}`);
+      }
       if (t.split) row('split', String(t.split));
       row('file size', `${fmtInt(size)} bytes`);
       await stdout.flush();

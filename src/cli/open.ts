@@ -13,8 +13,9 @@ export interface OpenModel {
   weights: Weights;
 }
 
-export async function openModel(ui: Ui, ckpt: string, backend: string, threads?: number): Promise<OpenModel> {
-  const file = await ui.wait(`Loading ${ckpt}`, () => loadModel(ckpt));
+/** `loaded`: the checkpoint already read (a command that needs its tokenizer before the engine). */
+export async function openModel(ui: Ui, ckpt: string, backend: string, threads?: number, loaded?: ModelFile): Promise<OpenModel> {
+  const file = loaded ?? (await ui.wait(`Loading ${ckpt}`, () => loadModel(ckpt)));
   const { engine } = await ui.wait(`Starting the ${backend} backend`, () => createEngine(backend as BackendName, { threads: capThreads(threads, ui), shape: { config: file.config, batch: 32, seq: 128 } }));
   return { file, engine, weights: new Weights(engine, file.config, file.params) };
 }

@@ -15,6 +15,8 @@ import { checkRunFiles } from './paths.js';
 import { StopGuard } from './signals.js';
 import { TextOutput } from './text-output.js';
 import { fmtInt, jsonLine, makeUi } from './ui.js';
+import { text as readAll } from 'node:stream/consumers';
+import { STDIN } from './stdin.js';
 
 interface SampleFlags {
   prime: string; primeFile?: string; length: number; temperature: number; topK?: number; topP?: number; greedy?: boolean;
@@ -23,7 +25,7 @@ interface SampleFlags {
 
 const SAMPLE_FLAGS: FlagSpec[] = [
   { key: 'prime', flag: '--prime', arg: '<text>', kind: { type: 'text' }, default: '', help: 'text the generation continues (characters the model lacks are skipped)' },
-  { key: 'primeFile', flag: '--prime-file', arg: '<file>', kind: { type: 'text' }, help: 'read the prime from a UTF-8 file instead' },
+  { key: 'primeFile', flag: '--prime-file', arg: '<file>', kind: { type: 'text' }, help: 'read the prime from a UTF-8 file instead (- for standard input)' },
   { key: 'length', flag: '--length', arg: '<n>', kind: { type: 'int', min: 0, max: 1e9 }, default: 500, help: 'characters to generate per sample' },
   { key: 'temperature', flag: '--temperature', arg: '<t>', kind: { type: 'float', min: 0, max: 100, minExclusive: true }, default: 1, help: 'sampling temperature; lower is more conservative' },
   { key: 'topK', flag: '--top-k', arg: '<k>', kind: { type: 'int', min: 1 }, help: 'sample only among the k most likely characters' },
@@ -50,7 +52,7 @@ Examples:
     .action(async (ckpt: string, f: SampleFlags) => {
       const ui = makeUi(!!f.json);
       if (f.primeFile && f.prime) throw new UserError('give --prime or --prime-file, not both');
-      const inputs = [{ what: 'checkpoint', path: ckpt }, ...(f.primeFile ? [{ what: '--prime-file', path: f.primeFile }] : [])];
+      const inputs = [{ what: 'checkpoint', path: ckpt }, ...(f.primeFile && f.primeFile !== STDIN ? [{ what: '--prime-file', path: f.primeFile }] : [])];
       await checkRunFiles(inputs, f.output ? [{ what: '--output', path: f.output }] : []);
       const prime = f.primeFile ? await readPrime(f.primeFile) : f.prime;
       const { file, engine, weights } = await openModel(ui, ckpt, f.backend, f.threads);
@@ -93,6 +95,7 @@ Examples:
 async function readPrime(file: string): Promise<string> {
   let text = '';
   try {
+    if (file === STDIN) return (await readAll(process.stdin)).replace(/^\uFEFF/, '');
     for await (const piece of readTextChunks(file)) text += piece;
   } catch (e) {
     throw e instanceof UserError ? new UserError(`--prime-file: ${e.message}`) : e;

@@ -40,7 +40,7 @@ export async function runTraining(req: TrainRequest): Promise<void> {
   try {
     const s = await train({
       engine: run.engine, config: run.config, vocab: run.vocab, train: run.train, val: run.val, settings: f,
-      source: { corpus: run.corpus, corpusName: run.corpusName, split: run.split }, out: run.out, latest: run.latest,
+      source: { corpus: run.corpus, corpusName: run.corpusName, split: run.split, documents: run.documents, chars: run.chars, separator: run.separator }, out: run.out, latest: run.latest,
       resume: req.resume?.file, texts: run.texts,
       save: saveModel, load: loadModel, shouldStop: () => guard.stopRequested, signal: cut.signal,
       onEvent: (ev) => {

@@ -336,6 +336,14 @@ export class Workspace {
     for (const layer of this.layers) layer.reset();
   }
 
+  /** Zeroes the state the next chunk starts from for these rows only: each starts a new stream there. */
+  resetRows(rows: ArrayLike<number>): void {
+    const H = this.w.config.hidden;
+    for (const layer of this.layers) {
+      for (const [, t] of layer.state()) for (let i = 0; i < rows.length; i++) this.w.e.zero({ out: t, outOff: rows[i] * H, len: H });
+    }
+  }
+
   /** The state the next chunk starts from, per layer, for a checkpoint. */
   async readState(): Promise<Map<string, Float32Array>> {
     const m = new Map<string, Float32Array>(), n = this.batch * this.w.config.hidden;

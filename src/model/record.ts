@@ -25,6 +25,10 @@ const STATE_FIELDS: Record<string, Field> = {
   corpus_name: { kind: text, nullable: true, optional: true },
   kernels: { kind: text, optional: true },
   split: { kind: text, optional: true },
+  /** The text's documents (files of a folder), their characters, and the code point read between two (null for one). */
+  documents: { kind: count, optional: true },
+  corpus_chars: { kind: count, optional: true },
+  doc_separator: { kind: count, optional: true, nullable: true },
   rng: { kind: 'rng' },
   dropout_rng: { kind: 'rng', optional: true },
   cursor: { kind: count, optional: true },

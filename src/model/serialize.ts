@@ -65,7 +65,7 @@ export interface ModelHeader {
   config: ModelConfig;
   vocab: Vocab;
   tokenizer: TokenizerKind;
-  /** The raw training record (src/train/record.ts checks its fields). */
+  /** The raw training record (src/model/record.ts checks its fields). */
   training: TrainingState;
   /** Whether the optimizer moments are stored, so training can resume. */
   resumable: boolean;
@@ -107,7 +107,7 @@ export function readModelHeader(path: string, metadata: Record<string, string>, 
   // A latest state's best weights (src/train/loop.ts) are a copy of the parameters.
   const best = size('train.best.params');
   if (best !== undefined && best !== layout.total) throw bad('tensor train.best.params does not match the model');
-  // The record's fields are checked by src/train/record.ts, which knows the run settings.
+  // The record's fields are checked by src/model/record.ts, which knows the run settings.
   const training = json('training') as TrainingState;
   if (!training || typeof training !== 'object' || Array.isArray(training)) throw bad('metadata "training" is not an object');
   return { config, vocab, tokenizer, training, resumable: m !== undefined && v !== undefined };

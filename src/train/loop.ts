@@ -34,8 +34,12 @@ export interface TrainOptions {
    * and the code that uses it.
    */
   settings: TrainSettings;
-  /** Where the text came from, recorded as it is: the path, the catalogue name, how validation was drawn. */
-  source: { corpus: string; corpusName?: string | null; split?: string };
+  /**
+   * Where the text came from, recorded as it is: the path (several files one per line), the
+   * catalogue name, how validation was drawn, how many documents and symbols, and the separator id
+   * between documents (null for one).
+   */
+  source: { corpus: string; corpusName?: string | null; split?: string; documents?: number; chars?: number; separator?: number | null };
   /** The best checkpoint by validation loss. */
   out: string;
   /** The latest full training state, every `saveEvery` steps and when stopped. */
@@ -158,6 +162,7 @@ async function run(o: TrainOptions, owned: { dispose(): void }[]): Promise<Train
       step, best_val_loss: best?.loss ?? null, best_step: best?.step ?? null, val_loss: null, train_loss: recentLoss,
       chars_seen: charsSeen, seconds: trainSeconds, backend: e.name, ...(e.variant ? { kernels: e.variant } : {}),
       corpus: o.source.corpus, ...(o.source.corpusName !== undefined ? { corpus_name: o.source.corpusName } : {}), ...(o.source.split !== undefined ? { split: o.source.split } : {}),
+      ...(o.source.documents !== undefined ? { documents: o.source.documents, corpus_chars: o.source.chars ?? null, doc_separator: o.source.separator ?? null } : {}),
       rng: rng.state(), dropout_rng: dropRng.state(), cursor: data.cursor, evals_since_best: evalsSinceBest,
       ...(o.texts ? { train_text: o.texts.train, val_text: o.texts.val } : {}),
       ...(newDataStep !== null ? { new_data_step: newDataStep } : {}),
