@@ -8,12 +8,9 @@ import { createEngine, type BackendName } from '../select/create-engine.js';
 import { UserError } from '../errors.js';
 import { validateConfig, type ModelConfig } from '../model/config.js';
 import type { ModelFile } from '../model/serialize.js';
-import { fingerprint, readCorpus, splitIds, type Corpus, type IdArray, type Vocab } from '../text/index.js';
-import { DOC_SEPARATOR, listDocuments } from '../text/documents.js';
-import { readDocuments, splitDocuments } from '../text/doc-corpus.js';
-import { stat } from 'node:fs/promises';
-import { copyStdin, STDIN } from './stdin.js';
-import { resolveCorpus, type CorpusSplit } from '../text/corpora.js';
+import { fingerprint, readCorpus, splitIds, type IdArray, type Vocab } from '../text/index.js';
+import { documentSplit, findTrainingText, readTrainingText, separatorOf } from './train-text.js';
+import type { CorpusSplit } from '../text/corpora.js';
 import { byteOfChar, charsBeforeByte } from '../text/utf8.js';
 import type { TokenizerKind } from '../text/tokenizer.js';
 import { sizeToBudget } from '../train/autosize.js';
@@ -36,7 +33,7 @@ export interface TrainRequest {
 export interface PreparedRun {
   /** As the checkpoint records it: the path, `-`, or several paths one per line. */
   corpus: string;
-  /** Documents in the text, the characters they hold, and the separator read between them (null for one). */
+  /** Documents in the text, the characters they hold, and the code point read between two (null for one). */
   documents: number;
   chars: number;
   separator: number | null;
@@ -71,17 +68,11 @@ export async function prepareRun(req: TrainRequest, ui: Ui): Promise<PreparedRun
   const why = crossCheck(f);
   if (why) throw new UserError(why);
   f.threads = capThreads(f.threads, ui);
-  const args = Array.isArray(req.corpus) ? req.corpus : [req.corpus ?? 'brown'];
-  const fromStdin = args.length === 1 && args[0] === STDIN;
-  if (args.length > 1 && args.includes(STDIN)) throw new UserError('standard input (-) is a whole training text; give it alone, not with files');
-  const several = args.length > 1 || (await isFolder(args[0]));
-  const resolved = fromStdin || several ? { path: args.join('\n') } : await ui.wait(`Finding ${args[0]}`, () => resolveCorpus(args[0], { corpusDir: f.corpusDir }));
-  const corpus = fromStdin ? STDIN : resolved.path;
-  const out = f.out ?? defaultOut(fromStdin ? 'stdin' : args[0]);
+  const found = await findTrainingText(req.corpus, f, ui);
+  const { corpus, resolved, name } = found;
+  const out = f.out ?? defaultOut(found.outName);
   const latest = latestOf(out);
-  const list = several ? await listDocuments(args, { tokenizer: f.tokenizer }) : null;
-  for (const s of list?.skipped ?? []) ui.warn(`skipping ${s.path}: ${s.reason}`);
-  const inputs: InputFile[] = list ? list.docs.map((d) => ({ what: 'corpus', path: d.path })) : fromStdin ? [] : [{ what: 'corpus', path: corpus }];
+  const inputs: InputFile[] = [...found.inputs];
   if (f.val) inputs.push({ what: '--val', path: f.val });
   if (f.resume) inputs.push({ what: '--resume', path: f.resume, replacedBy: ['--out', 'latest checkpoint'] });
   const outputs = [{ what: '--out', path: out }, { what: 'latest checkpoint', path: latest }];
@@ -90,17 +81,7 @@ export async function prepareRun(req: TrainRequest, ui: Ui): Promise<PreparedRun
   acquireLock(out, '--out');
   acquireLock(latest, '--out');
 
-  // Standard input is copied beside the output and read from there; the copy goes once read.
-  const copy = fromStdin ? await ui.wait('Reading standard input', () => copyStdin(path.dirname(out))) : null;
-  const name = fromStdin ? 'standard input' : several ? args.join(' ') : corpus;
-  let text: Corpus & { starts?: number[] };
-  try {
-    text = list
-      ? await ui.wait(`Reading ${list.docs.length} files`, () => readDocuments(list.docs, { tokenizer: f.tokenizer }))
-      : await ui.wait(`Reading ${name}`, () => readCorpus(copy?.path ?? corpus, { tokenizer: f.tokenizer }));
-  } finally {
-    await copy?.remove();
-  }
+  const text = await readTrainingText(found, f, ui, path.dirname(out));
   if (req.resume && JSON.stringify(text.vocab.toJSON()) !== JSON.stringify(req.resume.file.vocab.toJSON())) {
     throw new UserError(`${name} is not the text ${f.resume} was trained on (its characters differ); pass the original corpus`);
   }
@@ -112,10 +93,7 @@ export async function prepareRun(req: TrainRequest, ui: Ui): Promise<PreparedRun
     if (v.ids.length < 2) throw new UserError(`--val ${f.val} has ${v.ids.length} character${v.ids.length === 1 ? '' : 's'} the model knows; scoring needs at least 2`);
     [train, val] = [text.ids, v.ids];
   } else if (text.starts) {
-    const s = splitDocuments(text.ids, text.starts, f.valFrac, name);
-    [train, val] = [s.train, s.val];
-    const n = text.starts.length;
-    split = `the last ${s.valDocs} of ${n} files validate (${fmtInt(val.length)} of ${fmtInt(text.ids.length - n + 1)} ${f.tokenizer === 'bytes' ? 'bytes' : 'characters'}), whole files only`;
+    ({ train, val, split } = documentSplit({ ...text, starts: text.starts }, f, name));
   } else if (resolved.split) {
     const r = await symbolRanges(corpus, resolved.split, f.tokenizer);
     [train, val] = [text.ids.subarray(r.train[0], r.train[1]), text.ids.subarray(r.val[0], r.val[1])];
@@ -138,8 +116,6 @@ export async function prepareRun(req: TrainRequest, ui: Ui): Promise<PreparedRun
       notes.push(`${f.resume} does not hold its best weights (estimate ${t.best_val_loss.toFixed(4)} at step ${t.best_step ?? '?'}; written before charnn kept them), so this run starts a best-so-far of its own and its first estimate replaces ${out}`);
     }
   }
-  const documents = text.starts?.length ?? 1;
-  const separator = documents > 1 ? DOC_SEPARATOR : null;
 
   const given = req.resume?.file.config ?? (req.autosize ? null : validateConfig({ cell: f.model, vocab: text.vocab.size, embed: f.embed, hidden: f.hidden, layers: f.layers, mlp: f.mlp, zoneout: f.zoneout }));
   // auto measures the backends at this model's shapes (a sized model: at the family's usual one).
@@ -161,12 +137,10 @@ export async function prepareRun(req: TrainRequest, ui: Ui): Promise<PreparedRun
       );
     }
     const config = given ?? validateConfig({ cell: f.model, vocab: text.vocab.size, embed: f.embed, hidden: f.hidden, layers: f.layers, mlp: f.mlp, zoneout: f.zoneout });
+    const documents = { documents: text.starts?.length ?? 1, chars: text.chars, separator: separatorOf(text) };
     // --new-data on the same text changes nothing (a note said so): no new best is started.
     f.newData = newBest;
-    return {
-      corpus, corpusName: 'name' in resolved ? resolved.name ?? null : null, documents, chars: text.chars, separator,
-      split, out, latest, settings: f, vocab: text.vocab, train, val, engine, config, texts, notes,
-    };
+    return { corpus, corpusName: resolved.name ?? null, ...documents, split, out, latest, settings: f, vocab: text.vocab, train, val, engine, config, texts, notes };
   } catch (e) {
     engine.dispose();
     throw e;
@@ -179,12 +153,4 @@ async function symbolRanges(file: string, s: CorpusSplit, tokenizer: TokenizerKi
   if (s.unit === want) return { train: s.train, val: s.val };
   const at = (x: number) => (want === 'chars' ? charsBeforeByte(file, x) : byteOfChar(file, x));
   return { train: [await at(s.train[0]), await at(s.train[1])], val: [await at(s.val[0]), await at(s.val[1])] };
-}
-
-async function isFolder(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isDirectory();
-  } catch {
-    return false;
-  }
 }
