@@ -36,20 +36,21 @@ describe('probeGpuJsModes', () => {
 });
 
 const cpuVariants = [
-  { label: 'cpu', mode: 'cpu', make: () => createGpuJsEngine('cpu') },
-  { label: 'webasm', mode: 'webasm', make: () => createGpuJsEngine('webasm') },
+  { label: 'cpu', mode: 'cpu', name: 'gpujs-cpu', make: () => createGpuJsEngine('cpu') },
+  { label: 'webasm', mode: 'webasm', name: 'gpujs-webasm', make: () => createGpuJsEngine('webasm') },
   {
     label: 'cpu through the device-storage path',
     mode: 'cpu',
+    name: 'cpu',
     make: async (): Promise<Engine> => checkedEngine(new GpuJsEngine('cpu', new DeviceBackend(new gpujs.GPU({ mode: 'cpu' }), 'cpu'))),
   },
 ] as const;
 // scripts/test-gpu.sh sets CHARNN_GPU_MODES: the same op checks then run on real device storage.
 const variants = gpuModes.length
-  ? gpuModes.map((m) => ({ label: m, mode: m, make: () => createGpuJsEngine(m) }))
+  ? gpuModes.map((m) => ({ label: m, mode: m, name: m, make: () => createGpuJsEngine(m) }))
   : cpuVariants;
 
-describe.each(variants)('gpu.js engine: $label', ({ mode, make }) => {
+describe.each(variants)('gpu.js engine: $label', ({ mode, name, make }) => {
   let e: Engine;
   const rng = prng(12345);
 
@@ -64,8 +65,8 @@ describe.each(variants)('gpu.js engine: $label', ({ mode, make }) => {
     return [t, pad];
   }
 
-  it('has the mode as its name', () => {
-    expect(e.name).toBe(mode);
+  it('is named for the backend a user selects (gpu.js CPU modes as the fallbacks they are)', () => {
+    expect(e.name).toBe(name);
   });
 
   it('writes, reads, zeroes and copies ranges', async () => {

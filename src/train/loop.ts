@@ -16,6 +16,10 @@ import { Rng } from '../rng.js';
 import { batchSource, type Batching, type Ids } from './batch.js';
 import { AdamW } from './optimizer.js';
 import { learningRate, type Decay } from './schedule.js';
+import { StepStats, type StepRecord } from './step-stats.js';
+
+/** How often a run on a GPU reads its losses back to show them (a read stalls the device). */
+const SHOW_EVERY_MS = 1000;
 
 export interface TrainOptions {
   engine: Engine;
@@ -124,7 +128,8 @@ async function run(o: TrainOptions, held: { dispose(): void }[]): Promise<TrainS
   const ws = new Workspace(w, o.batch, o.seq, true, o.dropout, { weightDrop });
   const data = batchSource(o.batching, o.train, o.batch, o.seq);
   const opt = new AdamW(w, { beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: o.weightDecay, clip: o.clip });
-  held.push(w, ws, opt);
+  const stats = new StepStats(ws, opt);
+  held.push(w, ws, opt, stats);
   const evalChars = Math.min(o.val.length, o.evalChars);
   const evalSeq = Math.min(o.seq, 128);
   // Many short streams make the periodic estimate fast; the final pass uses eval's defaults.
@@ -187,6 +192,32 @@ async function run(o: TrainOptions, held: { dispose(): void }[]): Promise<TrainS
   const budgetDone = () => (o.steps !== undefined && step >= o.steps) || (o.seconds !== undefined && trainSeconds >= o.seconds);
   const progress = () => Math.max(o.steps !== undefined ? step / o.steps : 0, o.seconds !== undefined ? trainSeconds / o.seconds : 0);
 
+  // A step's loss and gradient norm arrive when they are read (at once on the CPU engines; on a GPU
+  // about once a second, and before anything is saved or evaluated): checked and reported then.
+  const onRecord = (r: StepRecord): void => {
+    // Worse than twice a uniform guess is as diverged as NaN: saturated gates keep an exploded
+    // LSTM's loss finite.
+    if (!Number.isFinite(r.loss) || !Number.isFinite(r.gradNorm) || r.loss > 2 * Math.log(o.config.vocab) + 5) {
+      throw new TrainingDiverged(
+        `training diverged at step ${r.step} (loss ${r.loss}, gradient norm ${r.gradNorm}); try a lower learning rate than --lr ${o.lr}` +
+          // Name a file only if there is one: a best checkpoint whose save failed is not one.
+          (existsSync(o.out) ? `; the last good checkpoint is untouched at ${o.out}` : '; no checkpoint was written'),
+      );
+    }
+    recent.push(r.loss);
+    if (recent.length > 20) recent.shift();
+    recentLoss = recent.reduce((a, b) => a + b, 0) / recent.length;
+    o.onEvent?.({ type: 'step', step: r.step, loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, charsPerSec: charsPerSec(), progress: Math.min(1, progress()), elapsed: trainSeconds });
+  };
+  /** Every step's numbers in, before a save or an estimate (the waiting is training time). */
+  const settle = async () => {
+    const t0 = performance.now();
+    const records = await stats.drain();
+    trainSeconds += (performance.now() - t0) / 1000;
+    for (const r of records) onRecord(r);
+  };
+  let shown = -Infinity;
+
   let stopped: StopReason = 'budget';
   while (!budgetDone()) {
     if (o.shouldStop?.()) { stopped = 'interrupted'; break; }
@@ -199,31 +230,26 @@ async function run(o: TrainOptions, held: { dispose(): void }[]): Promise<TrainS
     ws.forward();
     ws.loss();
     ws.backward();
-    const gradNorm = await opt.step(step + 1, lr);
-    const loss = (await ws.lossSum()) / (o.batch * o.seq);
-    // Worse than twice a uniform guess is as diverged as NaN: saturated gates keep an exploded
-    // LSTM's loss finite.
-    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm) || loss > 2 * Math.log(o.config.vocab) + 5) {
-      throw new TrainingDiverged(
-        `training diverged at step ${step + 1} (loss ${loss}, gradient norm ${gradNorm}); try a lower learning rate than --lr ${o.lr}` +
-          // Name a file only if there is one: a best checkpoint whose save failed is not one.
-          (existsSync(o.out) ? `; the last good checkpoint is untouched at ${o.out}` : '; no checkpoint was written'),
-      );
-    }
+    await stats.update(step + 1, lr);
     if (data.carriesState) ws.carryState();
     step++;
     charsSeen += o.batch * o.seq;
-    trainSeconds += (performance.now() - t0) / 1000;
-    recent.push(loss);
-    if (recent.length > 20) recent.shift();
-    recentLoss = recent.reduce((a, b) => a + b, 0) / recent.length;
-    o.onEvent?.({ type: 'step', step, loss, lr, gradNorm, charsPerSec: charsPerSec(), progress: Math.min(1, progress()), elapsed: trainSeconds });
-    if (o.saveEvery > 0 && step % o.saveEvery === 0) await trySave(o.latest, await snapshot(), 'latest');
+    const t1 = performance.now();
+    trainSeconds += (t1 - t0) / 1000;
+    const show = t1 - shown >= SHOW_EVERY_MS;
+    if (show) shown = t1;
+    for (const r of stats.take(show)) onRecord(r);
+    if (o.saveEvery > 0 && step % o.saveEvery === 0) {
+      await settle();
+      await trySave(o.latest, await snapshot(), 'latest');
+    }
     if (step % o.evalEvery === 0 && !budgetDone()) {
+      await settle();
       await validate();
       if (o.patience > 0 && evalsSinceBest >= o.patience) { stopped = 'patience'; break; }
     }
   }
+  await settle();
   const summary = (valLoss: number | null): TrainSummary => ({
     steps: step, params: countParams(layout), backend: e.name, kernels: e.variant ?? null, stopped, train_loss: recentLoss,
     val_loss: valLoss, val_bpc: valLoss === null ? null : valLoss / Math.LN2, best_eval_loss: best?.loss ?? null,

@@ -7,11 +7,12 @@
 // WebGPU kernels return Promises even for pipeline outputs, so ops are recorded into one serial
 // queue of async steps: op calls stay synchronous, and execution order is call order. The first
 // failing step poisons the queue; sync() and read() report it.
+import { createRequire } from 'node:module';
 import type { GPU, IGPUKernelSettings } from 'gpu.js';
 import type { Tensor } from '../engine-api.js';
 import { type ArrayArg, type Backend, type GTensor, type KernelArg, checkRange } from './backend.js';
 import { FLOAT32_INDEX_LIMIT, KernelCache, resolveArgs } from './kernel-cache.js';
-import { type KernelSource, fillSource, spliceSource, uploadSource } from './kernels.js';
+import { type KernelSource, fillSource, intoRange, spliceSource, uploadSource } from './kernels.js';
 
 /**
  * What gpu.js hands back from a pipeline kernel: a GL Texture or a WebGPU buffer handle. The cpu
@@ -22,6 +23,53 @@ type Handle = { delete(): void; toArray(): unknown } | Float32Array;
 
 function release(h: Handle | null): void {
   if (h && !(h instanceof Float32Array)) h.delete();
+}
+
+/**
+ * A four-floats-per-thread result (a kernel returning [a, b, c, d]) seen as a flat array of len
+ * floats, thread i's values at 4i..4i+3, so that any kernel reads it like every other tensor. The
+ * storage already is that array in both GPU modes: a WebGPU buffer of vec4s is the same bytes, and
+ * a GL RGBA float texture is what gpu.js calls memory-optimized (four floats per texel); only the
+ * handle's description changes. gpu.js's cpu mode hands back an array of four-float arrays.
+ */
+function flat4(h: unknown, len: number): Handle {
+  if (Array.isArray(h)) {
+    const out = new Float32Array(len);
+    (h as ArrayLike<number>[]).forEach((v, i) => out.set(v, 4 * i));
+    return out;
+  }
+  const r = h as { type?: string; output: number[]; componentCount?: number; dimensions?: number[] };
+  if (r.type === 'WebGPUBuffer') {
+    r.output = [len];
+    r.componentCount = 1;
+  } else if (r.type === 'ArrayTexture(4)' || r.type === 'MemoryOptimizedNumberTexture') {
+    // (The second: gpu.js hands an immutable kernel fed its own last output that input's texture
+    // object back as the next output, so a handle described here comes back already described.)
+    Object.setPrototypeOf(r, glMemoryOptimized().prototype);
+    r.type = 'MemoryOptimizedNumberTexture';
+    r.output = [len];
+    r.dimensions = [len, 1, 1];
+  } else {
+    throw new Error(`gpu.js returned an unexpected handle (${String(r.type)}) from a four-float kernel`);
+  }
+  return r as unknown as Handle;
+}
+
+let memoryOptimized: { prototype: object } | null = null;
+
+/** gpu.js's one WebGPU device (every webgpu kernel shares it): its queue's completion. */
+async function webGpuDone(): Promise<void> {
+  const { WebGPUContext } = createRequire(import.meta.url)('gpu.js/src/backend/web-gpu/context.js') as {
+    WebGPUContext: { acquire(): Promise<{ device: { queue: { onSubmittedWorkDone(): Promise<void> } } }> };
+  };
+  await (await WebGPUContext.acquire()).device.queue.onSubmittedWorkDone();
+}
+
+function glMemoryOptimized(): { prototype: object } {
+  memoryOptimized ??= (createRequire(import.meta.url)('gpu.js/src/backend/gl/texture/memory-optimized.js') as {
+    GLTextureMemoryOptimized: { prototype: object };
+  }).GLTextureMemoryOptimized;
+  return memoryOptimized;
 }
 
 async function download(h: Handle): Promise<Float32Array> {
@@ -66,6 +114,7 @@ export const DEVICE_KERNEL_SETTINGS: IGPUKernelSettings = {
 };
 
 export class DeviceBackend implements Backend {
+  readonly device = true;
   private readonly cache: KernelCache;
   private tail: Promise<void> = Promise.resolve();
   private failure: unknown = null;
@@ -73,7 +122,7 @@ export class DeviceBackend implements Backend {
 
   constructor(
     private readonly gpu: GPU,
-    mode: string,
+    private readonly mode: string,
   ) {
     this.cache = new KernelCache(gpu, DEVICE_KERNEL_SETTINGS, mode, FLOAT32_INDEX_LIMIT);
   }
@@ -96,6 +145,24 @@ export class DeviceBackend implements Backend {
     const out = new DeviceOut(outLen);
     this.enqueue(async () => void (out.h = await this.call(k, outLen, constants, args)));
     return out;
+  }
+
+  emit(t: Tensor, off: number, len: number, k: KernelSource, constants: Record<string, number>, args: KernelArg[]): void {
+    const d = dev(t);
+    checkRange(d, off, len, 'kernel output');
+    if (len === 0) return;
+    if (off === 0 && len === d.size) return this.commit(d, 0, this.run(k, len, constants, args), len);
+    this.live();
+    const dst: ArrayArg = { size: d.size, get: () => d.h };
+    this.enqueue(async () => this.replace(d, await this.call(intoRange(k), d.size, { ...constants, wrapLen: len }, [dst, off, ...args])));
+  }
+
+  emit4(t: Tensor, k: KernelSource, constants: Record<string, number>, args: KernelArg[]): void {
+    const d = dev(t);
+    if (d.size % 4 !== 0) throw new RangeError(`emit4: a tensor of ${d.size} floats is not whole four-float threads`);
+    if (d.size === 0) return;
+    this.live();
+    this.enqueue(async () => this.replace(d, flat4(await this.call(k, d.size / 4, constants, args), d.size)));
   }
 
   commit(t: Tensor, off: number, out: ArrayArg, len: number): void {
@@ -129,21 +196,25 @@ export class DeviceBackend implements Backend {
     this.commit(d, off, out, copy.length);
   }
 
+  /**
+   * The transfer starts in queue order, but the queue does not wait for it: kernels enqueued after
+   * this read are launched while the data travels (WebGPU maps asynchronously; GL's readPixels is
+   * synchronous anyway).
+   */
   async read(t: Tensor, off: number, len: number): Promise<Float32Array> {
     const d = dev(t);
-    let result = new Float32Array(len);
-    await this.enqueue(async () => {
-      if (len > 0) result = (await download(d.h!)).slice(off, off + len);
+    const transfer: { data?: Promise<Float32Array> } = {};
+    await this.enqueue(() => {
+      if (len > 0) transfer.data = download(d.h!);
     });
     this.rethrow();
+    const all = transfer.data ? await transfer.data : null;
     await yieldToEventLoop();
-    return result;
+    return all ? all.slice(off, off + len) : new Float32Array(len);
   }
 
   zero(t: Tensor, off: number, len: number): void {
-    const d = dev(t);
-    if (len === 0) return;
-    this.commit(d, off, this.run(fillSource, len, {}, [0]), len);
+    this.emit(t, off, len, fillSource, {}, [0]);
   }
 
   copy(dst: Tensor, dstOff: number, src: Tensor, srcOff: number, len: number): void {
@@ -153,9 +224,16 @@ export class DeviceBackend implements Backend {
     this.enqueue(async () => this.replace(d, await this.splice(d, s.h!, s.size, dstOff, srcOff, len)));
   }
 
+  /**
+   * Resolves when every op enqueued before the call has run on the device: WebGPU submits without
+   * waiting, so its queue is asked; GL (headless-gl) has run a kernel once the call returns, as far
+   * as any later use can tell. A training loop awaits the previous step's sync to stay at most a
+   * step ahead of the device, without a download and without leaving the device idle.
+   */
   async sync(): Promise<void> {
     await this.tail;
     this.rethrow();
+    if (this.mode === 'webgpu') await webGpuDone();
     await yieldToEventLoop();
   }
 

@@ -259,31 +259,80 @@ export const addSource: KernelSource = {
 };
 
 // AdamW runs as three passes (m, then v, then the parameter reading the new m and v) because a
-// gpu.js kernel has one output and kernel maps are unsupported on the webasm backend.
-export const adamMSource: KernelSource = {
-  name: 'adamM',
-  src: `function (g, gOff, m, mOff, beta1, gradScale) {
-  return beta1 * m[mOff + this.thread.x] + (1 - beta1) * (g[gOff + this.thread.x] * gradScale);
-}`,
-};
+// gpu.js kernel has one output and kernel maps are unsupported on the webasm backend. `onDevice`
+// kernels take the squared gradient norm and the clip threshold instead of a host scale: the
+// scale is min(1, clip/norm), and a non-finite norm leaves every value as it was (NaN fails <).
+const clipScale = `
+  const nrm = Math.sqrt(nsq[nsqOff]);
+  let gradScale = 1;
+  if (clip > 0 && nrm > clip) {
+    gradScale = clip / nrm;
+  }`;
+const finite = 'nrm < 3.0e38';
 
-export const adamVSource: KernelSource = {
-  name: 'adamV',
-  src: `function (g, gOff, v, vOff, beta2, gradScale) {
+export function adamMSource(onDevice: boolean): KernelSource {
+  const update = `beta1 * m[mOff + this.thread.x] + (1 - beta1) * (g[gOff + this.thread.x] * gradScale)`;
+  return {
+    name: `adamM${onDevice ? 'Dev' : ''}`,
+    src: onDevice
+      ? `function (g, gOff, m, mOff, beta1, nsq, nsqOff, clip) {${clipScale}
+  let res = m[mOff + this.thread.x];
+  if (${finite}) {
+    res = ${update};
+  }
+  return res;
+}`
+      : `function (g, gOff, m, mOff, beta1, gradScale) {
+  return ${update};
+}`,
+  };
+}
+
+export function adamVSource(onDevice: boolean): KernelSource {
+  const update = `beta2 * v[vOff + this.thread.x] + (1 - beta2) * gs * gs`;
+  return {
+    name: `adamV${onDevice ? 'Dev' : ''}`,
+    src: onDevice
+      ? `function (g, gOff, v, vOff, beta2, nsq, nsqOff, clip) {${clipScale}
+  let res = v[vOff + this.thread.x];
+  if (${finite}) {
+    const gs = g[gOff + this.thread.x] * gradScale;
+    res = ${update};
+  }
+  return res;
+}`
+      : `function (g, gOff, v, vOff, beta2, gradScale) {
   const gs = g[gOff + this.thread.x] * gradScale;
-  return beta2 * v[vOff + this.thread.x] + (1 - beta2) * gs * gs;
+  return ${update};
 }`,
-};
+  };
+}
 
-export const adamParamSource: KernelSource = {
-  name: 'adamParam',
-  src: `function (p, pOff, m, mOff, v, vOff, lr, decay, bc1, bc2, eps) {
-  const p1 = p[pOff + this.thread.x] - lr * decay * p[pOff + this.thread.x];
+/** `masked`: weight decay times decay[i] (1 for matrices, 0 elsewhere) for whole-buffer calls. */
+export function adamParamSource(onDevice: boolean, masked: boolean): KernelSource {
+  const decay = masked ? 'decay * dm[dmOff + this.thread.x]' : 'decay';
+  const update = `const p1 = p[pOff + this.thread.x] - lr * ${decay} * p[pOff + this.thread.x];
   const mhat = m[mOff + this.thread.x] / bc1;
-  const vhat = v[vOff + this.thread.x] / bc2;
+  const vhat = v[vOff + this.thread.x] / bc2;`;
+  const params = `p, pOff, m, mOff, v, vOff, lr, decay, bc1, bc2, eps${masked ? ', dm, dmOff' : ''}`;
+  return {
+    name: `adamParam${onDevice ? 'Dev' : ''}${masked ? 'Mask' : ''}`,
+    src: onDevice
+      ? `function (${params}, nsq, nsqOff, clip) {
+  const nrm = Math.sqrt(nsq[nsqOff]);
+  let res = p[pOff + this.thread.x];
+  if (${finite}) {
+    ${update}
+    res = p1 - lr * mhat / (Math.sqrt(vhat) + eps);
+  }
+  return res;
+}`
+      : `function (${params}) {
+  ${update}
   return p1 - lr * mhat / (Math.sqrt(vhat) + eps);
 }`,
-};
+  };
+}
 
 // Device-mode storage kernels: tensors live in textures/buffers, so filling, uploading and
 // writing a range into a larger tensor are kernels too.
@@ -315,3 +364,38 @@ export const spliceSource: KernelSource = {
   return r;
 }`,
 };
+
+const intoRangeCache = new Map<string, KernelSource>();
+
+/**
+ * k rewritten to produce a whole destination tensor: the threads of [dstOff, dstOff + wrapLen)
+ * compute k's value for thread x − dstOff, every other thread copies dst. One launch writes a
+ * range of a device tensor, where running k and splicing its output in took two (gpu.js kernels
+ * always produce a fresh whole output). k's source must end in its only `return`.
+ */
+export function intoRange(k: KernelSource): KernelSource {
+  let w = intoRangeCache.get(k.name);
+  if (w) return w;
+  const m = /^function \(([^)]*)\) \{([\s\S]*)\}$/.exec(k.src.trim());
+  const body = m?.[2] ?? '';
+  const at = body.lastIndexOf('return ');
+  if (!m || at < 0 || body.indexOf('return ') !== at || !/^return [^;]*;\s*$/.test(body.slice(at))) {
+    throw new Error(`intoRange: kernel ${k.name} must end in its only return statement`);
+  }
+  const here = (s: string): string => s.replaceAll('this.thread.x', 'wrapT');
+  const value = here(body.slice(at + 7).replace(/;\s*$/, ''));
+  w = {
+    name: `${k.name}@range`,
+    src: `function (dst, dstOff${m[1].trim() ? `, ${m[1].trim()}` : ''}) {
+  const wrapT = this.thread.x - dstOff;
+  let wrapR = dst[this.thread.x];
+  if (wrapT >= 0 && wrapT < ${C}wrapLen) {
+${here(body.slice(0, at))}
+    wrapR = ${value};
+  }
+  return wrapR;
+}`,
+  };
+  intoRangeCache.set(k.name, w);
+  return w;
+}
