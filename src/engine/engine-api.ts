@@ -263,7 +263,8 @@ export interface RecurrentForwardArgs {
 export interface RecurrentBackwardArgs {
   cell: RecurrentCell;
   w: Tensor; wOff?: number;
-  /** h, c and saved as recurrentForward left them. */
+  /** x, h, c and saved as recurrentForward left them. */
+  x: Tensor; xOff?: number;
   h: Tensor; hOff?: number;
   c?: Tensor; cOff?: number;
   saved: Tensor; savedOff?: number;

@@ -358,14 +358,14 @@ class CheckedEngine implements Engine {
     const c = this.check('recurrentBackward'), g = recurrentGates(a.cell);
     const T = c.count('steps', a.steps), bh = c.count('batch', a.batch) * c.count('hidden', a.hidden), n = T * bh;
     const sizes = this.recurrentSizes(a.cell, T, a.batch, a.hidden);
-    const wOff = c.in('w', a.w, a.wOff, g * a.hidden * a.hidden), hOff = c.in('h', a.h, a.hOff, n + bh);
+    const wOff = c.in('w', a.w, a.wOff, g * a.hidden * a.hidden), hOff = c.in('h', a.h, a.hOff, n + bh), xOff = c.in('x', a.x, a.xOff, g * n);
     this.only(a.cell, 'lstm', 'c', a.c);
     this.only(a.cell, 'gru', 'dRec', a.dRec);
     const cOff = a.c ? c.in('c', a.c, a.cOff, n + bh) : 0, savedOff = c.in('saved', a.saved, a.savedOff, sizes.saved);
     const dhOff = c.out('dh', a.dh, a.dhOff, n), dxOff = c.out('dx', a.dx, a.dxOff, g * n);
     const dRecOff = a.dRec ? c.out('dRec', a.dRec, a.dRecOff, g * n) : 0, scratchOff = c.out('scratch', a.scratch, a.scratchOff, sizes.scratch);
     c.done();
-    const checked = { ...a, wOff, hOff, cOff, savedOff, dhOff, dxOff, dRecOff, scratchOff };
+    const checked = { ...a, wOff, xOff, hOff, cOff, savedOff, dhOff, dxOff, dRecOff, scratchOff };
     if (!this.b.recurrentBackward?.(checked)) composedBackward(this, checked);
   }
 

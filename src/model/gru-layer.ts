@@ -45,7 +45,7 @@ export class GruLayer extends HStateLayer implements Layer {
     const { e, G, view, prefix, batch: B, seq: T, hidden: H } = this.ctx;
     const [w, wOff] = recurrentWeights(this.ctx, 'w_h', false);
     e.recurrentBackward({
-      cell: 'gru', w, wOff, h: this.h, saved: this.saved, dh: this.dOut!, dx: this.dGx!, dRec: this.dGh!, scratch: this.scratch!,
+      cell: 'gru', w, wOff, x: this.gx, h: this.h, saved: this.saved, dh: this.dOut!, dx: this.dGx!, dRec: this.dGh!, scratch: this.scratch!,
       steps: T, batch: B, hidden: H,
     });
     e.matmul({ c: G!, cOff: view(`${prefix}.w_h`).off, a: this.h, b: this.dGh!, m: H, n: 3 * H, k: T * B, transA: true, accumulate: true });

@@ -44,7 +44,7 @@ export class LstmLayer implements Layer {
     const { e, G, view, prefix, batch: B, seq: T, hidden: H } = this.x;
     const [w, wOff] = recurrentWeights(this.x, 'w_h', false);
     e.recurrentBackward({
-      cell: 'lstm', w, wOff, h: this.h, c: this.c, saved: this.saved, dh: this.dOut!, dx: this.dPre!, scratch: this.scratch!, steps: T, batch: B, hidden: H,
+      cell: 'lstm', w, wOff, x: this.pre, h: this.h, c: this.c, saved: this.saved, dh: this.dOut!, dx: this.dPre!, scratch: this.scratch!, steps: T, batch: B, hidden: H,
     });
     e.matmul({ c: G!, cOff: view(`${prefix}.w_h`).off, a: this.h, b: this.dPre!, m: H, n: 4 * H, k: T * B, transA: true, accumulate: true });
     maskRecurrentGrad(this.x, 'w_h');

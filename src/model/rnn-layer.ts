@@ -38,7 +38,7 @@ export class RnnLayer extends HStateLayer implements Layer {
   backward(x: Tensor, xOff: number, dx: Tensor | null): void {
     const { e, G, view, prefix, batch: B, seq: T, hidden: H } = this.ctx;
     const [w, wOff] = recurrentWeights(this.ctx, 'w_h', false);
-    e.recurrentBackward({ cell: 'rnn', w, wOff, h: this.h, saved: this.saved, dh: this.dOut!, dx: this.dPre!, scratch: this.scratch!, steps: T, batch: B, hidden: H });
+    e.recurrentBackward({ cell: 'rnn', w, wOff, x: this.pre, h: this.h, saved: this.saved, dh: this.dOut!, dx: this.dPre!, scratch: this.scratch!, steps: T, batch: B, hidden: H });
     e.matmul({ c: G!, cOff: view(`${prefix}.w_h`).off, a: this.h, b: this.dPre!, m: H, n: H, k: T * B, transA: true, accumulate: true });
     maskRecurrentGrad(this.ctx, 'w_h');
     projectInputBackward(this.ctx, x, xOff, this.dPre!, H, 'w_x', 'bias', dx);

@@ -11,7 +11,7 @@ const r = (n: number, scale = 1) => randoms(rng, n, scale);
 /** Room for every engine's layout (recurrentSizes): composed and fused. */
 function room(cell: RecurrentCell, steps: number, batch: number, hidden: number): { saved: number; scratch: number } {
   const n = steps * batch * hidden, bh = batch * hidden;
-  if (cell === 'lstm') return { saved: 6 * n, scratch: Math.max(4 * n, 2 * bh) };
+  if (cell === 'lstm') return { saved: 4 * n, scratch: Math.max(4 * n, 2 * bh) };
   if (cell === 'gru') return { saved: 6 * n, scratch: Math.max(4 * n, bh) };
   return { saved: n, scratch: n };
 }
@@ -38,7 +38,7 @@ for (const cell of ['lstm', 'gru', 'rnn'] as const) {
       whole, outputs: cell === 'gru' ? ['dx', 'dRec'] : ['dx'],
       run: (e, o) => {
         e.recurrentForward({ cell, ...o(...fwd), steps, batch, hidden });
-        const back = ['w', 'h', 'saved', 'dh', 'dx', 'scratch', ...(cell === 'lstm' ? ['c'] : []), ...(cell === 'gru' ? ['dRec'] : [])];
+        const back = ['w', 'x', 'h', 'saved', 'dh', 'dx', 'scratch', ...(cell === 'lstm' ? ['c'] : []), ...(cell === 'gru' ? ['dRec'] : [])];
         e.recurrentBackward({ cell, ...o(...back), steps, batch, hidden });
       },
     });

@@ -1,6 +1,6 @@
 // The classic cells' recurrence on device storage: one launch per timestep each way (the fused
 // kernels of kernels-recurrent.ts), then one launch per output the layer reads whole (h and c
-// forward; dx and, for the GRU, dRec backward). Anything else (host storage, a hidden size that is
+// forward; dx and, for the GRU, dRec backward): L·(2T + 3) launches for an LSTM stack. Anything else (host storage, a hidden size that is
 // not whole four-unit threads, a saved tensor not at offset 0) is left to the op layer's
 // composition of per-step ops.
 import type { RecurrentBackwardArgs, RecurrentCell, RecurrentForwardArgs, RecurrentSizes, Tensor } from '../engine-api.js';
@@ -10,7 +10,7 @@ import type { Backend as Storage, KernelArg } from './backend.js';
 import * as R from './kernels-recurrent.js';
 
 /** Floats a step slot of `saved` (forward) and of the backward scratch take, per batch·hidden. */
-const SLOT = { lstm: [6, 4], gru: [5, 4], rnn: [1, 1] } as const;
+const SLOT = { lstm: 4, gru: 4, rnn: 1 } as const;
 
 export class FusedRecurrence {
   constructor(private readonly b: Storage) {}
@@ -22,9 +22,9 @@ export class FusedRecurrence {
   sizes(cell: RecurrentCell, steps: number, batch: number, hidden: number): RecurrentSizes {
     const composed = composedSizes(cell, steps, batch, hidden);
     if (!this.fuses(hidden)) return composed;
-    const n = steps * batch * hidden, [fwd, back] = SLOT[cell];
+    const n = steps * batch * hidden;
     // Room for either: a call the fused path declines still fits the composition.
-    return { saved: Math.max(fwd * n, composed.saved), scratch: Math.max(back * n, composed.scratch) };
+    return { saved: Math.max(SLOT[cell] * n, composed.saved), scratch: Math.max(SLOT[cell] * n, composed.scratch) };
   }
 
   private usable(a: { hidden: number; steps: number; batch: number }, t: Tensor, off: number): boolean {
@@ -34,20 +34,23 @@ export class FusedRecurrence {
   forward(a: Checked<RecurrentForwardArgs>): boolean {
     if (!this.usable(a, a.saved, a.savedOff)) return false;
     const { steps: T, batch: B, hidden: H, saved: S } = a, bh = B * H;
-    const c = constants(a.cell, B, H, 'forward');
-    const x = this.b.range(a.x, a.xOff, T * bh * (a.cell === 'lstm' ? 4 : a.cell === 'gru' ? 3 : 1));
-    const w = this.b.range(a.w, a.wOff, H * H * (a.cell === 'lstm' ? 4 : a.cell === 'gru' ? 3 : 1));
+    const c = constants(a.cell, B, H);
+    const g = gates(a.cell);
+    const x = this.b.range(a.x, a.xOff, T * bh * g), w = this.b.range(a.w, a.wOff, H * H * g);
     const whole = (t: Tensor): KernelArg => this.b.range(t, 0, t.size)[0];
+    const h0 = this.b.range(a.h, a.hOff, bh);
     for (let t = 0; t < T; t++) {
-      // The previous state: the layer's slot 0 first, then the rows of the slot before in S.
+      // The previous state: the layer's slot 0 first, then the slot before in S.
+      const first = t === 0;
       if (a.cell === 'lstm') {
-        const first = t === 0;
-        const prev = first ? [...this.b.range(a.h, a.hOff, bh), ...this.b.range(a.c!, a.cOff, bh)] : [];
-        this.b.emit4!(S, R.lstmStepSource({ first, last: false }), c, [whole(S), ...x, ...w, ...prev, t]);
+        const prev = first ? [...h0, ...this.b.range(a.c!, a.cOff, bh)] : [];
+        this.b.emit4!(S, R.lstmStepSource({ first }), c, [whole(S), ...x, ...w, ...prev, t]);
+      } else if (a.cell === 'gru') {
+        const bias = this.b.range(a.bias!, a.biasOff, 3 * H);
+        this.b.emit4!(S, R.gruStepSource({ first }), c, [whole(S), ...x, ...w, ...bias, ...(first ? h0 : []), t]);
       } else {
-        const hp = t === 0 ? this.b.range(a.h, a.hOff, bh) : [whole(S), (t - 1) * SLOT[a.cell][0] * bh + (a.cell === 'gru' ? 4 * bh : 0)];
-        const bias = a.cell === 'gru' ? this.b.range(a.bias!, a.biasOff, 3 * H) : [];
-        this.b.emit4!(S, a.cell === 'gru' ? R.gruStepSource : R.rnnStepSource, c, [whole(S), ...x, ...w, ...bias, ...hp, t]);
+        const hp = first ? h0 : [whole(S), (t - 1) * bh];
+        this.b.emit4!(S, R.rnnStepSource, c, [whole(S), ...x, ...w, ...hp, t]);
       }
     }
     const rows: KernelArg[] = [whole(S)];
@@ -65,25 +68,23 @@ export class FusedRecurrence {
   backward(a: Checked<RecurrentBackwardArgs>): boolean {
     if (!this.usable(a, a.scratch, a.scratchOff) || !this.usable(a, a.saved, a.savedOff)) return false;
     const { steps: T, batch: B, hidden: H, saved: S, scratch: D } = a, bh = B * H;
-    const g = a.cell === 'lstm' ? 4 : a.cell === 'gru' ? 3 : 1;
-    const c = constants(a.cell, B, H, 'backward');
+    const g = gates(a.cell), c = constants(a.cell, B, H);
     const whole = (t: Tensor): KernelArg => this.b.range(t, 0, t.size)[0];
     const dh = this.b.range(a.dh, a.dhOff, T * bh), w = this.b.range(a.w, a.wOff, g * H * H);
     for (let t = T - 1; t >= 0; t--) {
       const v = { first: t === 0, last: t === T - 1 };
-      const head: KernelArg[] = [whole(D), whole(S), ...dh, ...w];
       if (a.cell === 'lstm') {
         const cp = v.first ? this.b.range(a.c!, a.cOff, bh) : [];
-        this.b.emit4!(D, R.lstmBackStepSource(v), c, [...head, ...cp, t]);
+        this.b.emit4!(D, R.lstmBackStepSource(v), c, [whole(D), whole(S), ...dh, ...w, ...cp, t]);
       } else if (a.cell === 'gru') {
-        const hp = v.first ? this.b.range(a.h, a.hOff, bh) : [whole(S), (t - 1) * 5 * bh + 4 * bh];
-        this.b.emit4!(D, R.gruBackStepSource(v), c, [...head, ...hp, t]);
+        const hp = v.first ? this.b.range(a.h, a.hOff, bh) : [];
+        this.b.emit4!(D, R.gruBackStepSource(v), c, [whole(D), whole(S), ...this.b.range(a.x, a.xOff, 3 * T * bh), ...dh, ...w, ...hp, t]);
       } else {
-        this.b.emit4!(D, R.rnnBackStepSource(v), c, [...head, t]);
+        this.b.emit4!(D, R.rnnBackStepSource(v), c, [whole(D), whole(S), ...dh, ...w, t]);
       }
     }
     const rows: KernelArg[] = [whole(D), whole(S)];
-    if (a.cell === 'lstm') this.b.emit(a.dx, a.dxOff, T * bh * 4, R.lstmGradSource, c, rows);
+    if (a.cell === 'lstm') this.b.emit(a.dx, a.dxOff, T * bh * 4, R.lstmGradSource, c, [...rows, ...this.b.range(a.c!, a.cOff, bh)]);
     else if (a.cell === 'gru') {
       this.b.emit(a.dx, a.dxOff, T * bh * 3, R.gruGradSource(false), c, rows);
       this.b.emit(a.dRec!, a.dRecOff, T * bh * 3, R.gruGradSource(true), c, rows);
@@ -92,9 +93,10 @@ export class FusedRecurrence {
   }
 }
 
+const gates = (cell: RecurrentCell): number => (cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1);
+
 /** The kernels' shape constants; `slot` is the threads of one step slot of the tensor written. */
-function constants(cell: RecurrentCell, batch: number, h: number, dir: 'forward' | 'backward'): Record<string, number> {
+function constants(cell: RecurrentCell, batch: number, h: number): Record<string, number> {
   const bh = batch * h;
-  const slot = (dir === 'forward' ? SLOT[cell][0] : SLOT[cell][1]) * bh / 4;
-  return { h, h2: h / 2, hq: h / 4, h3: 3 * h, h4: 4 * h, bs: batch, bh, slot };
+  return { h, hq: h / 4, h3: 3 * h, h4: 4 * h, bs: batch, bh, slot: cell === 'rnn' ? bh / 4 : bh };
 }

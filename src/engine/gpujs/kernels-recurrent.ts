@@ -3,19 +3,19 @@
 // so a thread returns four floats ([a, b, c, d], kept as a flat tensor: backend.ts emit4) and the
 // kernel writes the layer's whole `saved` (or backward scratch) tensor: the threads of step t
 // compute, the others carry the tensor's values through (a kernel output is always a fresh whole
-// tensor). Layouts, per step slot, with bh = batch·H:
-//   lstm forward  [i f g o] per unit (bh threads) | [c h c' h'] per pair of units (bh/2): 6·bh floats
-//   lstm backward [dcTot, dPre_o, dPre_i, dPre_f] per unit: 4·bh (dPre_g = dcTot·i·(1 − g²))
-//   gru forward   [r z n ghn] per unit | h of four units (bh/4): 5·bh
-//   gru backward  [dr dz dn dhTot] per unit: 4·bh
-//   rnn           h (forward), dPre (backward) of four units per thread: bh
-// A thread computes every gate of its units, so the recurrent product of a step is done once for
-// the values a unit needs together: the LSTM's forward pair threads repeat the unit threads' dot
-// products (2x the forward recurrent work, for 6 values a unit where a thread holds 4); everything
-// else is done once. The backward takes the next step's gate gradients through W_hᵀ inside the
-// same kernel. Step t is an argument, so one compiled kernel serves every step; `first` kernels
-// read the carried-in state from the layer's h and c, `last` kernels have no later step.
-// Constants: h, h2 (H/2), hq (H/4), h3, h4, bs (batch), bh, slot (threads per step slot).
+// tensor). One thread per unit (four units for the Elman cell) holds what its unit needs later, in
+// four floats; whatever else is needed is recomputed from those exactly as it was computed:
+//   lstm forward  [c, i, f, o]        h = o·tanh(c); g from c = f·c_prev + i·g (see lstmBackStep)
+//   lstm backward [dcTot, dPre_o, dPre_i, dPre_g]   dPre_f = dcTot·c_prev·f·(1 − f)
+//   gru forward   [r, z, ghn, h]      n = tanh(x_n + r·ghn)
+//   gru backward  [dr, dz, dn, dhTot] dGh's n block = dn·r
+//   rnn           h (forward), dPre (backward) of four units
+// so every thread does only its own unit's dot products: each step's recurrent product is done
+// once. Per step slot, 4·batch·H floats (rnn: batch·H), element (t, b, u) at (t·bh + b·H + u)·4.
+// The backward takes the next step's gate gradients through W_hᵀ inside the same kernel. Step t
+// is an argument, so one compiled kernel serves every step; `first` kernels read the carried-in
+// state from the layer's h (and c), `last` kernels have no later step sending a gradient back.
+// Constants: h, hq (H/4), h3, h4, bs (batch), bh (batch·H), slot (threads per step slot).
 import { type KernelSource, tanh } from './kernels.js';
 
 const C = 'this.constants.';
@@ -28,176 +28,151 @@ export interface StepVariant {
   last: boolean;
 }
 
-const tag = (v: StepVariant): string => `${v.first ? 'F' : ''}${v.last ? 'L' : ''}`;
+const tag = (v: Partial<StepVariant>): string => `${v.first ? 'F' : ''}${v.last ? 'L' : ''}`;
 
-/** Thread → (slot, local); a thread outside step t carries its four floats through. */
-function header(params: string): string {
+/** Thread → (slot, local); a thread outside step t carries its four floats of `out` through. */
+function header(params: string, out: string): string {
   return `function (${params}) {
   const slot = Math.floor((this.thread.x + 0.5) / ${C}slot);
   const local = this.thread.x - slot * ${C}slot;
   const o4 = 4 * this.thread.x;
-  let r0 = S[o4];
-  let r1 = S[o4 + 1];
-  let r2 = S[o4 + 2];
-  let r3 = S[o4 + 3];`;
+  let r0 = ${out}[o4];
+  let r1 = ${out}[o4 + 1];
+  let r2 = ${out}[o4 + 2];
+  let r3 = ${out}[o4 + 3];`;
 }
 
 const footer = `
   return [r0, r1, r2, r3];
 }`;
 
+/** Unit (b, u) of a thread of the step slot. */
+const unit = `    const b = Math.floor((local + 0.5) / ${C}h);
+    const u = local - b * ${C}h;`;
+
+/** Where unit (b, u) of step slot `t` starts in a 4-floats-a-unit tensor. */
+const at = (t: string, u = 'u'): string => `(${t} * ${C}bh + b * ${C}h + ${u}) * 4`;
+
 // ------------------------------------------------------------------------------------------ LSTM
 
-/**
- * One LSTM forward step into S (6·bh floats a step). The previous h and c: the first step reads
- * hp[hpOff + b·H + k] and cp (the layer's slot 0), later steps the pair threads of slot t − 1.
- */
-export function lstmStepSource(v: StepVariant): KernelSource {
-  const prev = `(t - 1) * 6 * ${C}bh + 4 * ${C}bh`;
-  const hPair = (b: string, q: string, which: 0 | 1): string =>
-    v.first ? `hp[hpOff + ${b} * ${C}h + 2 * ${q} + ${which}]` : `S[${prev} + (${b} * ${C}h2 + ${q}) * 4 + ${2 * which + 1}]`;
-  const cOf = (b: string, q: string, which: 0 | 1): string =>
-    v.first ? `cp[cpOff + ${b} * ${C}h + 2 * ${q} + ${which}]` : `S[${prev} + (${b} * ${C}h2 + ${q}) * 4 + ${2 * which}]`;
-  // Gate sums of `units` units starting at u0 (accumulators s{gate}{unit}), k in pairs.
-  const sums = (units: number): string => {
-    const decl: string[] = [], acc: string[] = [];
-    for (let j = 0; j < units; j++) {
-      for (const g of ['i', 'f', 'g', 'o']) decl.push(`    let s${g}${j} = 0;`);
-    }
-    for (const [hv, row] of [['ha', '2 * q2'], ['hb', '2 * q2 + 1']]) {
-      for (let j = 0; j < units; j++) {
-        acc.push(`      const w${hv}${j} = wOff + (${row}) * ${C}h4 + u0 + ${j};`);
-        ['i', 'f', 'g', 'o'].forEach((g, gi) => acc.push(`      s${g}${j} += ${hv} * w[w${hv}${j}${gi ? ` + ${gi} * ${C}h` : ''}];`));
-      }
-    }
-    return `${decl.join('\n')}
-    for (let q2 = 0; q2 < ${C}h2; q2++) {
-      const ha = ${hPair('b', 'q2', 0)};
-      const hb = ${hPair('b', 'q2', 1)};
-${acc.join('\n')}
-    }
-    const xb = xOff + t * 4 * ${C}bh + b * ${C}h4 + u0;`;
-  };
-  const gates = (j: number): string => `    const i${j} = ${sigmoid(`si${j} + x[xb + ${j}]`)};
-    const f${j} = ${sigmoid(`sf${j} + x[xb + ${C}h + ${j}]`)};
-    const g${j} = ${tanh(`sg${j} + x[xb + 2 * ${C}h + ${j}]`)};
-    const o${j} = ${sigmoid(`so${j} + x[xb + 3 * ${C}h + ${j}]`)};`;
-  const cell = (j: number): string => `    const c${j} = f${j} * ${cOf('b', 'q', j as 0 | 1)} + i${j} * g${j};
-    const h${j} = o${j} * ${tanh(`c${j}`)};`;
+/** h = o·tanh(c) of a unit held as [c, i, f, o] at index `q`. */
+const lstmH = (q: string): string => `S[${q} + 3] * ${tanh(`S[${q}]`)}`;
+
+/** One LSTM forward step into S: [c, i, f, o] per unit. The first step reads the layer's slot 0 (hp, cp). */
+export function lstmStepSource(v: Pick<StepVariant, 'first'>): KernelSource {
+  const hOf = v.first ? `hp[hpOff + b * ${C}h + k]` : lstmH(at('(t - 1)', 'k'));
+  const cPrev = v.first ? `cp[cpOff + b * ${C}h + u]` : `S[${at('(t - 1)')}]`;
   return {
     name: `lstmStep${tag(v)}`,
-    src: `${header(`S, x, xOff, w, wOff${v.first ? ', hp, hpOff, cp, cpOff' : ''}, t`)}
+    src: `${header(`S, x, xOff, w, wOff${v.first ? ', hp, hpOff, cp, cpOff' : ''}, t`, 'S')}
   if (slot === t) {
-    if (local < ${C}bh) {
-      const b = Math.floor((local + 0.5) / ${C}h);
-      const u0 = local - b * ${C}h;
-${sums(1)}
-${gates(0)}
-      r0 = i0;
-      r1 = f0;
-      r2 = g0;
-      r3 = o0;
-    } else {
-      const pq = local - ${C}bh;
-      const b = Math.floor((pq + 0.5) / ${C}h2);
-      const q = pq - b * ${C}h2;
-      const u0 = 2 * q;
-${sums(2)}
-${gates(0)}
-${gates(1)}
-${cell(0)}
-${cell(1)}
-      r0 = c0;
-      r1 = h0;
-      r2 = c1;
-      r3 = h1;
+${unit}
+    let si = 0;
+    let sf = 0;
+    let sg = 0;
+    let so = 0;
+    for (let k = 0; k < ${C}h; k++) {
+      const hk = ${hOf};
+      const wk = wOff + k * ${C}h4 + u;
+      si += hk * w[wk];
+      sf += hk * w[wk + ${C}h];
+      sg += hk * w[wk + 2 * ${C}h];
+      so += hk * w[wk + 3 * ${C}h];
     }
+    const xb = xOff + t * 4 * ${C}bh + b * ${C}h4 + u;
+    const ig = ${sigmoid('si + x[xb]')};
+    const fg = ${sigmoid(`sf + x[xb + ${C}h]`)};
+    const gg = ${tanh(`sg + x[xb + 2 * ${C}h]`)};
+    r0 = fg * ${cPrev} + ig * gg;
+    r1 = ig;
+    r2 = fg;
+    r3 = ${sigmoid(`so + x[xb + 3 * ${C}h]`)};
   }${footer}`,
   };
 }
 
-/** c (which 0) or h (1) of steps 1..T from S, T·bh rows after the layer's slot 0. */
+/** c (which 0) or h (1) of steps 1..T from S: batch·H rows a step after the layer's slot 0. */
 export function lstmStateSource(which: 0 | 1): KernelSource {
   return {
     name: `lstmState${which}`,
     src: `function (S) {
-  const t = Math.floor((this.thread.x + 0.5) / ${C}bh);
-  const e = this.thread.x - t * ${C}bh;
-  const b = Math.floor((e + 0.5) / ${C}h);
-  const u = e - b * ${C}h;
-  const q = Math.floor((u + 0.5) / 2);
-  return S[t * 6 * ${C}bh + 4 * ${C}bh + (b * ${C}h2 + q) * 4 + 2 * (u - 2 * q) + ${which}];
+  const q = 4 * this.thread.x;
+  return ${which ? lstmH('q') : 'S[q]'};
 }`,
   };
 }
 
 /**
- * One LSTM backward step into D (4·bh floats a step): dhTot = dh_t + Σ dPre_{t+1}·W_hᵀ (the
- * next step's gate gradients rebuilt from its slot: dPre_g from dcTot, i and g), then the cell.
+ * One LSTM backward step into D: dhTot = dh_t + Σ dPre_{t+1}·W_hᵀ (the next step's dPre_f rebuilt
+ * from its slot), then the cell. g is not kept: i·g = c − f·c_prev exactly as c was summed (to
+ * within a rounding of c), and g = i·g / i, clamped to tanh's range, enters only dPre_g, which
+ * carries a factor i: where i is tiny g is imprecise and dPre_g is tiny anyway.
  */
 export function lstmBackStepSource(v: StepVariant): KernelSource {
-  const cPair = (slot: string, b: string, u: string): string =>
-    `S[${slot} * 6 * ${C}bh + 4 * ${C}bh + (${b} * ${C}h2 + Math.floor((${u} + 0.5) / 2)) * 4 + 2 * (${u} - 2 * Math.floor((${u} + 0.5) / 2))]`;
+  const cPrev = v.first ? `cp[cpOff + b * ${C}h + u]` : `S[${at('(t - 1)')}]`;
   const rec = v.last ? '' : `
-    const nd = (t + 1) * 4 * ${C}bh;
-    const ns = (t + 1) * 6 * ${C}bh;
     let rec = 0;
     for (let u2 = 0; u2 < ${C}h; u2++) {
-      const dd = nd + (b * ${C}h + u2) * 4;
-      const ss = ns + (b * ${C}h + u2) * 4;
-      const gn = S[ss + 2];
-      const dPg = D[dd] * S[ss] * (1 - gn * gn);
+      const dd = ${at('(t + 1)', 'u2')};
+      const fn = S[dd + 2];
+      const dPf = D[dd] * S[${at('t', 'u2')}] * fn * (1 - fn);
       const wr = wOff + u * ${C}h4 + u2;
-      rec += D[dd + 2] * w[wr] + D[dd + 3] * w[wr + ${C}h] + dPg * w[wr + 2 * ${C}h] + D[dd + 1] * w[wr + 3 * ${C}h];
+      rec += D[dd + 2] * w[wr] + dPf * w[wr + ${C}h] + D[dd + 3] * w[wr + 2 * ${C}h] + D[dd + 1] * w[wr + 3 * ${C}h];
     }
     dhTot = rec + dhv;
-    dcNext = D[nd + (b * ${C}h + u) * 4] * S[ns + (b * ${C}h + u) * 4 + 1];`;
+    const nu = ${at('(t + 1)')};
+    dcNext = D[nu] * S[nu + 2];`;
   return {
     name: `lstmBackStep${tag(v)}`,
-    src: `${header(`D, S, dh, dhOff, w, wOff${v.first ? ', cp, cpOff' : ''}, t`).replaceAll('S[o4', 'D[o4')}
+    src: `${header(`D, S, dh, dhOff, w, wOff${v.first ? ', cp, cpOff' : ''}, t`, 'D')}
   if (slot === t) {
-    const b = Math.floor((local + 0.5) / ${C}h);
-    const u = local - b * ${C}h;
-    const sa = t * 6 * ${C}bh + (b * ${C}h + u) * 4;
-    const ai = S[sa];
-    const af = S[sa + 1];
-    const ag = S[sa + 2];
+${unit}
+    const sa = ${at('t')};
+    const cNow = S[sa];
+    const ai = S[sa + 1];
+    const af = S[sa + 2];
     const ao = S[sa + 3];
-    const cPrev = ${v.first ? `cp[cpOff + b * ${C}h + u]` : cPair('(t - 1)', 'b', 'u')};
-    const tc = ${tanh(cPair('t', 'b', 'u'))};
+    const ig = cNow - af * ${cPrev};
+    let gv = 0;
+    if (ai > 1e-30) {
+      gv = Math.min(Math.max(ig / ai, -1), 1);
+    }
+    const tc = ${tanh('cNow')};
     const dhv = dh[dhOff + t * ${C}bh + b * ${C}h + u];
     let dhTot = dhv;
     let dcNext = 0;${rec}
     const dcTot = dcNext + dhTot * ao * (1 - tc * tc);
     r0 = dcTot;
     r1 = dhTot * tc * ao * (1 - ao);
-    r2 = dcTot * ag * ai * (1 - ai);
-    r3 = dcTot * cPrev * af * (1 - af);
+    r2 = dcTot * ig * (1 - ai);
+    r3 = dcTot * ai * (1 - gv * gv);
   }${footer}`,
   };
 }
 
-/** dPre, steps·batch × 4H in gate order [i | f | g | o], from D (and i, g from S). */
+/** dPre, steps·batch × 4H in gate order [i | f | g | o], from D, S and (step 0's c_prev) the layer's c. */
 export const lstmGradSource: KernelSource = {
   name: 'lstmGrad',
-  src: `function (D, S) {
+  src: `function (D, S, cp, cpOff) {
   const row = Math.floor((this.thread.x + 0.5) / ${C}h4);
   const col = this.thread.x - row * ${C}h4;
   const gate = Math.floor((col + 0.5) / ${C}h);
   const u = col - gate * ${C}h;
-  const t = Math.floor((row + 0.5) / ${C}bs);
-  const dd = (row * ${C}h + u) * 4;
-  let res = 0;
+  const q = (row * ${C}h + u) * 4;
+  let res = D[q + 1];
   if (gate === 0) {
-    res = D[dd + 2];
+    res = D[q + 2];
+  } else if (gate === 2) {
+    res = D[q + 3];
   } else if (gate === 1) {
-    res = D[dd + 3];
-  } else if (gate === 3) {
-    res = D[dd + 1];
-  } else {
-    const sa = t * 6 * ${C}bh + ((row - t * ${C}bs) * ${C}h + u) * 4;
-    const gv = S[sa + 2];
-    res = D[dd] * S[sa] * (1 - gv * gv);
+    let cPrev = 0;
+    if (row < ${C}bs) {
+      cPrev = cp[cpOff + row * ${C}h + u];
+    } else {
+      cPrev = S[q - 4 * ${C}bh];
+    }
+    const fv = S[q + 2];
+    res = D[q] * cPrev * fv * (1 - fv);
   }
   return res;
 }`,
@@ -205,97 +180,77 @@ export const lstmGradSource: KernelSource = {
 
 // ------------------------------------------------------------------------------------------- GRU
 
-/**
- * One GRU forward step into S (5·bh floats a step). The previous h is hp[hpOff + b·H + k]: the
- * layer's slot 0 for the first step, the h rows of slot t − 1 of S after it (the same expression).
- */
-export const gruStepSource: KernelSource = (() => {
-  const sums = (units: number): string => {
-    const decl: string[] = [], acc: string[] = [];
-    for (let j = 0; j < units; j++) for (const g of ['r', 'z', 'n']) decl.push(`    let s${g}${j} = 0;`);
-    for (let j = 0; j < units; j++) {
-      acc.push(`      const wk${j} = wOff + k * ${C}h3 + u0 + ${j};`);
-      ['r', 'z', 'n'].forEach((g, gi) => acc.push(`      s${g}${j} += hk * w[wk${j}${gi ? ` + ${gi} * ${C}h` : ''}];`));
-    }
-    return `${decl.join('\n')}
-    for (let k = 0; k < ${C}h; k++) {
-      const hk = hp[hpOff + b * ${C}h + k];
-${acc.join('\n')}
-    }
-    const xb = xOff + t * 3 * ${C}bh + b * ${C}h3 + u0;`;
-  };
-  const gates = (j: number): string => `    const ghn${j} = sn${j} + bias[biasOff + 2 * ${C}h + u0 + ${j}];
-    const rg${j} = ${sigmoid(`x[xb + ${j}] + (sr${j} + bias[biasOff + u0 + ${j}])`)};
-    const zg${j} = ${sigmoid(`x[xb + ${C}h + ${j}] + (sz${j} + bias[biasOff + ${C}h + u0 + ${j}])`)};
-    const ng${j} = ${tanh(`x[xb + 2 * ${C}h + ${j}] + rg${j} * ghn${j}`)};`;
-  const hOut = (j: number): string => `(1 - zg${j}) * ng${j} + zg${j} * hp[hpOff + b * ${C}h + u0 + ${j}]`;
+/** n = tanh(x_n + r·ghn) of unit u at step t, from x and S's [r, z, ghn, h] at `q`. */
+const gruN = (q: string): string => tanh(`x[xOff + t * 3 * ${C}bh + b * ${C}h3 + 2 * ${C}h + u] + S[${q}] * S[${q} + 2]`);
+
+/** One GRU forward step into S: [r, z, ghn, h] per unit. The first step reads the layer's slot 0 (hp). */
+export function gruStepSource(v: Pick<StepVariant, 'first'>): KernelSource {
+  const hOf = (k: string): string => (v.first ? `hp[hpOff + b * ${C}h + ${k}]` : `S[${at('(t - 1)', k)} + 3]`);
   return {
-    name: 'gruStep',
-    src: `${header('S, x, xOff, w, wOff, bias, biasOff, hp, hpOff, t')}
+    name: `gruStep${tag(v)}`,
+    src: `${header(`S, x, xOff, w, wOff, bias, biasOff${v.first ? ', hp, hpOff' : ''}, t`, 'S')}
   if (slot === t) {
-    if (local < ${C}bh) {
-      const b = Math.floor((local + 0.5) / ${C}h);
-      const u0 = local - b * ${C}h;
-${sums(1)}
-${gates(0)}
-      r0 = rg0;
-      r1 = zg0;
-      r2 = ng0;
-      r3 = ghn0;
-    } else {
-      const pq = local - ${C}bh;
-      const b = Math.floor((pq + 0.5) / ${C}hq);
-      const u0 = 4 * (pq - b * ${C}hq);
-${sums(4)}
-${[0, 1, 2, 3].map(gates).join('\n')}
-      r0 = ${hOut(0)};
-      r1 = ${hOut(1)};
-      r2 = ${hOut(2)};
-      r3 = ${hOut(3)};
+${unit}
+    let sr = 0;
+    let sz = 0;
+    let sn = 0;
+    for (let k = 0; k < ${C}h; k++) {
+      const hk = ${hOf('k')};
+      const wk = wOff + k * ${C}h3 + u;
+      sr += hk * w[wk];
+      sz += hk * w[wk + ${C}h];
+      sn += hk * w[wk + 2 * ${C}h];
     }
+    const xb = xOff + t * 3 * ${C}bh + b * ${C}h3 + u;
+    const ghn = sn + bias[biasOff + 2 * ${C}h + u];
+    const rg = ${sigmoid(`x[xb] + (sr + bias[biasOff + u])`)};
+    const zg = ${sigmoid(`x[xb + ${C}h] + (sz + bias[biasOff + ${C}h + u])`)};
+    const ng = ${tanh(`x[xb + 2 * ${C}h] + rg * ghn`)};
+    r0 = rg;
+    r1 = zg;
+    r2 = ghn;
+    r3 = (1 - zg) * ng + zg * ${hOf('u')};
   }${footer}`,
   };
-})();
+}
 
-/** h of steps 1..T from the h rows of S (slot t at t·5·bh + 4·bh). */
+/** h of steps 1..T from S. */
 export const gruStateSource: KernelSource = {
   name: 'gruState',
   src: `function (S) {
-  const t = Math.floor((this.thread.x + 0.5) / ${C}bh);
-  return S[t * 5 * ${C}bh + 4 * ${C}bh + this.thread.x - t * ${C}bh];
+  return S[4 * this.thread.x + 3];
 }`,
 };
 
 /**
- * One GRU backward step into D (4·bh floats a step). dhTot = dh_t + dhTot_{t+1}·z_{t+1} (the
- * direct path) + Σ dGh_{t+1}·W_hᵀ, dGh rebuilt from the next slot (its n block is dn·r).
+ * One GRU backward step into D. dhTot = dh_t + dhTot_{t+1}·z_{t+1} (the direct path) +
+ * Σ dGh_{t+1}·W_hᵀ, dGh rebuilt from the next slot (its n block is dn·r).
  */
-export function gruBackStepSource(v: Pick<StepVariant, 'last'>): KernelSource {
+export function gruBackStepSource(v: StepVariant): KernelSource {
+  const hPrev = v.first ? `hp[hpOff + b * ${C}h + u]` : `S[${at('(t - 1)')} + 3]`;
   const rec = v.last ? '' : `
-    const nd = (t + 1) * 4 * ${C}bh;
-    const ns = (t + 1) * 5 * ${C}bh;
     let rec = 0;
     for (let u2 = 0; u2 < ${C}h; u2++) {
-      const dd = nd + (b * ${C}h + u2) * 4;
+      const dd = ${at('(t + 1)', 'u2')};
       const wr = wOff + u * ${C}h3 + u2;
-      rec += D[dd] * w[wr] + D[dd + 1] * w[wr + ${C}h] + D[dd + 2] * S[ns + (b * ${C}h + u2) * 4] * w[wr + 2 * ${C}h];
+      rec += D[dd] * w[wr] + D[dd + 1] * w[wr + ${C}h] + D[dd + 2] * S[dd] * w[wr + 2 * ${C}h];
     }
-    g = rec + (dhv + D[nd + (b * ${C}h + u) * 4 + 3] * S[ns + (b * ${C}h + u) * 4 + 1]);`;
+    const nu = ${at('(t + 1)')};
+    g = rec + (dhv + D[nu + 3] * S[nu + 1]);`;
   return {
-    name: `gruBackStep${v.last ? 'L' : ''}`,
-    src: `${header('D, S, dh, dhOff, w, wOff, hp, hpOff, t').replaceAll('S[o4', 'D[o4')}
+    name: `gruBackStep${tag(v)}`,
+    src: `${header(`D, S, x, xOff, dh, dhOff, w, wOff${v.first ? ', hp, hpOff' : ''}, t`, 'D')}
   if (slot === t) {
-    const b = Math.floor((local + 0.5) / ${C}h);
-    const u = local - b * ${C}h;
-    const sa = t * 5 * ${C}bh + (b * ${C}h + u) * 4;
+${unit}
+    const sa = ${at('t')};
     const rv = S[sa];
     const zv = S[sa + 1];
-    const nv = S[sa + 2];
+    const nv = ${gruN('sa')};
     const dhv = dh[dhOff + t * ${C}bh + b * ${C}h + u];
     let g = dhv;${rec}
     const dnPre = g * (1 - zv) * (1 - nv * nv);
-    r0 = dnPre * S[sa + 3] * rv * (1 - rv);
-    r1 = g * (hp[hpOff + b * ${C}h + u] - nv) * zv * (1 - zv);
+    r0 = dnPre * S[sa + 2] * rv * (1 - rv);
+    r1 = g * (${hPrev} - nv) * zv * (1 - zv);
     r2 = dnPre;
     r3 = g;
   }${footer}`,
@@ -310,11 +265,10 @@ export function gruGradSource(forRec: boolean): KernelSource {
   const row = Math.floor((this.thread.x + 0.5) / ${C}h3);
   const col = this.thread.x - row * ${C}h3;
   const gate = Math.floor((col + 0.5) / ${C}h);
-  const u = col - gate * ${C}h;
-  let res = D[(row * ${C}h + u) * 4 + gate];${forRec ? `
+  const q = (row * ${C}h + col - gate * ${C}h) * 4;
+  let res = D[q + gate];${forRec ? `
   if (gate === 2) {
-    const t = Math.floor((row + 0.5) / ${C}bs);
-    res = res * S[t * 5 * ${C}bh + ((row - t * ${C}bs) * ${C}h + u) * 4];
+    res = res * S[q];
   }` : ''}
   return res;
 }`,
@@ -323,10 +277,10 @@ export function gruGradSource(forRec: boolean): KernelSource {
 
 // ------------------------------------------------------------------------------------------- RNN
 
-/** One Elman step into S (bh floats a step, h rows): four units a thread, hp as for the GRU. */
+/** One Elman step into S (batch·H floats a step, h rows): four units a thread; hp the previous h rows. */
 export const rnnStepSource: KernelSource = {
   name: 'rnnStep',
-  src: `${header('S, x, xOff, w, wOff, hp, hpOff, t')}
+  src: `${header('S, x, xOff, w, wOff, hp, hpOff, t', 'S')}
   if (slot === t) {
     const b = Math.floor((local + 0.5) / ${C}hq);
     const u0 = 4 * (local - b * ${C}hq);
@@ -354,8 +308,8 @@ export const rnnStepSource: KernelSource = {
 export function rnnBackStepSource(v: Pick<StepVariant, 'last'>): KernelSource {
   const acc = [0, 1, 2, 3].map((j) => `      s${j} += dk * w[wOff + (u0 + ${j}) * ${C}h + k];`).join('\n');
   return {
-    name: `rnnBackStep${v.last ? 'L' : ''}`,
-    src: `${header('D, S, dh, dhOff, w, wOff, t').replaceAll('S[o4', 'D[o4')}
+    name: `rnnBackStep${tag(v)}`,
+    src: `${header('D, S, dh, dhOff, w, wOff, t', 'D')}
   if (slot === t) {
     const b = Math.floor((local + 0.5) / ${C}hq);
     const u0 = 4 * (local - b * ${C}hq);
