@@ -22,6 +22,11 @@ export interface OpCase {
    * scratch tensors it lays out itself (recurrentForward's saved), to take its fast path.
    */
   whole?: string[];
+  /**
+   * Operands at a chosen offset in a padded tensor (name → offset): a multiple of 4 reaches the
+   * GPU engines' four-floats-a-thread kernels (emit4), which the odd default offset never does.
+   */
+  at?: Record<string, number>;
   /** The operands whose contents are compared afterwards. */
   outputs: string[];
   /** Default TOL; 0 for ops that only move data. */
@@ -48,11 +53,12 @@ function place(e: Engine, c: OpCase, rng: () => number): Map<string, [Tensor, nu
       at.set(name, [t, 0]);
       continue;
     }
-    const pad = randoms(rng, PAD + data.length + 2);
-    pad.set(data, PAD);
+    const off = c.at?.[name] ?? PAD;
+    const pad = randoms(rng, off + data.length + 2);
+    pad.set(data, off);
     const t = e.tensor(pad.length);
     e.write(t, pad);
-    at.set(name, [t, PAD]);
+    at.set(name, [t, off]);
   }
   for (const [name, target] of Object.entries(c.alias ?? {})) at.set(name, at.get(target)!);
   return at;

@@ -32,11 +32,12 @@ export interface Backend {
    */
   emit(t: Tensor, off: number, len: number, k: KernelSource, constants: Record<string, number>, args: KernelArg[]): void;
   /**
-   * Device storage only: runs a kernel that returns four floats per thread ([a, b, c, d]) over the
-   * whole of t, t.size / 4 threads, and keeps the result as t's flat values (thread i's four at
-   * 4i..4i+3). What lets one thread of a fused kernel write several values without a kernel map.
+   * Device storage only: runs a kernel whose thread i returns four floats ([a, b, c, d]) and keeps
+   * them as t[off + 4i, off + 4i + 4), len / 4 threads (off and len multiples of 4). What lets one
+   * thread write several values without a kernel map: a fused timestep's, or a matrix product's
+   * four neighbouring columns (one read of A for four products).
    */
-  emit4?(t: Tensor, k: KernelSource, constants: Record<string, number>, args: KernelArg[]): void;
+  emit4?(t: Tensor, off: number, len: number, k: KernelSource, constants: Record<string, number>, args: KernelArg[]): void;
   /** Stores a kernel output into t[off, off+len); the output must not be used afterwards. */
   commit(t: Tensor, off: number, out: ArrayArg, len: number): void;
   /** Releases a kernel output that was never committed. */

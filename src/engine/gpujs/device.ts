@@ -12,7 +12,7 @@ import type { GPU, IGPUKernelSettings } from 'gpu.js';
 import type { Tensor } from '../engine-api.js';
 import { type ArrayArg, type Backend, type GTensor, type KernelArg, checkRange } from './backend.js';
 import { FLOAT32_INDEX_LIMIT, KernelCache, resolveArgs } from './kernel-cache.js';
-import { type KernelSource, fillSource, intoRange, spliceSource, uploadSource } from './kernels.js';
+import { type KernelSource, fillSource, intoRange, intoRange4, spliceSource, uploadSource } from './kernels.js';
 
 /**
  * What gpu.js hands back from a pipeline kernel: a GL Texture or a WebGPU buffer handle. The cpu
@@ -88,9 +88,16 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/**
+ * A tensor's storage holds whole four-float threads (phys, size rounded up), so that any tensor
+ * can take a four-float kernel's output (emit4): a padded tail is carried along, never read.
+ */
 class DeviceTensor implements GTensor {
   h: Handle | null = null;
-  constructor(readonly size: number) {}
+  readonly phys: number;
+  constructor(readonly size: number) {
+    this.phys = Math.ceil(size / 4) * 4;
+  }
 }
 
 class DeviceOut implements ArrayArg {
@@ -130,14 +137,14 @@ export class DeviceBackend implements Backend {
   tensor(size: number): GTensor {
     this.live();
     const t = new DeviceTensor(size);
-    if (size > 0) this.enqueue(async () => void (t.h = await this.call(fillSource, size, {}, [0])));
+    if (size > 0) this.enqueue(async () => void (t.h = await this.call(fillSource, t.phys, {}, [0])));
     return t;
   }
 
   range(t: Tensor, off: number, len: number): [ArrayArg, number] {
     const d = dev(t);
     checkRange(d, off, len, 'kernel input');
-    return [{ size: d.size, get: () => d.h }, off];
+    return [this.whole(d), off];
   }
 
   run(k: KernelSource, outLen: number, constants: Record<string, number>, args: KernelArg[]): ArrayArg {
@@ -151,26 +158,28 @@ export class DeviceBackend implements Backend {
     const d = dev(t);
     checkRange(d, off, len, 'kernel output');
     if (len === 0) return;
-    if (off === 0 && len === d.size) return this.commit(d, 0, this.run(k, len, constants, args), len);
+    if (off === 0 && len === d.phys) return this.commit(d, 0, this.run(k, len, constants, args), len);
     this.live();
-    const dst: ArrayArg = { size: d.size, get: () => d.h };
-    this.enqueue(async () => this.replace(d, await this.call(intoRange(k), d.size, { ...constants, wrapLen: len }, [dst, off, ...args])));
+    this.enqueue(async () => this.replace(d, await this.call(intoRange(k), d.phys, { ...constants, wrapLen: len }, [this.whole(d), off, ...args])));
   }
 
-  emit4(t: Tensor, k: KernelSource, constants: Record<string, number>, args: KernelArg[]): void {
+  emit4(t: Tensor, off: number, len: number, k: KernelSource, constants: Record<string, number>, args: KernelArg[]): void {
     const d = dev(t);
-    if (d.size % 4 !== 0) throw new RangeError(`emit4: a tensor of ${d.size} floats is not whole four-float threads`);
-    if (d.size === 0) return;
+    checkRange(d, off, len, 'kernel output');
+    if (off % 4 !== 0 || len % 4 !== 0) throw new RangeError(`emit4: [${off}, ${off + len}) is not whole four-float threads`);
+    if (len === 0) return;
     this.live();
-    this.enqueue(async () => this.replace(d, flat4(await this.call(k, d.size / 4, constants, args), d.size)));
+    const whole = off === 0 && len === d.phys;
+    const [kernel, c, a] = whole ? [k, constants, args] : [intoRange4(k), { ...constants, wrapLen: len / 4 }, [this.whole(d), off / 4, ...args]];
+    this.enqueue(async () => this.replace(d, flat4(await this.call(kernel, d.phys / 4, c, a), d.phys)));
   }
 
   commit(t: Tensor, off: number, out: ArrayArg, len: number): void {
     const d = dev(t);
-    checkRange(d, off, len, 'kernel output');
+    if (off !== 0 || len !== d.phys) checkRange(d, off, len, 'kernel output');
     this.enqueue(async () => {
       const h = (out as DeviceOut).h!;
-      if (off === 0 && len === d.size) return this.replace(d, h);
+      if (off === 0 && len === d.phys) return this.replace(d, h);
       this.replace(d, await this.splice(d, h, len, off, 0, len));
       release(h);
     });
@@ -191,7 +200,9 @@ export class DeviceBackend implements Backend {
   write(t: Tensor, data: Float32Array, off: number): void {
     const d = dev(t);
     if (data.length === 0) return;
-    const copy = data.slice();
+    // A whole tensor is uploaded with its padding, so that it replaces the storage in one launch.
+    const copy = off === 0 && data.length === d.size ? new Float32Array(d.phys) : new Float32Array(data.length);
+    copy.set(data);
     const out = this.run(uploadSource, copy.length, {}, [{ size: copy.length, get: () => copy }]);
     this.commit(d, off, out, copy.length);
   }
@@ -221,7 +232,7 @@ export class DeviceBackend implements Backend {
     const d = dev(dst);
     const s = dev(src);
     if (len === 0) return;
-    this.enqueue(async () => this.replace(d, await this.splice(d, s.h!, s.size, dstOff, srcOff, len)));
+    this.enqueue(async () => this.replace(d, await this.splice(d, s.h!, s.phys, dstOff, srcOff, len)));
   }
 
   /**
@@ -256,7 +267,12 @@ export class DeviceBackend implements Backend {
 
   private splice(d: DeviceTensor, src: Handle, srcSize: number, off: number, srcOff: number, len: number): Promise<Handle> {
     const srcArg: ArrayArg = { size: srcSize, get: () => src };
-    return this.call(spliceSource, d.size, { len }, [{ size: d.size, get: () => d.h }, srcArg, off, srcOff]);
+    return this.call(spliceSource, d.phys, { len }, [this.whole(d), srcArg, off, srcOff]);
+  }
+
+  /** d's storage as a kernel argument. */
+  private whole(d: DeviceTensor): ArrayArg {
+    return { size: d.phys, get: () => d.h };
   }
 
   private replace(d: DeviceTensor, h: Handle): void {

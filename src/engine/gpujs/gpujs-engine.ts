@@ -264,8 +264,18 @@ export class GpuJsEngine implements Backend {
     const args: KernelArg[] = [...this.b.range(p.a, p.aOff ?? 0, m * k), ...this.b.range(p.b, p.bOff ?? 0, k * n)];
     if (acc) args.push(...this.b.range(p.c, p.cOff ?? 0, m * n));
     if (p.bias) args.push(...this.b.range(p.bias, p.biasOff ?? 0, n));
+    const cOff = p.cOff ?? 0;
+    if (this.four(cOff, n)) {
+      this.b.emit4!(p.c, cOff, m * n, K.matmul4Source(p.transA ?? false, p.transB ?? false, acc, !!p.bias), { m, n, k, n4: n / 4 }, args);
+      return;
+    }
     const src = K.matmulSource(p.transA ?? false, p.transB ?? false, acc, !!p.bias);
-    this.emit(p.c, p.cOff ?? 0, src, m * n, { m, n, k }, args);
+    this.emit(p.c, cOff, src, m * n, { m, n, k }, args);
+  }
+
+  /** Device storage can take rows of `width` floats at `off` four a thread (see emit4). */
+  private four(off: number, width: number): boolean {
+    return !!this.b.emit4 && width % 4 === 0 && off % 4 === 0;
   }
 
   embedding({ out, outOff, table, tableOff, ids, idsOff, n, dim }: Checked<EmbeddingArgs>): void {
@@ -280,7 +290,8 @@ export class GpuJsEngine implements Backend {
     const args = [
       ...this.b.range(dTable, dTableOff, vocab * dim), ...this.b.range(dOut, dOutOff, n * dim), ...this.b.range(ids, idsOff, n),
     ];
-    this.emit(dTable, dTableOff, K.embeddingBackwardSource, vocab * dim, { dim, n }, args);
+    if (this.four(dTableOff, dim)) this.b.emit4!(dTable, dTableOff, vocab * dim, K.embeddingBackward4Source, { dim, n, dim4: dim / 4 }, args);
+    else this.emit(dTable, dTableOff, K.embeddingBackwardSource, vocab * dim, { dim, n }, args);
   }
 
   lstmForward(p: LstmForwardArgs): void {

@@ -44,13 +44,13 @@ export class FusedRecurrence {
       const first = t === 0;
       if (a.cell === 'lstm') {
         const prev = first ? [...h0, ...this.b.range(a.c!, a.cOff, bh)] : [];
-        this.b.emit4!(S, R.lstmStepSource({ first }), c, [whole(S), ...x, ...w, ...prev, t]);
+        this.b.emit4!(S, 0, S.size, R.lstmStepSource({ first }), c, [whole(S), ...x, ...w, ...prev, t]);
       } else if (a.cell === 'gru') {
         const bias = this.b.range(a.bias!, a.biasOff, 3 * H);
-        this.b.emit4!(S, R.gruStepSource({ first }), c, [whole(S), ...x, ...w, ...bias, ...(first ? h0 : []), t]);
+        this.b.emit4!(S, 0, S.size, R.gruStepSource({ first }), c, [whole(S), ...x, ...w, ...bias, ...(first ? h0 : []), t]);
       } else {
         const hp = first ? h0 : [whole(S), (t - 1) * bh];
-        this.b.emit4!(S, R.rnnStepSource, c, [whole(S), ...x, ...w, ...hp, t]);
+        this.b.emit4!(S, 0, S.size, R.rnnStepSource, c, [whole(S), ...x, ...w, ...hp, t]);
       }
     }
     const rows: KernelArg[] = [whole(S)];
@@ -75,12 +75,12 @@ export class FusedRecurrence {
       const v = { first: t === 0, last: t === T - 1 };
       if (a.cell === 'lstm') {
         const cp = v.first ? this.b.range(a.c!, a.cOff, bh) : [];
-        this.b.emit4!(D, R.lstmBackStepSource(v), c, [whole(D), whole(S), ...dh, ...w, ...cp, t]);
+        this.b.emit4!(D, 0, D.size, R.lstmBackStepSource(v), c, [whole(D), whole(S), ...dh, ...w, ...cp, t]);
       } else if (a.cell === 'gru') {
         const hp = v.first ? this.b.range(a.h, a.hOff, bh) : [];
-        this.b.emit4!(D, R.gruBackStepSource(v), c, [whole(D), whole(S), ...this.b.range(a.x, a.xOff, 3 * T * bh), ...dh, ...w, ...hp, t]);
+        this.b.emit4!(D, 0, D.size, R.gruBackStepSource(v), c, [whole(D), whole(S), ...this.b.range(a.x, a.xOff, 3 * T * bh), ...dh, ...w, ...hp, t]);
       } else {
-        this.b.emit4!(D, R.rnnBackStepSource(v), c, [whole(D), whole(S), ...dh, ...w, t]);
+        this.b.emit4!(D, 0, D.size, R.rnnBackStepSource(v), c, [whole(D), whole(S), ...dh, ...w, t]);
       }
     }
     const rows: KernelArg[] = [whole(D), whole(S)];

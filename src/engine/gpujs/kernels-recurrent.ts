@@ -60,7 +60,10 @@ const lstmH = (q: string): string => `S[${q} + 3] * ${tanh(`S[${q}]`)}`;
 
 /** One LSTM forward step into S: [c, i, f, o] per unit. The first step reads the layer's slot 0 (hp, cp). */
 export function lstmStepSource(v: Pick<StepVariant, 'first'>): KernelSource {
-  const hOf = v.first ? `hp[hpOff + b * ${C}h + k]` : lstmH(at('(t - 1)', 'k'));
+  // The loop walks its indices by increments: gpu.js kernels compute every index in float.
+  const hBase = v.first ? `hpOff + b * ${C}h` : at('(t - 1)', '0');
+  const hOf = v.first ? 'hp[hq]' : lstmH('hq');
+  const hStep = v.first ? 1 : 4;
   const cPrev = v.first ? `cp[cpOff + b * ${C}h + u]` : `S[${at('(t - 1)')}]`;
   return {
     name: `lstmStep${tag(v)}`,
@@ -71,13 +74,16 @@ ${unit}
     let sf = 0;
     let sg = 0;
     let so = 0;
+    let hq = ${hBase};
+    let wk = wOff + u;
     for (let k = 0; k < ${C}h; k++) {
       const hk = ${hOf};
-      const wk = wOff + k * ${C}h4 + u;
       si += hk * w[wk];
       sf += hk * w[wk + ${C}h];
       sg += hk * w[wk + 2 * ${C}h];
       so += hk * w[wk + 3 * ${C}h];
+      hq += ${hStep};
+      wk += ${C}h4;
     }
     const xb = xOff + t * 4 * ${C}bh + b * ${C}h4 + u;
     const ig = ${sigmoid('si + x[xb]')};
@@ -112,12 +118,14 @@ export function lstmBackStepSource(v: StepVariant): KernelSource {
   const cPrev = v.first ? `cp[cpOff + b * ${C}h + u]` : `S[${at('(t - 1)')}]`;
   const rec = v.last ? '' : `
     let rec = 0;
+    let dd = ${at('(t + 1)', '0')};
+    let wr = wOff + u * ${C}h4;
     for (let u2 = 0; u2 < ${C}h; u2++) {
-      const dd = ${at('(t + 1)', 'u2')};
       const fn = S[dd + 2];
-      const dPf = D[dd] * S[${at('t', 'u2')}] * fn * (1 - fn);
-      const wr = wOff + u * ${C}h4 + u2;
+      const dPf = D[dd] * S[dd - 4 * ${C}bh] * fn * (1 - fn);
       rec += D[dd + 2] * w[wr] + dPf * w[wr + ${C}h] + D[dd + 3] * w[wr + 2 * ${C}h] + D[dd + 1] * w[wr + 3 * ${C}h];
+      dd += 4;
+      wr += 1;
     }
     dhTot = rec + dhv;
     const nu = ${at('(t + 1)')};
@@ -186,6 +194,7 @@ const gruN = (q: string): string => tanh(`x[xOff + t * 3 * ${C}bh + b * ${C}h3 +
 /** One GRU forward step into S: [r, z, ghn, h] per unit. The first step reads the layer's slot 0 (hp). */
 export function gruStepSource(v: Pick<StepVariant, 'first'>): KernelSource {
   const hOf = (k: string): string => (v.first ? `hp[hpOff + b * ${C}h + ${k}]` : `S[${at('(t - 1)', k)} + 3]`);
+  const hBase = v.first ? `hpOff + b * ${C}h` : `${at('(t - 1)', '0')} + 3`;
   return {
     name: `gruStep${tag(v)}`,
     src: `${header(`S, x, xOff, w, wOff, bias, biasOff${v.first ? ', hp, hpOff' : ''}, t`, 'S')}
@@ -194,12 +203,15 @@ ${unit}
     let sr = 0;
     let sz = 0;
     let sn = 0;
+    let hq = ${hBase};
+    let wk = wOff + u;
     for (let k = 0; k < ${C}h; k++) {
-      const hk = ${hOf('k')};
-      const wk = wOff + k * ${C}h3 + u;
+      const hk = ${v.first ? 'hp[hq]' : 'S[hq]'};
       sr += hk * w[wk];
       sz += hk * w[wk + ${C}h];
       sn += hk * w[wk + 2 * ${C}h];
+      hq += ${v.first ? 1 : 4};
+      wk += ${C}h3;
     }
     const xb = xOff + t * 3 * ${C}bh + b * ${C}h3 + u;
     const ghn = sn + bias[biasOff + 2 * ${C}h + u];
@@ -230,10 +242,12 @@ export function gruBackStepSource(v: StepVariant): KernelSource {
   const hPrev = v.first ? `hp[hpOff + b * ${C}h + u]` : `S[${at('(t - 1)')} + 3]`;
   const rec = v.last ? '' : `
     let rec = 0;
+    let dd = ${at('(t + 1)', '0')};
+    let wr = wOff + u * ${C}h3;
     for (let u2 = 0; u2 < ${C}h; u2++) {
-      const dd = ${at('(t + 1)', 'u2')};
-      const wr = wOff + u * ${C}h3 + u2;
       rec += D[dd] * w[wr] + D[dd + 1] * w[wr + ${C}h] + D[dd + 2] * S[dd] * w[wr + 2 * ${C}h];
+      dd += 4;
+      wr += 1;
     }
     const nu = ${at('(t + 1)')};
     g = rec + (dhv + D[nu + 3] * S[nu + 1]);`;

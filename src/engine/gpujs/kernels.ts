@@ -44,6 +44,41 @@ export function matmulSource(transA: boolean, transB: boolean, accumulate: boole
   };
 }
 
+/**
+ * matmulSource with four neighbouring columns of C a thread ([C[i, j..j+3]], n a multiple of 4): a
+ * read of A serves four products, five reads for four multiply-adds instead of eight.
+ */
+export function matmul4Source(transA: boolean, transB: boolean, accumulate: boolean, bias = false): KernelSource {
+  // Indices walk by increments (gpu.js computes every index in float).
+  const [aStart, aStep] = transA ? [`aOff + i`, `${C}m`] : [`aOff + i * ${C}k`, '1'];
+  const [bStart, bStep] = transB ? [`bOff + j * ${C}k`, '1'] : [`bOff + j`, `${C}n`];
+  const bIdx = (q: number): string => (q === 0 ? 'bq' : transB ? `bq + ${q} * ${C}k` : `bq + ${q}`);
+  const tail = (q: number): string => `s${q}${bias ? ` + r[rOff + j + ${q}]` : ''}${accumulate ? ` + c[cOff + i * ${C}n + j + ${q}]` : ''}`;
+  return {
+    name: `matmul4${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}${accumulate ? '+' : ''}${bias ? 'b' : ''}`,
+    src: `function (a, aOff, b, bOff${accumulate ? ', c, cOff' : ''}${bias ? ', r, rOff' : ''}) {
+  const i = Math.floor((this.thread.x + 0.5) / ${C}n4);
+  const j = 4 * (this.thread.x - i * ${C}n4);
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let aq = ${aStart};
+  let bq = ${bStart};
+  for (let p = 0; p < ${C}k; p++) {
+    const av = a[aq];
+    s0 += av * b[${bIdx(0)}];
+    s1 += av * b[${bIdx(1)}];
+    s2 += av * b[${bIdx(2)}];
+    s3 += av * b[${bIdx(3)}];
+    aq += ${aStep};
+    bq += ${bStep};
+  }
+  return [${[0, 1, 2, 3].map(tail).join(', ')}];
+}`,
+  };
+}
+
 export const mulSource: KernelSource = {
   name: 'mul',
   src: `function (a, aOff, b, bOff) {
@@ -104,6 +139,30 @@ export const embeddingBackwardSource: KernelSource = {
     }
   }
   return s;
+}`,
+};
+
+/** embeddingBackwardSource with four neighbouring columns a thread (dim a multiple of 4): one id read for four. */
+export const embeddingBackward4Source: KernelSource = {
+  name: 'embeddingBackward4',
+  src: `function (dTable, dTableOff, dOut, dOutOff, ids, idsOff) {
+  const r = Math.floor((this.thread.x + 0.5) / ${C}dim4);
+  const col = 4 * (this.thread.x - r * ${C}dim4);
+  const base = dTableOff + r * ${C}dim + col;
+  let s0 = dTable[base];
+  let s1 = dTable[base + 1];
+  let s2 = dTable[base + 2];
+  let s3 = dTable[base + 3];
+  for (let i = 0; i < ${C}n; i++) {
+    if (Math.abs(ids[idsOff + i] - r) < 0.5) {
+      const o = dOutOff + i * ${C}dim + col;
+      s0 += dOut[o];
+      s1 += dOut[o + 1];
+      s2 += dOut[o + 2];
+      s3 += dOut[o + 3];
+    }
+  }
+  return [s0, s1, s2, s3];
 }`,
 };
 
@@ -398,4 +457,60 @@ ${here(body.slice(0, at))}
   };
   intoRangeCache.set(k.name, w);
   return w;
+}
+
+const intoRange4Cache = new Map<string, KernelSource>();
+
+/**
+ * intoRange for a kernel whose thread returns four floats (`return [a, b, c, d];`, its only
+ * return): thread x of the whole destination computes k's thread x − dstOff4 inside the range of
+ * wrapLen threads, and carries dst's four floats through elsewhere.
+ */
+export function intoRange4(k: KernelSource): KernelSource {
+  let w = intoRange4Cache.get(k.name);
+  if (w) return w;
+  const m = /^function \(([^)]*)\) \{([\s\S]*)\}$/.exec(k.src.trim());
+  const body = m?.[2] ?? '';
+  const at = body.lastIndexOf('return [');
+  const ret = /^return \[([\s\S]*)\];\s*$/.exec(body.slice(at));
+  const parts = ret ? topLevel(ret[1]) : [];
+  if (!m || at < 0 || body.indexOf('return ') !== at || parts.length !== 4) {
+    throw new Error(`intoRange4: kernel ${k.name} must end in its only return of four values`);
+  }
+  const here = (s: string): string => s.replaceAll('this.thread.x', 'wrapT');
+  w = {
+    name: `${k.name}@range4`,
+    src: `function (dst, dstOff4${m[1].trim() ? `, ${m[1].trim()}` : ''}) {
+  const wrapT = this.thread.x - dstOff4;
+  const wrapO = 4 * this.thread.x;
+  let w0 = dst[wrapO];
+  let w1 = dst[wrapO + 1];
+  let w2 = dst[wrapO + 2];
+  let w3 = dst[wrapO + 3];
+  if (wrapT >= 0 && wrapT < ${C}wrapLen) {
+${here(body.slice(0, at))}
+${parts.map((p, i) => `    w${i} = ${here(p)};`).join('\n')}
+  }
+  return [w0, w1, w2, w3];
+}`,
+  };
+  intoRange4Cache.set(k.name, w);
+  return w;
+}
+
+/** `a, b[i, j], c` → ['a', 'b[i, j]', 'c']: commas outside brackets and parentheses. */
+function topLevel(list: string): string[] {
+  const parts: string[] = [];
+  let depth = 0, start = 0;
+  for (let i = 0; i < list.length; i++) {
+    const ch = list[i];
+    if (ch === '[' || ch === '(') depth++;
+    else if (ch === ']' || ch === ')') depth--;
+    else if (ch === ',' && depth === 0) {
+      parts.push(list.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  parts.push(list.slice(start).trim());
+  return parts;
 }
