@@ -14,9 +14,10 @@ const COUNTED = new Set(['webgpu', 'headlessgl', 'gpujs:webgpu', 'gpujs:headless
 
 async function main(): Promise<ProbeAnswer> {
   const req = JSON.parse(process.argv[2] ?? '{}') as ProbeRequest;
-  const counted = !!req.shape && COUNTED.has(req.backend);
   // Before the engine: headless-gl binds a context's methods when it is made (transfer-count.ts).
-  if (counted) await instrument(req.backend.replace('gpujs:', ''));
+  // Where that fails the mode cannot work either, and opening it says why in its own words.
+  let counted = !!req.shape && COUNTED.has(req.backend);
+  if (counted) counted = await instrument(req.backend.replace('gpujs:', '')).then(() => true, () => false);
   let engine;
   try {
     // "gpujs:MODE" opens any gpu.js mode (the gpu.js probe includes its "gpu" mode); other names are --backend names.
@@ -45,7 +46,7 @@ async function main(): Promise<ProbeAnswer> {
         launches_per_step: taken.launches / steps, uploads_per_step: taken.uploads / steps, blocking_downloads_per_step: taken.downloads / steps,
       };
     }
-    if (req.sample) answer.sampleCharsPerSec = (await measureSampleSpeed(engine, s.config, { chars: 100, repeats: 1 })).charsPerSec;
+    if (req.sample) answer.sampleCharsPerSec = (await measureSampleSpeed(engine, s.config, { chars: 200, repeats: 2 })).charsPerSec;
     return answer;
   } catch (e) {
     return { ok: false, reason: firstLine(e) };
