@@ -12,7 +12,8 @@ import type { GPU, IGPUKernelSettings } from 'gpu.js';
 import type { Tensor } from '../engine-api.js';
 import { type ArrayArg, type Backend, type GTensor, type KernelArg, checkRange } from './backend.js';
 import { FLOAT32_INDEX_LIMIT, KernelCache, resolveArgs } from './kernel-cache.js';
-import { type KernelSource, fillSource, intoRange, intoRange4, spliceSource, uploadSource } from './kernels.js';
+import { type KernelSource, fillSource, spliceSource, uploadSource } from './kernels.js';
+import { intoRange, intoRange4 } from './kernel-wrap.js';
 
 /**
  * What gpu.js hands back from a pipeline kernel: a GL Texture or a WebGPU buffer handle. The cpu
