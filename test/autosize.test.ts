@@ -5,7 +5,9 @@ import type { Engine } from '../src/engine/engine-api.js';
 import { createSimdEngine } from '../src/engine/simd/simd-engine.js';
 import { validateConfig } from '../src/model/config.js';
 import { countParams, paramLayout } from '../src/model/params.js';
-import { CHARS_PER_PARAM, dropoutForEpochs, sizeToBudget } from '../src/train/autosize.js';
+import { CHARS_PER_PARAM, CPU_BATCH, GPU_BATCHES, dropoutForEpochs, sizeToBudget } from '../src/train/autosize.js';
+import type { ModelConfig } from '../src/model/config.js';
+import { UserError } from '../src/errors.js';
 
 let e: Engine;
 beforeAll(async () => { e = await createSimdEngine({ threads: 1 }); });
@@ -16,18 +18,51 @@ const params = (s: { cell: 'gru'; layers: number; hidden: number; embed: number 
 
 describe('sizeToBudget', () => {
   it('gives a longer budget a model at least as large, and one that sees enough characters', async () => {
-    const short = await sizeToBudget(e, 'gru', 65, 1, 1e6, 8, 32);
-    const long = await sizeToBudget(e, 'gru', 65, 600, 1e6, 8, 32);
+    const short = await sizeToBudget(e, 'gru', 65, 1, 1e6, { batch: 8, seq: 32 });
+    const long = await sizeToBudget(e, 'gru', 65, 600, 1e6, { batch: 8, seq: 32 });
     expect(params({ cell: 'gru', ...long })).toBeGreaterThan(params({ cell: 'gru', ...short }));
     // The long pick fits its budget: it was not the fallback smallest candidate.
     expect(long.charsPerSec * 600).toBeGreaterThanOrEqual(CHARS_PER_PARAM * params({ cell: 'gru', ...long }));
   }, 120_000);
 
   it('drops out only when the budget passes over the text several times', async () => {
-    const many = await sizeToBudget(e, 'gru', 65, 2, 1000, 8, 32);
-    const once = await sizeToBudget(e, 'gru', 65, 2, 1e12, 8, 32);
+    const many = await sizeToBudget(e, 'gru', 65, 2, 1000, { batch: 8, seq: 32 });
+    const once = await sizeToBudget(e, 'gru', 65, 2, 1e12, { batch: 8, seq: 32 });
     expect(many.dropout).toBeGreaterThan(0);
     expect(once.dropout).toBe(0);
     expect([0, 1.9, 2, 15.9, 16, 100].map(dropoutForEpochs)).toEqual([0, 0, 0.1, 0.1, 0.2, 0.2]);
   }, 60_000);
+});
+
+describe('sizeToBudget on a GPU', () => {
+  // A device that fills at `full` rows: chars/s grows with the batch up to there, then stays.
+  const gpu = { readsBlock: true } as Engine;
+  const device = (full: number, tooBig = Infinity) => {
+    const seen: number[] = [];
+    const measure = async (_: Engine, config: ModelConfig, batch: number, seq: number) => {
+      seen.push(batch);
+      if (batch > tooBig) throw new UserError('cannot address that many floats');
+      const rate = 1e9 / countParams(paramLayout(config));
+      return { charsPerSec: rate * Math.min(batch, full), msPerStepMedian: 1000 * batch * seq / (rate * Math.min(batch, full)), steps: 2 };
+    };
+    return { measure, seen };
+  };
+
+  it('climbs the batch ladder while a larger batch trains faster, and records what it measured', async () => {
+    const { measure, seen } = device(256);
+    const s = await sizeToBudget(gpu, 'gru', 65, 600, 1e6, { measure });
+    expect(s.batch).toBe(256);
+    expect(s.batches!.map((b) => b.batch)).toEqual([...GPU_BATCHES]);
+    expect(s.batches![2].charsPerSec).toBeGreaterThan(1.15 * s.batches![1].charsPerSec);
+    // Every size after the ladder is measured at the chosen batch.
+    expect(seen.slice(GPU_BATCHES.length).every((b) => b === 256)).toBe(true);
+  });
+
+  it('stops at a batch the device cannot hold, and keeps the fixed or CPU batch elsewhere', async () => {
+    expect((await sizeToBudget(gpu, 'gru', 65, 600, 1e6, { measure: device(1024, 128).measure })).batch).toBe(128);
+    const fixed = await sizeToBudget(gpu, 'gru', 65, 600, 1e6, { batch: 48, measure: device(256).measure });
+    expect([fixed.batch, fixed.batches]).toEqual([48, undefined]);
+    const cpu = await sizeToBudget({ readsBlock: false } as Engine, 'gru', 65, 600, 1e6, { measure: device(256).measure });
+    expect([cpu.batch, cpu.batches]).toEqual([CPU_BATCH, undefined]);
+  });
 });

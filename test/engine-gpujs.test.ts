@@ -37,8 +37,8 @@ describe('probeGpuJsModes', () => {
 });
 
 const cpuVariants = [
-  { label: 'cpu', mode: 'cpu', make: () => createGpuJsEngine('cpu') },
-  { label: 'webasm', mode: 'webasm', make: () => createGpuJsEngine('webasm') },
+  { label: 'cpu', mode: 'cpu', name: 'gpujs-cpu', make: () => createGpuJsEngine('cpu') },
+  { label: 'webasm', mode: 'webasm', name: 'gpujs-webasm', make: () => createGpuJsEngine('webasm') },
   {
     label: 'cpu through the device-storage path',
     mode: 'cpu',
@@ -47,10 +47,10 @@ const cpuVariants = [
 ] as const;
 // scripts/test-gpu.sh sets CHARNN_GPU_MODES: the same op checks then run on real device storage.
 const variants = gpuModes.length
-  ? gpuModes.map((m) => ({ label: m, mode: m, make: () => createGpuJsEngine(m) }))
+  ? gpuModes.map((m) => ({ label: m, mode: m, name: m, make: () => createGpuJsEngine(m) }))
   : cpuVariants;
 
-describe.each(variants)('gpu.js engine: $label', ({ mode, make }) => {
+describe.each(variants)('gpu.js engine: $label', ({ mode, name, make }) => {
   let e: Engine;
   const rng = prng(12345);
 

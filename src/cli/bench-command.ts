@@ -54,7 +54,8 @@ Examples:
       // Every backend, each in its own process (a GPU driver crash, or two GL stacks in one
       // process, must not end the benchmark): works or why not, and training chars/s.
       const statuses = await ui.wait('Probing every backend', () => listBackends({ config, batch: f.batch, seq: f.seq, steps: 2 }, { threads: f.threads }));
-      if (ui.json) for (const s of statuses) jsonLine({ type: 'backend', ...s });
+      const shape = { cell: config.cell, layers: config.layers, hidden: config.hidden, batch: f.batch, seq: f.seq };
+      if (ui.json) for (const s of statuses) jsonLine(statusLine(s, shape));
       else printStatuses(statuses);
       // The detailed in-process table: cpu unless --backends names others.
       const backends = f.backends ? parseList(f.backends) : (['cpu'] as BackendName[]);
@@ -94,14 +95,24 @@ Examples:
     });
 }
 
+/** A backend's JSON line: a measured GPU backend with the shape it ran and its per-step counts. */
+function statusLine(s: BackendStatus, shape: Record<string, unknown>): Record<string, unknown> {
+  const { counts, ...rest } = s;
+  return { type: 'backend', ...rest, ...(counts ? { shape, ...counts } : {}) };
+}
+
 function printStatuses(statuses: BackendStatus[]): void {
   for (const s of statuses) {
     const speed = s.charsPerSec ? `${fmtInt(Math.round(s.charsPerSec))} chars/s` : '';
     const state = s.works ? chalk.green('works') : chalk.yellow(`not available: ${s.reason ?? 'unknown reason'}`);
-    stdout.write(`${s.backend.padEnd(11)} ${state}${speed ? `  ${speed}` : ''}\n`);
+    const c = s.counts;
+    const counted = c ? `  per step: ${fmtCount(c.launches_per_step)} launches, ${fmtCount(c.uploads_per_step)} uploads, ${fmtCount(c.blocking_downloads_per_step)} blocking downloads` : '';
+    stdout.write(`${s.backend.padEnd(11)} ${state}${speed ? `  ${speed}` : ''}${counted}\n`);
   }
   stdout.write("\n");
 }
+
+const fmtCount = (x: number): string => (Number.isInteger(x) ? fmtInt(x) : x.toFixed(1));
 
 function parseList(s: string): BackendName[] {
   const known = BACKENDS.filter((b) => b !== 'auto');

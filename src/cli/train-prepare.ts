@@ -13,7 +13,7 @@ import { documentSplit, findTrainingText, readTrainingText, separatorOf } from '
 import type { CorpusSplit } from '../text/corpora.js';
 import { byteOfChar, charsBeforeByte } from '../text/utf8.js';
 import type { TokenizerKind } from '../text/tokenizer.js';
-import { sizeToBudget } from '../train/autosize.js';
+import { GPU_PROBE_BATCH, sizeToBudget } from '../train/autosize.js';
 import { checkResumeText, resumedBest, type RunTexts } from '../train/resume.js';
 import { crossCheck, type TrainSettings } from '../model/settings.js';
 import { checkRunFiles, type InputFile } from './paths.js';
@@ -118,9 +118,11 @@ export async function prepareRun(req: TrainRequest, ui: Ui): Promise<PreparedRun
   }
 
   const given = req.resume?.file.config ?? (req.autosize ? null : validateConfig({ cell: f.model, vocab: text.vocab.size, embed: f.embed, hidden: f.hidden, layers: f.layers, mlp: f.mlp, zoneout: f.zoneout }));
-  // auto measures the backends at this model's shapes (a sized model: at the family's usual one).
+  // auto measures the backends at this model's shapes (a sized model: at the family's usual one,
+  // a GPU at the larger batch sizing would give it).
   const shape = given ? { config: given, batch: f.batch, seq: f.seq } : undefined;
-  const { engine, reason } = await ui.wait(`Starting the ${f.backend} backend`, () => createEngine(f.backend as BackendName, { threads: f.threads, shape }));
+  const gpuBatch = req.autosize ? GPU_PROBE_BATCH : undefined;
+  const { engine, reason } = await ui.wait(`Starting the ${f.backend} backend`, () => createEngine(f.backend as BackendName, { threads: f.threads, shape, gpuBatch }));
   try {
     if (f.backend === 'auto') ui.note(`backend: ${c.bold(engine.name)} (${reason})`);
     if (req.autosize) {
@@ -128,6 +130,7 @@ export async function prepareRun(req: TrainRequest, ui: Ui): Promise<PreparedRun
       Object.assign(f, { layers: sized.layers, hidden: sized.hidden, embed: sized.embed, mlp: sized.mlp, batch: sized.batch, seq: sized.seq, lr: sized.lr, dropout: sized.dropout });
       if (ui.json) jsonLine({ type: 'autosize', ...sized });
       ui.note(`model for this budget: ${sized.cell} ${sized.layers}×${sized.hidden}${sized.mlp ? ` (MLP ${sized.mlp}×)` : ''}, embedding ${sized.embed}, batch ${sized.batch}×${sized.seq}, lr ${sized.lr}, dropout ${sized.dropout} (${fmtInt(sized.charsPerSec)} chars/s here)`);
+      if (sized.batches) ui.note(`batch ${sized.batch} for the GPU, of ${sized.batches.map((b) => `${b.batch}: ${fmtInt(b.charsPerSec)}`).join(', ')} chars/s`);
     }
     if (train.length < f.seq + 1) {
       const room = train.length - 1;

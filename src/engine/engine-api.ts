@@ -234,6 +234,61 @@ export interface MinScanBackwardArgs {
   steps: number; batch: number; hidden: number;
 }
 
+/** The classic recurrent cells, whose gates depend on the previous state (recurrentForward). */
+export type RecurrentCell = 'lstm' | 'gru' | 'rnn';
+
+/**
+ * One classic recurrent layer over a chunk of steps (time-major rows t·batch + b), the recurrence
+ * only: the input projections of every step come in precomputed, and for t < steps the cell
+ * combines x_t with h_t·W_h (GRU: h_t·W_h + b_h) into h_{t+1}. An engine may run it as one kernel
+ * per timestep. Gate orders are the per-step ops': lstm [i | f | g | o], gru [r | z | n].
+ */
+export interface RecurrentForwardArgs {
+  cell: RecurrentCell;
+  /** Input projections x·W_x + b, steps·batch × G·H (G = GATES[cell]). The engine may overwrite them. */
+  x: Tensor; xOff?: number;
+  /** Recurrent weights W_h, H × G·H. */
+  w: Tensor; wOff?: number;
+  /** gru only: the recurrent bias b_h (G·H), inside the reset gate's product. */
+  bias?: Tensor; biasOff?: number;
+  /** (steps+1)·batch × H: slot 0 is the state carried in (read), slots 1..steps are written. */
+  h: Tensor; hOff?: number;
+  /** lstm only: the cell state, laid out like h. */
+  c?: Tensor; cOff?: number;
+  /** What the backward needs, recurrentSizes().saved floats in a layout of the engine's own. */
+  saved: Tensor; savedOff?: number;
+  steps: number; batch: number; hidden: number;
+}
+
+export interface RecurrentBackwardArgs {
+  cell: RecurrentCell;
+  w: Tensor; wOff?: number;
+  /** x, h, c and saved as recurrentForward left them. */
+  x: Tensor; xOff?: number;
+  h: Tensor; hOff?: number;
+  c?: Tensor; cOff?: number;
+  saved: Tensor; savedOff?: number;
+  /** Gradient w.r.t. h slots 1..steps, steps·batch × H. The engine may overwrite it. */
+  dh: Tensor; dhOff?: number;
+  /**
+   * Out: gradient w.r.t. the gate pre-activations x + h·W_h, steps·batch × G·H: the input
+   * projection's gradient, and (lstm, rnn) the recurrent product's. No gradient flows into slot 0
+   * (truncated BPTT).
+   */
+  dx: Tensor; dxOff?: number;
+  /** gru only, out: gradient w.r.t. h·W_h + b_h, steps·batch × 3H (its n block is dx's times r). */
+  dRec?: Tensor; dRecOff?: number;
+  /** recurrentSizes().scratch floats. */
+  scratch: Tensor; scratchOff?: number;
+  steps: number; batch: number; hidden: number;
+}
+
+/** Floats of the tensors a layer hands recurrentForward (saved) and recurrentBackward (scratch). */
+export interface RecurrentSizes {
+  saved: number;
+  scratch: number;
+}
+
 export interface RmsNormArgs {
   /** rows×cols input. */
   x: Tensor; xOff?: number;
@@ -286,6 +341,17 @@ export interface AdamWArgs {
   step: number;
   /** Multiplies the gradient first (gradient-norm clipping). */
   gradScale: number;
+  /**
+   * Optional, clipping without reading the norm back: the squared global gradient norm as one
+   * float in a tensor (as sumSquares wrote it). gradScale is then taken as clip/norm where
+   * norm > clip > 0, else 1, and nothing is updated where the norm is not finite.
+   */
+  normSq?: Tensor; normSqOff?: number; clip?: number;
+  /**
+   * Optional: per-element weight decay, decay[off + i]·weightDecay (1 for matrices, 0 for biases
+   * and gains), so one call updates a whole parameter buffer.
+   */
+  decay?: Tensor;
 }
 
 /** Gates per cell: how many hidden-wide blocks its projections have (the parameter layout's and every plan's). */
@@ -361,10 +427,15 @@ export function engineLabel(e: { name: string; variant?: string }): string {
 }
 
 export interface Engine {
-  /** Backend name as the user selects it, e.g. "cpu", "webasm", "simd". */
+  /** Backend name as the user selects it, e.g. "cpu", "webgpu", "gpujs-webasm". */
   readonly name: string;
   /** The build of its kernels where an engine has several (simd: "relaxed" or "plain"). */
   readonly variant?: string;
+  /**
+   * A read waits for every queued kernel and stalls the pipeline (a GPU): callers keep numbers on
+   * the device and read them as rarely as they can. False where reads are cheap (host memory).
+   */
+  readonly readsBlock: boolean;
   /** A zero-filled tensor of `size` floats. */
   tensor(size: number): Tensor;
   /** Copies host data into t at off. */
@@ -408,6 +479,10 @@ export interface Engine {
   rmsNormBackward(args: RmsNormBackwardArgs): void;
   sumSquares(args: SumSquaresArgs): void;
   adamw(args: AdamWArgs): void;
+  /** The tensor sizes recurrentForward and recurrentBackward need at this shape, on this engine. */
+  recurrentSizes(cell: RecurrentCell, steps: number, batch: number, hidden: number): RecurrentSizes;
+  recurrentForward(args: RecurrentForwardArgs): void;
+  recurrentBackward(args: RecurrentBackwardArgs): void;
 
   /** Packs the model's weights for one-character steps of `streams` streams; the state starts at zero. */
   inferPrepare(model: InferModel, streams: number): InferPlan;

@@ -9,13 +9,14 @@
 // simd/assembly/index.ts, the kernel, a wrapper in simd/ops-*.ts and its method in simd/simd-engine.ts),
 // and its cases in test/conformance.
 import type {
-  AdamWArgs, BinaryArgs, EngineMemory, BroadcastRowArgs, CopyArgs, EmbeddingArgs, EmbeddingBackwardArgs, Engine, GeluBackwardArgs, GeluForwardArgs,
+  AdamWArgs, BinaryArgs, EngineMemory, RecurrentBackwardArgs, RecurrentCell, RecurrentForwardArgs, RecurrentSizes, BroadcastRowArgs, CopyArgs, EmbeddingArgs, EmbeddingBackwardArgs, Engine, GeluBackwardArgs, GeluForwardArgs,
   GruBackwardArgs, GruForwardArgs, InferModel, InferPlan, LstmBackwardArgs, LstmForwardArgs, MatmulArgs, MinScanBackwardArgs,
   MinScanForwardArgs, RmsNormArgs, RmsNormBackwardArgs, SoftmaxXentArgs, SumRowsArgs, SumSquaresArgs, TanhBackwardArgs, Tensor,
   UnaryArgs, ZeroArgs,
 } from './engine-api.js';
 import { Check } from './operand-check.js';
 import { checkIds, checkInferModel, checkLogitsOut, checkState } from './infer-plan-check.js';
+import { composedBackward, composedForward, composedSizes } from './recurrent-composed.js';
 
 /** The ops that take one arguments object. */
 export type OpName =
@@ -28,12 +29,23 @@ type FilledKeys<A> = { [K in keyof A]-?: K extends `${string}Off` | 'len' ? K : 
 export type Checked<A> = Omit<A, FilledKeys<A>> & { [K in FilledKeys<A>]-?: number };
 
 type OpArgs<K extends OpName> = Parameters<Engine[K]>[0];
+type RecurrentOp = 'recurrentSizes' | 'recurrentForward' | 'recurrentBackward';
 
 /**
  * What a backend implements. Its ops receive checked arguments and check nothing themselves; read
  * and write receive filled-in, in-range offsets and lengths.
  */
-export type Backend = Omit<Engine, OpName | 'read' | 'write' | 'inferPrepare' | 'memory'> & { [K in OpName]: (args: Checked<OpArgs<K>>) => void } & {
+export type Backend = Omit<Engine, OpName | 'read' | 'write' | 'inferPrepare' | 'memory' | 'readsBlock' | RecurrentOp> & { [K in OpName]: (args: Checked<OpArgs<K>>) => void } & {
+  /** Engine.readsBlock; false when absent. */
+  readonly readsBlock?: boolean;
+  /**
+   * A backend's own recurrence (one kernel per timestep, say), where it has one: each returns false
+   * for a call it leaves to the composition of its per-step ops (recurrent-composed.ts), and
+   * recurrentSizes then covers both.
+   */
+  recurrentSizes?(cell: RecurrentCell, steps: number, batch: number, hidden: number): RecurrentSizes;
+  recurrentForward?(args: Checked<RecurrentForwardArgs>): boolean;
+  recurrentBackward?(args: Checked<RecurrentBackwardArgs>): boolean;
   /** Bytes reserved for everything the backend holds, where it manages its memory itself (EngineMemory.reserved). */
   reserved?(): number;
   /** `engine` is the checked engine in front of this backend, for plans composed from its ops. */
@@ -66,6 +78,7 @@ class CheckedEngine implements Engine {
 
   get name(): string { return this.b.name; }
   get variant(): string | undefined { return this.b.variant; }
+  get readsBlock(): boolean { return this.b.readsBlock ?? false; }
 
   tensor(size: number): Tensor {
     this.check('tensor').count('size', size);
@@ -292,9 +305,73 @@ class CheckedEngine implements Engine {
   adamw(a: AdamWArgs): void {
     const c = this.check('adamw'), len = c.count('len', a.len);
     c.in('grad', a.grad, a.off, len);
+    if (a.decay) c.in('decay', a.decay, a.off, len);
+    const normSqOff = a.normSq ? c.in('normSq', a.normSq, a.normSqOff, 1) : 0;
     c.out('param', a.param, a.off, len); c.out('m', a.m, a.off, len); c.out('v', a.v, a.off, len);
     c.done();
-    this.b.adamw(a);
+    if (a.normSq && !(a.clip !== undefined && Number.isFinite(a.clip) && a.clip >= 0)) throw new RangeError('adamw: normSq needs clip ≥ 0');
+    const view = this.b.hostView;
+    if (!view || (!a.normSq && !a.decay)) return this.b.adamw({ ...a, normSqOff });
+    // Host memory: the device-side arguments become the plain call the optimizer made before they
+    // existed (the norm read here, one call per run of equal decay), so the results are its bits.
+    let gradScale = a.gradScale;
+    if (a.normSq) {
+      const norm = Math.sqrt(view.call(this.b, a.normSq, normSqOff, 1)[0]);
+      if (!Number.isFinite(norm)) return;
+      gradScale = a.clip! > 0 && norm > a.clip! ? a.clip! / norm : 1;
+    }
+    const plain = { ...a, gradScale, normSq: undefined, decay: undefined, normSqOff: 0 };
+    if (!a.decay) return this.b.adamw(plain);
+    const mask = view.call(this.b, a.decay, a.off, len);
+    for (let i = 0; i < len;) {
+      let j = i + 1;
+      while (j < len && mask[j] === mask[i]) j++;
+      this.b.adamw({ ...plain, off: a.off + i, len: j - i, weightDecay: mask[i] * a.weightDecay });
+      i = j;
+    }
+  }
+
+  recurrentSizes(cell: RecurrentCell, steps: number, batch: number, hidden: number): RecurrentSizes {
+    const c = this.check('recurrentSizes');
+    recurrentGates(cell);
+    c.count('steps', steps); c.count('batch', batch); c.count('hidden', hidden);
+    return this.b.recurrentSizes?.(cell, steps, batch, hidden) ?? composedSizes(cell, steps, batch, hidden);
+  }
+
+  recurrentForward(a: RecurrentForwardArgs): void {
+    const c = this.check('recurrentForward'), g = recurrentGates(a.cell);
+    const T = c.count('steps', a.steps), bh = c.count('batch', a.batch) * c.count('hidden', a.hidden), n = T * bh;
+    const sizes = this.recurrentSizes(a.cell, T, a.batch, a.hidden);
+    const wOff = c.in('w', a.w, a.wOff, g * a.hidden * a.hidden);
+    this.only(a.cell, 'gru', 'bias', a.bias);
+    const biasOff = a.bias ? c.in('bias', a.bias, a.biasOff, g * a.hidden) : 0;
+    this.only(a.cell, 'lstm', 'c', a.c);
+    // x is an output too: engines may add the recurrent product into it.
+    const xOff = c.out('x', a.x, a.xOff, g * n), hOff = c.out('h', a.h, a.hOff, n + bh);
+    const cOff = a.c ? c.out('c', a.c, a.cOff, n + bh) : 0, savedOff = c.out('saved', a.saved, a.savedOff, sizes.saved);
+    c.done();
+    const checked = { ...a, xOff, wOff, biasOff, hOff, cOff, savedOff };
+    if (!this.b.recurrentForward?.(checked)) composedForward(this, checked);
+  }
+
+  recurrentBackward(a: RecurrentBackwardArgs): void {
+    const c = this.check('recurrentBackward'), g = recurrentGates(a.cell);
+    const T = c.count('steps', a.steps), bh = c.count('batch', a.batch) * c.count('hidden', a.hidden), n = T * bh;
+    const sizes = this.recurrentSizes(a.cell, T, a.batch, a.hidden);
+    const wOff = c.in('w', a.w, a.wOff, g * a.hidden * a.hidden), hOff = c.in('h', a.h, a.hOff, n + bh), xOff = c.in('x', a.x, a.xOff, g * n);
+    this.only(a.cell, 'lstm', 'c', a.c);
+    this.only(a.cell, 'gru', 'dRec', a.dRec);
+    const cOff = a.c ? c.in('c', a.c, a.cOff, n + bh) : 0, savedOff = c.in('saved', a.saved, a.savedOff, sizes.saved);
+    const dhOff = c.out('dh', a.dh, a.dhOff, n), dxOff = c.out('dx', a.dx, a.dxOff, g * n);
+    const dRecOff = a.dRec ? c.out('dRec', a.dRec, a.dRecOff, g * n) : 0, scratchOff = c.out('scratch', a.scratch, a.scratchOff, sizes.scratch);
+    c.done();
+    const checked = { ...a, wOff, xOff, hOff, cOff, savedOff, dhOff, dxOff, dRecOff, scratchOff };
+    if (!this.b.recurrentBackward?.(checked)) composedBackward(this, checked);
+  }
+
+  /** An operand only `cell` has, required there and refused elsewhere. */
+  private only(cell: RecurrentCell, owner: RecurrentCell, name: string, t: Tensor | undefined): void {
+    if ((cell === owner) !== !!t) throw new TypeError(`${cell}: ${name} is ${cell === owner ? 'required' : `only for ${owner}`}`);
   }
 
   inferPrepare(model: InferModel, streams: number): InferPlan {
@@ -355,6 +432,13 @@ class CheckedEngine implements Engine {
     if (this.disposed) throw new Error(`${this.b.name} engine: ${op} used after dispose()`);
     return new Check(op, this.owned, this.freed);
   }
+}
+
+function recurrentGates(cell: string): number {
+  if (cell === 'lstm') return 4;
+  if (cell === 'gru') return 3;
+  if (cell === 'rnn') return 1;
+  throw new RangeError(`recurrent: cell must be lstm, gru or rnn, got ${cell}`);
 }
 
 function scanWidth(cell: string): number {

@@ -1,33 +1,35 @@
 // One GRU layer (the cuDNN/PyTorch form: the reset gate multiplies h·W_hn + b_hn), structured
-// like the LSTM layer: one large input product per chunk, per-timestep recurrent product and
-// cell, weight gradients as large products over the chunk.
+// like the LSTM layer: one large input product per chunk, the recurrence as one engine op (one
+// kernel per timestep on a GPU), weight gradients as large products over the chunk.
 import type { Tensor } from '../engine/engine-api.js';
 import { applyExpectedState } from '../engine/zoneout-state.js';
 import { HStateLayer, maskRecurrentGrad, projectInput, projectInputBackward, recurrentWeights, type Layer, type LayerContext } from './layer.js';
 
 export class GruLayer extends HStateLayer implements Layer {
-  private readonly gx: Tensor;  // T·B × 3H input projections [r | z | n]
-  private readonly gh: Tensor;  // T·B × 3H recurrent projections, kept for the n gate's gradient
-  private readonly act: Tensor; // T·B × 3H
+  private readonly gx: Tensor;    // T·B × 3H input projections [r | z | n]
+  private readonly saved: Tensor; // what the recurrence keeps for its backward (gates, recurrent projections)
   protected readonly h: Tensor;   // (T+1)·B × H
   readonly dOut?: Tensor;
   private readonly dGx?: Tensor;
   private readonly dGh?: Tensor;
-  private readonly sink?: Tensor; // receives the (unused) gradient w.r.t. the carried-in state
+  private readonly scratch?: Tensor;
+  /** Inference with zoneout: the expected state is mixed in between timesteps, step by step. */
+  private readonly stepwise?: { gh: Tensor; act: Tensor };
 
   constructor(protected readonly ctx: LayerContext) {
     super();
-    const { batch: B, seq: T, hidden: H } = ctx;
+    const { e, batch: B, seq: T, hidden: H } = ctx;
+    const sizes = e.recurrentSizes('gru', T, B, H);
     this.gx = ctx.alloc(T * B * 3 * H);
-    this.gh = ctx.alloc(T * B * 3 * H);
-    this.act = ctx.alloc(T * B * 3 * H);
+    this.saved = ctx.alloc(sizes.saved);
     this.h = ctx.alloc((T + 1) * B * H);
     if (ctx.training) {
       this.dOut = ctx.alloc(T * B * H);
       this.dGx = ctx.alloc(T * B * 3 * H);
       this.dGh = ctx.alloc(T * B * 3 * H);
-      this.sink = ctx.alloc(B * H);
+      this.scratch = ctx.alloc(sizes.scratch);
     }
+    if (ctx.zoneout && 'expected' in ctx.zoneout) this.stepwise = { gh: ctx.alloc(T * B * 3 * H), act: ctx.alloc(T * B * 3 * H) };
   }
 
   out(): [Tensor, number] {
@@ -37,38 +39,37 @@ export class GruLayer extends HStateLayer implements Layer {
   forward(x: Tensor, xOff: number): void {
     const { e, P, view, prefix, batch: B, seq: T, hidden: H } = this.ctx, G3 = 3 * H;
     projectInput(this.ctx, x, xOff, this.gx, G3, 'w_x', 'b_x');
+    // Zoneout in training: a zoned-out unit's update gate is pushed to exactly 1 (zoneout.ts).
     const zo = this.ctx.zoneout;
     if (zo && 'mask' in zo) e.add({ out: this.gx, a: this.gx, b: zo.mask, len: T * B * G3 });
-    const expected = zo && 'expected' in zo ? zo.expected : null;
-    const [W, wh] = recurrentWeights(this.ctx, 'w_h', true), bh = view(`${prefix}.b_h`).off;
+    const [w, wOff] = recurrentWeights(this.ctx, 'w_h', true), bh = view(`${prefix}.b_h`).off;
+    const sw = this.stepwise;
+    if (!sw || !zo || !('expected' in zo)) {
+      e.recurrentForward({ cell: 'gru', x: this.gx, w, wOff, bias: P, biasOff: bh, h: this.h, saved: this.saved, steps: T, batch: B, hidden: H });
+      return;
+    }
+    // Zoneout's expected state comes between one timestep and the next, which the fused recurrence
+    // has no room for: inference with zoneout runs the steps one by one.
     for (let t = 0; t < T; t++) {
-      e.matmul({
-        c: this.gh, cOff: t * B * G3, a: this.h, aOff: t * B * H, b: W, bOff: wh, m: B, n: G3, k: H, bias: P, biasOff: bh,
-        bCache: t === 0 ? 'store' : 'reuse',
-      });
+      e.matmul({ c: sw.gh, cOff: t * B * G3, a: this.h, aOff: t * B * H, b: w, bOff: wOff, m: B, n: G3, k: H, bias: P, biasOff: bh, bCache: t === 0 ? 'store' : 'reuse' });
       e.gruForward({
-        gx: this.gx, gxOff: t * B * G3, gh: this.gh, ghOff: t * B * G3, hPrev: this.h, hPrevOff: t * B * H,
-        act: this.act, actOff: t * B * G3, h: this.h, hOff: (t + 1) * B * H, batch: B, hidden: H,
+        gx: this.gx, gxOff: t * B * G3, gh: sw.gh, ghOff: t * B * G3, hPrev: this.h, hPrevOff: t * B * H,
+        act: sw.act, actOff: t * B * G3, h: this.h, hOff: (t + 1) * B * H, batch: B, hidden: H,
       });
-      if (expected) applyExpectedState(e, expected, this.h, t * B * H, (t + 1) * B * H, B * H);
+      applyExpectedState(e, zo.expected, this.h, t * B * H, (t + 1) * B * H, B * H);
     }
   }
 
   backward(x: Tensor, xOff: number, dx: Tensor | null): void {
-    const { e, G, view, prefix, batch: B, seq: T, hidden: H } = this.ctx, G3 = 3 * H;
-    const dh = this.dOut!, dGx = this.dGx!, dGh = this.dGh!, [W, wh] = recurrentWeights(this.ctx, 'w_h', false);
-    for (let t = T - 1; t >= 0; t--) {
-      e.gruBackward({
-        act: this.act, actOff: t * B * G3, gh: this.gh, ghOff: t * B * G3, hPrev: this.h, hPrevOff: t * B * H,
-        dh, dhOff: t * B * H, dGx, dGxOff: t * B * G3, dGh, dGhOff: t * B * G3,
-        dhPrev: t > 0 ? dh : this.sink!, dhPrevOff: t > 0 ? (t - 1) * B * H : 0, batch: B, hidden: H,
-      });
-      if (t > 0) e.matmul({ c: dh, cOff: (t - 1) * B * H, a: dGh, aOff: t * B * G3, b: W, bOff: wh, m: B, n: H, k: G3, transB: true, accumulate: true, bCache: t === T - 1 ? 'store' : 'reuse' });
-    }
-    e.matmul({ c: G!, cOff: view(`${prefix}.w_h`).off, a: this.h, b: dGh, m: H, n: G3, k: T * B, transA: true, accumulate: true });
+    const { e, G, view, prefix, batch: B, seq: T, hidden: H } = this.ctx;
+    const [w, wOff] = recurrentWeights(this.ctx, 'w_h', false);
+    e.recurrentBackward({
+      cell: 'gru', w, wOff, x: this.gx, h: this.h, saved: this.saved, dh: this.dOut!, dx: this.dGx!, dRec: this.dGh!, scratch: this.scratch!,
+      steps: T, batch: B, hidden: H,
+    });
+    e.matmul({ c: G!, cOff: view(`${prefix}.w_h`).off, a: this.h, b: this.dGh!, m: H, n: 3 * H, k: T * B, transA: true, accumulate: true });
     maskRecurrentGrad(this.ctx, 'w_h');
-    e.sumRows({ out: G!, outOff: view(`${prefix}.b_h`).off, x: dGh, rows: T * B, cols: G3, accumulate: true });
-    projectInputBackward(this.ctx, x, xOff, dGx, G3, 'w_x', 'b_x', dx);
+    e.sumRows({ out: G!, outOff: view(`${prefix}.b_h`).off, x: this.dGh!, rows: T * B, cols: 3 * H, accumulate: true });
+    projectInputBackward(this.ctx, x, xOff, this.dGx!, 3 * H, 'w_x', 'b_x', dx);
   }
-
 }

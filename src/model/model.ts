@@ -272,6 +272,11 @@ export class Workspace {
     });
   }
 
+  /** Sum of the per-position losses, in nats, left on the engine at out[off] (read when shown). */
+  lossSumInto(out: Tensor, off: number): void {
+    this.w.e.sumRows({ out, outOff: off, x: this.losses, rows: this.batch * this.seq, cols: 1 });
+  }
+
   /** Sum of the per-position losses, in nats. */
   async lossSum(): Promise<number> {
     const l = await this.w.e.read(this.losses);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { packageRoot } from '../package-root.js';
 import { webgpuVersion } from '../engine/gpujs/webgpu-node.js';
 import { probeInChild, type ProbeShape } from './probe.js';
+import type { StepCounts } from './probe.js';
 
 export const GPU_BACKENDS = ['webgpu', 'headlessgl'] as const;
 export type GpuBackend = (typeof GPU_BACKENDS)[number];
@@ -24,6 +25,10 @@ export interface BackendStatus {
   bound?: boolean;
   /** A software renderer, not a GPU: listed, never measured for auto, never chosen. */
   software?: boolean;
+  /** GPU backends measured at a shape: what crosses to the device per training step. */
+  counts?: StepCounts;
+  /** Measured with `sample`: one stream's sampling chars/s. */
+  sampleCharsPerSec?: number;
 }
 
 export interface AutoChoice {
@@ -39,12 +44,28 @@ export interface AutoOptions {
   cacheDir?: string;
   /** Ignore and overwrite a cached answer. */
   refresh?: boolean;
+  /**
+   * The batch a GPU would train at, where it differs from the shape's (a model sized to a time
+   * budget trains at a larger batch on a GPU): GPU backends are measured at it, cpu at the shape's.
+   */
+  gpuBatch?: number;
 }
 
-/** Probes one backend in its own process; with a shape, also measures its training speed. */
-export async function probeBackend(backend: string, shape: ProbeShape | null, threads?: number): Promise<BackendStatus> {
-  const a = await probeInChild({ backend, threads, shape: shape ?? undefined });
-  return { backend, works: a.ok, reason: a.reason, charsPerSec: a.charsPerSec, ...(a.bound ? { bound: true } : {}), ...(a.software ? { software: true } : {}) };
+export interface ProbeOptions {
+  threads?: number;
+  /** Also sampling chars/s. */
+  sample?: boolean;
+  /** Longest the measurement may take, ms (probe.ts: MEASURE_DEADLINE_MS). */
+  measureMs?: number;
+}
+
+/** Probes one backend in its own process; with a shape, also measures its training speed (and, on a GPU, counts). */
+export async function probeBackend(backend: string, shape: ProbeShape | null, o: ProbeOptions = {}): Promise<BackendStatus> {
+  const a = await probeInChild({ backend, threads: o.threads, shape: shape ?? undefined, sample: o.sample }, undefined, o.measureMs);
+  return {
+    backend, works: a.ok, reason: a.reason, charsPerSec: a.charsPerSec, ...(a.bound ? { bound: true } : {}), ...(a.software ? { software: true } : {}),
+    ...(a.counts ? { counts: a.counts } : {}), ...(a.sampleCharsPerSec !== undefined ? { sampleCharsPerSec: a.sampleCharsPerSec } : {}),
+  };
 }
 
 /** Every backend: whether it works here and why not; chars/s for those in `measure`. */
@@ -52,25 +73,26 @@ export async function listBackends(shape: ProbeShape, opts: { threads?: number; 
   const measure = opts.measure ?? ['cpu', ...GPU_BACKENDS];
   const all = ['cpu', ...GPU_BACKENDS, 'gpujs-webasm', 'gpujs-cpu', 'js'];
   const out: BackendStatus[] = [];
-  for (const b of all) out.push(await probeBackend(b, measure.includes(b) ? shape : null, opts.threads));
+  for (const b of all) out.push(await probeBackend(b, measure.includes(b) ? shape : null, { threads: opts.threads }));
   return out;
 }
 
 export async function chooseAuto(shape: ProbeShape, o: AutoOptions): Promise<AutoChoice> {
   const file = path.join(cacheDir(o.cacheDir), 'backend-probe.json');
-  const key = cacheKey(shape, o.threads);
+  const key = cacheKey(shape, o.threads, o.gpuBatch);
   const cache = readCache(file);
   let statuses = o.refresh ? undefined : cache[key]?.statuses;
   const cached = statuses !== undefined;
   if (!statuses) {
     // First whether any real GPU works at all (fast); only then measure it and cpu at the shape.
     const gpus: BackendStatus[] = [];
-    for (const b of GPU_BACKENDS) gpus.push(await probeBackend(b, null, o.threads));
+    for (const b of GPU_BACKENDS) gpus.push(await probeBackend(b, null, { threads: o.threads }));
     const real = gpus.filter((g) => g.works && !g.software);
-    const simd = real.length ? await probeBackend('cpu', shape, o.threads) : { backend: 'cpu', works: true };
+    const simd = real.length ? await probeBackend('cpu', shape, { threads: o.threads }) : { backend: 'cpu', works: true };
     statuses = [simd];
     // One at a time: measurements running side by side would slow each other down.
-    for (const g of gpus) statuses.push(real.includes(g) && simd.works ? await probeBackend(g.backend, shape, o.threads) : g);
+    const gpuShape = { ...shape, batch: o.gpuBatch ?? shape.batch };
+    for (const g of gpus) statuses.push(real.includes(g) && simd.works ? await probeBackend(g.backend, gpuShape, { threads: o.threads }) : g);
     cache[key] = { at: new Date().toISOString(), statuses };
     writeCache(file, cache);
   }
@@ -112,13 +134,13 @@ function cacheDir(dir?: string): string {
 }
 
 /** What the answer depends on: the machine, the runtime, the GPU packages installed, the shape. */
-function cacheKey(shape: ProbeShape, threads: number): string {
+function cacheKey(shape: ProbeShape, threads: number, gpuBatch?: number): string {
   const cpus = os.cpus();
   const glBuilt = existsSync(path.join(packageRoot(), 'node_modules', 'gl', 'build', 'Release', 'webgl.node'));
   return JSON.stringify({
     host: os.hostname(), cpu: cpus[0]?.model ?? '?', cores: cpus.length, platform: `${process.platform}-${process.arch}`,
     node: process.version, webgpu: webgpuVersion(), gl: glBuilt, display: !!process.env.DISPLAY, threads,
-    config: shape.config, batch: shape.batch, seq: shape.seq,
+    config: shape.config, batch: shape.batch, seq: shape.seq, gpuBatch: gpuBatch ?? null,
   });
 }
 

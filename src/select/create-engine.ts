@@ -31,6 +31,8 @@ export interface CreateEngineOptions {
   shape?: ProbeShape;
   /** For auto: where its per-machine cache lives (see auto.ts). */
   cacheDir?: string;
+  /** For auto: the batch a GPU would use where it differs from the shape's (AutoOptions.gpuBatch). */
+  gpuBatch?: number;
 }
 
 export async function createEngine(given: BackendName | string, opts: CreateEngineOptions = {}): Promise<EngineChoice> {
@@ -49,7 +51,7 @@ export async function createEngine(given: BackendName | string, opts: CreateEngi
       return { engine: await createGpuJsEngine(name), reason: 'requested' };
     case 'auto': {
       const threads = await simdThreads();
-      const pick = await chooseAuto(opts.shape ?? DEFAULT_PROBE_SHAPE, { threads, cacheDir: opts.cacheDir });
+      const pick = await chooseAuto(opts.shape ?? DEFAULT_PROBE_SHAPE, { threads, cacheDir: opts.cacheDir, gpuBatch: opts.gpuBatch });
       const engine = pick.backend === 'cpu' ? await createSimdEngine({ threads }) : await createGpuJsEngine(pick.backend);
       return { engine, reason: pick.reason + (pick.cached ? ' (measured earlier on this machine)' : '') };
     }

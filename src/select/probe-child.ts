@@ -7,9 +7,18 @@ import { installWebGpu } from '../engine/gpujs/webgpu-node.js';
 import { firstLine } from '../engine/gpujs/reason.js';
 import { createGpuJsEngine, type GpuJsMode } from '../engine/gpujs/index.js';
 import { measureTrainSpeed } from '../train/throughput.js';
+import { measureSampleSpeed } from '../sample/sample-speed.js';
+import { counts, instrument, resetCounts } from '../engine/gpujs/transfer-count.js';
+
+/** The GPU backends whose launches and transfers are counted (the wrapping is process-wide). */
+const COUNTED = new Set(['webgpu', 'headlessgl', 'gpujs:webgpu', 'gpujs:headlessgl']);
 
 async function main(): Promise<ProbeAnswer> {
   const req = JSON.parse(process.argv[2] ?? '{}') as ProbeRequest;
+  // Before the engine: headless-gl binds a context's methods when it is made (transfer-count.ts).
+  // Where that fails the mode cannot work either, and opening it says why in its own words.
+  let counted = !!req.shape && COUNTED.has(req.backend);
+  if (counted) counted = await instrument(req.backend.replace('gpujs:', '')).then(() => true, () => false);
   let engine;
   try {
     // "gpujs:MODE" opens any gpu.js mode (the gpu.js probe includes its "gpu" mode); other names are --backend names.
@@ -23,12 +32,23 @@ async function main(): Promise<ProbeAnswer> {
     const wrong = await checkEngine(engine);
     if (wrong) return { ok: false, reason: wrong };
     const software = await softwareRenderer(req.backend);
-    if (software) return { ok: true, software: true, reason: `a software renderer (${software}), not a GPU` };
-    if (!req.shape) return { ok: true };
+    const soft: ProbeAnswer = software ? { ok: true, software: true, reason: `a software renderer (${software}), not a GPU` } : { ok: true };
+    if (!req.shape) return soft;
     process.stdout.write(`${CHECKED}\n`);
-    const s = req.shape;
-    const r = await measureTrainSpeed(engine, s.config, s.batch, s.seq, s.steps ?? 2, 1);
-    return { ok: true, charsPerSec: r.charsPerSec };
+    const s = req.shape, steps = s.steps ?? 2;
+    let taken = { launches: 0, uploads: 0, downloads: 0 };
+    const r = await measureTrainSpeed(engine, s.config, s.batch, s.seq, steps, 1, (phase) => {
+      if (phase === 'start') resetCounts();
+      else taken = { ...counts };
+    });
+    const answer: ProbeAnswer = { ...soft, charsPerSec: r.charsPerSec };
+    if (counted) {
+      answer.counts = {
+        launches_per_step: taken.launches / steps, uploads_per_step: taken.uploads / steps, blocking_downloads_per_step: taken.downloads / steps,
+      };
+    }
+    if (req.sample) answer.sampleCharsPerSec = (await measureSampleSpeed(engine, s.config, { chars: 200, repeats: 2 })).charsPerSec;
+    return answer;
   } catch (e) {
     return { ok: false, reason: firstLine(e) };
   } finally {

@@ -23,6 +23,16 @@ export interface ProbeRequest {
   backend: string;
   threads?: number;
   shape?: ProbeShape;
+  /** Also sampling chars/s at the shape's model (batch 1), for the GPU report. */
+  sample?: boolean;
+}
+
+/** What crosses between host and device in one training step, counted below gpu.js (GPU backends). */
+export interface StepCounts {
+  launches_per_step: number;
+  uploads_per_step: number;
+  /** Reads the host waits for; a quiet step (one that shows nothing) makes none. */
+  blocking_downloads_per_step: number;
 }
 
 export interface ProbeAnswer {
@@ -33,6 +43,10 @@ export interface ProbeAnswer {
   bound?: boolean;
   /** The "GPU" is a software renderer (llvmpipe, lavapipe, SwiftShader): a CPU, never chosen by auto. */
   software?: boolean;
+  /** GPU backends measured at a shape: per training step, over the timed steps. */
+  counts?: StepCounts;
+  /** With `sample`: one stream's sampling chars/s. */
+  sampleCharsPerSec?: number;
 }
 
 /** What the child prints once the kernel check has passed, before it measures. */

@@ -6,7 +6,8 @@
 import type { Engine } from '../engine/engine-api.js';
 import { validateConfig, type Cell, type ModelConfig } from '../model/config.js';
 import { countParams, paramLayout } from '../model/params.js';
-import { measureTrainSpeed } from './throughput.js';
+import { measureTrainSpeed, type SpeedResult } from './throughput.js';
+import { UserError } from '../errors.js';
 
 export interface SizedSettings {
   cell: Cell;
@@ -22,6 +23,8 @@ export interface SizedSettings {
   charsPerSec: number;
   /** How many candidates were measured. */
   measured: number;
+  /** On a GPU: the batches tried for the size, and how fast each trained (the choice is recorded with them). */
+  batches?: { batch: number; charsPerSec: number }[];
 }
 
 /**
@@ -90,19 +93,89 @@ export function dropoutForEpochs(epochs: number): number {
  */
 export const SIZED_SEQ = 64;
 
-/** `trainChars`: the size of the training split, for the passes the budget makes over it. */
-export async function sizeToBudget(e: Engine, cell: Cell, vocab: number, seconds: number, trainChars: number, batch = 32, seq = SIZED_SEQ): Promise<SizedSettings> {
+/** The batch a CPU engine trains sized models at. */
+export const CPU_BATCH = 32;
+
+/**
+ * The batches a GPU tries (smallest first): a GPU runs a batch of 32 about as fast as one of 256,
+ * every timestep being a launch whatever the batch, so it needs larger ones to be filled.
+ */
+export const GPU_BATCHES = [64, 128, 256, 512] as const;
+
+/** What auto measures a GPU at when the budget sizes the model (the middle of GPU_BATCHES). */
+export const GPU_PROBE_BATCH = 256;
+
+/** A batch that trains less than this much faster than the one before it is not worth its fewer updates. */
+const BATCH_GAIN = 1.15;
+
+type Measure = (e: Engine, config: ModelConfig, batch: number, seq: number, steps: number, warmup: number) => Promise<SpeedResult>;
+
+export interface SizeOptions {
+  /** A fixed batch; by default CPU_BATCH, or on a GPU (Engine.readsBlock) the best of GPU_BATCHES. */
+  batch?: number;
+  seq?: number;
+  /** For tests: the speed measurement. */
+  measure?: Measure;
+}
+
+/**
+ * On a GPU, the batch for `config`: up the ladder while a batch trains at least BATCH_GAIN times
+ * as fast as the one below it (a batch too large for the device ends the climb).
+ */
+async function gpuBatch(e: Engine, config: ModelConfig, seq: number, measure: Measure): Promise<{ batch: number; speed: SpeedResult; tried: { batch: number; charsPerSec: number }[] }> {
+  let best: { batch: number; speed: SpeedResult } | null = null;
+  const tried: { batch: number; charsPerSec: number }[] = [];
+  for (const batch of GPU_BATCHES) {
+    let speed: SpeedResult;
+    try {
+      speed = await measure(e, config, batch, seq, 2, 1);
+    } catch (err) {
+      if (best && err instanceof UserError) break;
+      throw err;
+    }
+    tried.push({ batch, charsPerSec: speed.charsPerSec });
+    if (best && speed.charsPerSec < BATCH_GAIN * best.speed.charsPerSec) break;
+    best = { batch, speed };
+  }
+  return { ...best!, tried };
+}
+
+/**
+ * `trainChars`: the size of the training split, for the passes the budget makes over it. On a GPU
+ * the batch is chosen first, on the family's smallest model (a larger model fills the device
+ * sooner, so it never needs a larger batch), and every size is measured at it.
+ */
+export async function sizeToBudget(e: Engine, cell: Cell, vocab: number, seconds: number, trainChars: number, o: SizeOptions = {}): Promise<SizedSettings> {
   const family = FAMILIES[cell];
   if (!family) throw new Error(`no size family for ${cell}`);
+  const seq = o.seq ?? SIZED_SEQ, measure = o.measure ?? measureTrainSpeed;
+  let batch = o.batch ?? CPU_BATCH;
+  let batches: SizedSettings['batches'];
+  if (o.batch === undefined && e.readsBlock) {
+    const { lr: _, ...smallest } = family[0];
+    const pick = await gpuBatch(e, validateConfig({ ...smallest, vocab }), seq, measure);
+    [batch, batches] = [pick.batch, pick.tried];
+  }
   let chosen: SizedSettings | null = null;
   let measured = 0;
   for (const { lr, ...c } of family) {
     const config = validateConfig({ ...c, vocab });
-    const speed = await measureTrainSpeed(e, config, batch, seq, 2, 1);
+    let speed: SpeedResult;
+    try {
+      speed = await measure(e, config, batch, seq, 2, 1);
+    } catch (err) {
+      // A model too large for the device (gpu.js's float32 indexing) is as good as too slow.
+      if (chosen && err instanceof UserError) break;
+      throw err;
+    }
     measured++;
     const fits = speed.charsPerSec * seconds >= CHARS_PER_PARAM * countParams(paramLayout(config));
     if (!fits && chosen) break;
-    chosen = { cell, layers: c.layers, hidden: c.hidden, embed: c.embed, mlp: config.mlp ?? 0, lr, batch, seq, dropout: dropoutForEpochs((speed.charsPerSec * seconds) / Math.max(1, trainChars)), charsPerSec: speed.charsPerSec, measured };
+    chosen = {
+      cell, layers: c.layers, hidden: c.hidden, embed: c.embed, mlp: config.mlp ?? 0, lr, batch, seq,
+      dropout: dropoutForEpochs((speed.charsPerSec * seconds) / Math.max(1, trainChars)), charsPerSec: speed.charsPerSec, measured,
+      ...(batches ? { batches } : {}),
+    };
     if (!fits) break;
   }
   return { ...chosen!, measured };

@@ -21,6 +21,10 @@ import { Muon, muonViews } from './muon.js';
 import { onlineWeights, WeightAverage } from './average.js';
 import { resumedBest } from './resume.js';
 import { learningRate } from './schedule.js';
+import { StepStats, type StepRecord } from './step-stats.js';
+
+/** How often a run on a GPU reads its losses back to show them (a read stalls the device). */
+const SHOW_EVERY_MS = 1000;
 
 export interface TrainOptions {
   engine: Engine;
@@ -130,7 +134,8 @@ async function run(o: TrainOptions, owned: { dispose(): void }[]): Promise<Train
   const data = batchSource(s.batching, o.train, s.batch, s.seq);
   const muon = s.optimizer === 'muon' ? new Muon(w, muonViews(w)) : null;
   const opt = new AdamW(w, { beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: s.weightDecay, clip: s.clip, muon });
-  owned.push(w, ws, opt);
+  const stats = new StepStats(ws, opt);
+  owned.push(w, ws, opt, stats);
   if (muon) owned.push(muon);
   const evalChars = Math.min(o.val.length, s.evalChars);
   const evalSeq = Math.min(s.seq, 128);
@@ -226,6 +231,32 @@ async function run(o: TrainOptions, owned: { dispose(): void }[]): Promise<Train
     lastTurn = performance.now();
   };
 
+  // A step's loss and gradient norm arrive when they are read (at once on the CPU engines; on a GPU
+  // about once a second, and before anything is saved or evaluated): checked and reported then.
+  const onRecord = (rec: StepRecord): void => {
+    // Worse than twice a uniform guess is as diverged as NaN: saturated gates keep an exploded
+    // LSTM's loss finite.
+    if (!Number.isFinite(rec.loss) || !Number.isFinite(rec.gradNorm) || rec.loss > 2 * Math.log(o.config.vocab) + 5) {
+      throw new TrainingDiverged(
+        `training diverged at step ${rec.step} (loss ${rec.loss}, gradient norm ${rec.gradNorm}); try a lower learning rate than --lr ${s.lr}` +
+          // Name a file only if there is one: a best checkpoint whose save failed is not one.
+          (existsSync(o.out) ? `; the last good checkpoint is untouched at ${o.out}` : '; no checkpoint was written'),
+      );
+    }
+    recent.push(rec.loss);
+    if (recent.length > 20) recent.shift();
+    recentLoss = recent.reduce((a, b) => a + b, 0) / recent.length;
+    o.onEvent?.({ type: 'step', step: rec.step, loss: rec.loss, lr: rec.lr, gradNorm: rec.gradNorm, charsPerSec: charsPerSec(), progress: Math.min(1, progress()), elapsed: trainSeconds });
+  };
+  /** Every step's numbers in, before a save or an estimate (the waiting is training time). */
+  const settle = async () => {
+    const t0 = performance.now();
+    const records = await stats.drain();
+    trainSeconds += (performance.now() - t0) / 1000;
+    for (const rec of records) onRecord(rec);
+  };
+  let shown = -Infinity;
+
   let stopped: StopReason = 'budget';
   while (!budgetDone()) {
     await turn(true);
@@ -239,32 +270,27 @@ async function run(o: TrainOptions, owned: { dispose(): void }[]): Promise<Train
     for (const _ of ws.forwardParts()) await turn(false);
     ws.loss();
     for (const _ of ws.backwardParts()) await turn(false);
-    const gradNorm = await opt.step(step + 1, lr);
-    const loss = (await ws.lossSum()) / (s.batch * s.seq);
-    // Worse than twice a uniform guess is as diverged as NaN: saturated gates keep an exploded
-    // LSTM's loss finite.
-    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm) || loss > 2 * Math.log(o.config.vocab) + 5) {
-      throw new TrainingDiverged(
-        `training diverged at step ${step + 1} (loss ${loss}, gradient norm ${gradNorm}); try a lower learning rate than --lr ${s.lr}` +
-          // Name a file only if there is one: a best checkpoint whose save failed is not one.
-          (existsSync(o.out) ? `; the last good checkpoint is untouched at ${o.out}` : '; no checkpoint was written'),
-      );
-    }
+    await stats.update(step + 1, lr);
     if (data.carriesState) ws.carryState();
     step++;
     if (average) average.update(await e.read(w.params), step);
     charsSeen += s.batch * s.seq;
-    trainSeconds += (performance.now() - t0) / 1000;
-    recent.push(loss);
-    if (recent.length > 20) recent.shift();
-    recentLoss = recent.reduce((a, b) => a + b, 0) / recent.length;
-    o.onEvent?.({ type: 'step', step, loss, lr, gradNorm, charsPerSec: charsPerSec(), progress: Math.min(1, progress()), elapsed: trainSeconds });
-    if (s.saveEvery > 0 && step % s.saveEvery === 0) await trySave(o.latest, await latestSnapshot(), 'latest');
+    const t1 = performance.now();
+    trainSeconds += (t1 - t0) / 1000;
+    const show = t1 - shown >= SHOW_EVERY_MS;
+    if (show) shown = t1;
+    for (const rec of stats.take(show)) onRecord(rec);
+    if (s.saveEvery > 0 && step % s.saveEvery === 0) {
+      await settle();
+      await trySave(o.latest, await latestSnapshot(), 'latest');
+    }
     if (step % s.evalEvery === 0 && !budgetDone()) {
+      await settle();
       await validate();
       if (s.patience > 0 && evalsSinceBest >= s.patience) { stopped = 'patience'; break; }
     }
   }
+  await settle();
   const summary = (valLoss: number | null): TrainSummary => ({
     steps: step, params: countParams(layout), backend: e.name, kernels: e.variant ?? null, stopped, train_loss: recentLoss,
     val_loss: valLoss, val_bpc: valLoss === null ? null : valLoss / Math.LN2, best_eval_loss: best?.loss ?? null,

@@ -17,6 +17,16 @@ export interface OpCase {
   data: Record<string, Float32Array>;
   /** Operands that share another operand's range (in-place use): name → the operand it aliases. */
   alias?: Record<string, string>;
+  /**
+   * Operands given a tensor of their own at offset 0, unpadded: what an engine may require of the
+   * scratch tensors it lays out itself (recurrentForward's saved), to take its fast path.
+   */
+  whole?: string[];
+  /**
+   * Operands at a chosen offset in a padded tensor (name → offset): a multiple of 4 reaches the
+   * GPU engines' four-floats-a-thread kernels (emit4), which the odd default offset never does.
+   */
+  at?: Record<string, number>;
   /** The operands whose contents are compared afterwards. */
   outputs: string[];
   /** Default TOL; 0 for ops that only move data. */
@@ -37,11 +47,18 @@ function place(e: Engine, c: OpCase, rng: () => number): Map<string, [Tensor, nu
   const at = new Map<string, [Tensor, number]>();
   for (const [name, data] of Object.entries(c.data)) {
     if (c.alias?.[name]) continue;
-    const pad = randoms(rng, PAD + data.length + 2);
-    pad.set(data, PAD);
+    if (c.whole?.includes(name)) {
+      const t = e.tensor(data.length);
+      e.write(t, data);
+      at.set(name, [t, 0]);
+      continue;
+    }
+    const off = c.at?.[name] ?? PAD;
+    const pad = randoms(rng, off + data.length + 2);
+    pad.set(data, off);
     const t = e.tensor(pad.length);
     e.write(t, pad);
-    at.set(name, [t, PAD]);
+    at.set(name, [t, off]);
   }
   for (const [name, target] of Object.entries(c.alias ?? {})) at.set(name, at.get(target)!);
   return at;

@@ -83,6 +83,26 @@ for (const accumulate of [false, true]) {
   });
 }
 
+// Outputs at offsets the GPU engines write four floats a thread (matmul4, embeddingBackward4): a
+// whole tensor, and a range inside a larger one (the rest carried through).
+for (const [m, n, k] of [[5, 8, 3], [33, 64, 40], [3, 4, 1500]]) {
+  for (const transA of [false, true]) for (const transB of [false, true]) for (const [place, accumulate] of [['whole', false], ['at 8', true], ['at 4', false]] as const) {
+    cases.push({
+      label: `matmul ${m}x${n}x${k}${transA ? ' transA' : ''}${transB ? ' transB' : ''}${accumulate ? ' accumulate' : ''} with a bias row, C ${place}`,
+      data: { c: r(m * n), a: r(m * k), b: r(k * n), bias: r(n) }, outputs: ['c'],
+      ...(place === 'whole' ? { whole: ['c'] } : { at: { c: place === 'at 8' ? 8 : 4 } }),
+      run: (e, o) => e.matmul({ ...o('c', 'a', 'b', 'bias'), m, n, k, transA, transB, accumulate }),
+    });
+  }
+}
+for (const [n, dim, vocab] of [[9, 8, 4], [40, 68, 13]]) {
+  cases.push({
+    label: `embeddingBackward n=${n} dim=${dim} vocab=${vocab}, dTable at 4`,
+    data: { dTable: r(vocab * dim), dOut: r(n * dim), ids: ids(rng, n, vocab) }, outputs: ['dTable'], at: { dTable: 4 },
+    run: (e, o) => e.embeddingBackward({ ...o('dTable', 'dOut', 'ids'), n, dim, vocab }),
+  });
+}
+
 for (const [n, dim, vocab] of [[1, 1, 1], [9, 5, 4], [40, 67, 13]]) {
   cases.push({
     label: `embedding n=${n} dim=${dim} vocab=${vocab}`, data: { out: r(n * dim), table: r(vocab * dim), ids: ids(rng, n, vocab) },

@@ -19,11 +19,25 @@ export interface ArrayArg {
 export type KernelArg = ArrayArg | number;
 
 export interface Backend {
+  /** Tensors live on a device (a read waits for the queue): Engine.readsBlock. */
+  readonly device: boolean;
   tensor(size: number): GTensor;
   /** The (array, offset) argument pair through which a kernel reads t[off, off+len). */
   range(t: Tensor, off: number, len: number): [ArrayArg, number];
   /** Runs (or records) a kernel with a flat output of outLen floats. */
   run(k: KernelSource, outLen: number, constants: Record<string, number>, args: KernelArg[]): ArrayArg;
+  /**
+   * Runs a kernel and stores its output at t[off, off+len), in one launch whatever the range: on a
+   * device the kernel writes the whole tensor, its other values carried through (see intoRange).
+   */
+  emit(t: Tensor, off: number, len: number, k: KernelSource, constants: Record<string, number>, args: KernelArg[]): void;
+  /**
+   * Device storage only: runs a kernel whose thread i returns four floats ([a, b, c, d]) and keeps
+   * them as t[off + 4i, off + 4i + 4), len / 4 threads (off and len multiples of 4). What lets one
+   * thread write several values without a kernel map: a fused timestep's, or a matrix product's
+   * four neighbouring columns (one read of A for four products).
+   */
+  emit4?(t: Tensor, off: number, len: number, k: KernelSource, constants: Record<string, number>, args: KernelArg[]): void;
   /** Stores a kernel output into t[off, off+len); the output must not be used afterwards. */
   commit(t: Tensor, off: number, out: ArrayArg, len: number): void;
   /** Releases a kernel output that was never committed. */

@@ -7,11 +7,13 @@
 // WebGPU kernels return Promises even for pipeline outputs, so ops are recorded into one serial
 // queue of async steps: op calls stay synchronous, and execution order is call order. The first
 // failing step poisons the queue; sync() and read() report it.
+import { createRequire } from 'node:module';
 import type { GPU, IGPUKernelSettings } from 'gpu.js';
 import type { Tensor } from '../engine-api.js';
 import { type ArrayArg, type Backend, type GTensor, type KernelArg, checkRange } from './backend.js';
 import { FLOAT32_INDEX_LIMIT, KernelCache, resolveArgs } from './kernel-cache.js';
 import { type KernelSource, fillSource, spliceSource, uploadSource } from './kernels.js';
+import { intoRange, intoRange4 } from './kernel-wrap.js';
 
 /**
  * What gpu.js hands back from a pipeline kernel: a GL Texture or a WebGPU buffer handle. The cpu
@@ -22,6 +24,53 @@ type Handle = { delete(): void; toArray(): unknown } | Float32Array;
 
 function release(h: Handle | null): void {
   if (h && !(h instanceof Float32Array)) h.delete();
+}
+
+/**
+ * A four-floats-per-thread result (a kernel returning [a, b, c, d]) seen as a flat array of len
+ * floats, thread i's values at 4i..4i+3, so that any kernel reads it like every other tensor. The
+ * storage already is that array in both GPU modes: a WebGPU buffer of vec4s is the same bytes, and
+ * a GL RGBA float texture is what gpu.js calls memory-optimized (four floats per texel); only the
+ * handle's description changes. gpu.js's cpu mode hands back an array of four-float arrays.
+ */
+function flat4(h: unknown, len: number): Handle {
+  if (Array.isArray(h)) {
+    const out = new Float32Array(len);
+    (h as ArrayLike<number>[]).forEach((v, i) => out.set(v, 4 * i));
+    return out;
+  }
+  const r = h as { type?: string; output: number[]; componentCount?: number; dimensions?: number[] };
+  if (r.type === 'WebGPUBuffer') {
+    r.output = [len];
+    r.componentCount = 1;
+  } else if (r.type === 'ArrayTexture(4)' || r.type === 'MemoryOptimizedNumberTexture') {
+    // (The second: gpu.js hands an immutable kernel fed its own last output that input's texture
+    // object back as the next output, so a handle described here comes back already described.)
+    Object.setPrototypeOf(r, glMemoryOptimized().prototype);
+    r.type = 'MemoryOptimizedNumberTexture';
+    r.output = [len];
+    r.dimensions = [len, 1, 1];
+  } else {
+    throw new Error(`gpu.js returned an unexpected handle (${String(r.type)}) from a four-float kernel`);
+  }
+  return r as unknown as Handle;
+}
+
+let memoryOptimized: { prototype: object } | null = null;
+
+/** gpu.js's one WebGPU device (every webgpu kernel shares it): its queue's completion. */
+async function webGpuDone(): Promise<void> {
+  const { WebGPUContext } = createRequire(import.meta.url)('gpu.js/src/backend/web-gpu/context.js') as {
+    WebGPUContext: { acquire(): Promise<{ device: { queue: { onSubmittedWorkDone(): Promise<void> } } }> };
+  };
+  await (await WebGPUContext.acquire()).device.queue.onSubmittedWorkDone();
+}
+
+function glMemoryOptimized(): { prototype: object } {
+  memoryOptimized ??= (createRequire(import.meta.url)('gpu.js/src/backend/gl/texture/memory-optimized.js') as {
+    GLTextureMemoryOptimized: { prototype: object };
+  }).GLTextureMemoryOptimized;
+  return memoryOptimized;
 }
 
 async function download(h: Handle): Promise<Float32Array> {
@@ -40,9 +89,16 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/**
+ * A tensor's storage holds whole four-float threads (phys, size rounded up), so that any tensor
+ * can take a four-float kernel's output (emit4): a padded tail is carried along, never read.
+ */
 class DeviceTensor implements GTensor {
   h: Handle | null = null;
-  constructor(readonly size: number) {}
+  readonly phys: number;
+  constructor(readonly size: number) {
+    this.phys = Math.ceil(size / 4) * 4;
+  }
 }
 
 class DeviceOut implements ArrayArg {
@@ -66,6 +122,7 @@ export const DEVICE_KERNEL_SETTINGS: IGPUKernelSettings = {
 };
 
 export class DeviceBackend implements Backend {
+  readonly device = true;
   private readonly cache: KernelCache;
   private tail: Promise<void> = Promise.resolve();
   private failure: unknown = null;
@@ -73,7 +130,7 @@ export class DeviceBackend implements Backend {
 
   constructor(
     private readonly gpu: GPU,
-    mode: string,
+    private readonly mode: string,
   ) {
     this.cache = new KernelCache(gpu, DEVICE_KERNEL_SETTINGS, mode, FLOAT32_INDEX_LIMIT);
   }
@@ -81,14 +138,14 @@ export class DeviceBackend implements Backend {
   tensor(size: number): GTensor {
     this.live();
     const t = new DeviceTensor(size);
-    if (size > 0) this.enqueue(async () => void (t.h = await this.call(fillSource, size, {}, [0])));
+    if (size > 0) this.enqueue(async () => void (t.h = await this.call(fillSource, t.phys, {}, [0])));
     return t;
   }
 
   range(t: Tensor, off: number, len: number): [ArrayArg, number] {
     const d = dev(t);
     checkRange(d, off, len, 'kernel input');
-    return [{ size: d.size, get: () => d.h }, off];
+    return [this.whole(d), off];
   }
 
   run(k: KernelSource, outLen: number, constants: Record<string, number>, args: KernelArg[]): ArrayArg {
@@ -98,12 +155,32 @@ export class DeviceBackend implements Backend {
     return out;
   }
 
-  commit(t: Tensor, off: number, out: ArrayArg, len: number): void {
+  emit(t: Tensor, off: number, len: number, k: KernelSource, constants: Record<string, number>, args: KernelArg[]): void {
     const d = dev(t);
     checkRange(d, off, len, 'kernel output');
+    if (len === 0) return;
+    if (off === 0 && len === d.phys) return this.commit(d, 0, this.run(k, len, constants, args), len);
+    this.live();
+    this.enqueue(async () => this.replace(d, await this.call(intoRange(k), d.phys, { ...constants, wrapLen: len }, [this.whole(d), off, ...args])));
+  }
+
+  emit4(t: Tensor, off: number, len: number, k: KernelSource, constants: Record<string, number>, args: KernelArg[]): void {
+    const d = dev(t);
+    checkRange(d, off, len, 'kernel output');
+    if (off % 4 !== 0 || len % 4 !== 0) throw new RangeError(`emit4: [${off}, ${off + len}) is not whole four-float threads`);
+    if (len === 0) return;
+    this.live();
+    const whole = off === 0 && len === d.phys;
+    const [kernel, c, a] = whole ? [k, constants, args] : [intoRange4(k), { ...constants, wrapLen: len / 4 }, [this.whole(d), off / 4, ...args]];
+    this.enqueue(async () => this.replace(d, flat4(await this.call(kernel, d.phys / 4, c, a), d.phys)));
+  }
+
+  commit(t: Tensor, off: number, out: ArrayArg, len: number): void {
+    const d = dev(t);
+    if (off !== 0 || len !== d.phys) checkRange(d, off, len, 'kernel output');
     this.enqueue(async () => {
       const h = (out as DeviceOut).h!;
-      if (off === 0 && len === d.size) return this.replace(d, h);
+      if (off === 0 && len === d.phys) return this.replace(d, h);
       this.replace(d, await this.splice(d, h, len, off, 0, len));
       release(h);
     });
@@ -124,38 +201,51 @@ export class DeviceBackend implements Backend {
   write(t: Tensor, data: Float32Array, off: number): void {
     const d = dev(t);
     if (data.length === 0) return;
-    const copy = data.slice();
+    // A whole tensor is uploaded with its padding, so that it replaces the storage in one launch.
+    const copy = off === 0 && data.length === d.size ? new Float32Array(d.phys) : new Float32Array(data.length);
+    copy.set(data);
     const out = this.run(uploadSource, copy.length, {}, [{ size: copy.length, get: () => copy }]);
     this.commit(d, off, out, copy.length);
   }
 
+  /**
+   * The transfer starts in queue order, but the queue does not wait for it: kernels enqueued after
+   * this read are launched while the data travels (WebGPU maps asynchronously; GL's readPixels is
+   * synchronous anyway).
+   */
   async read(t: Tensor, off: number, len: number): Promise<Float32Array> {
     const d = dev(t);
-    let result = new Float32Array(len);
-    await this.enqueue(async () => {
-      if (len > 0) result = (await download(d.h!)).slice(off, off + len);
+    const transfer: { data?: Promise<Float32Array> } = {};
+    await this.enqueue(() => {
+      if (len > 0) transfer.data = download(d.h!);
     });
     this.rethrow();
+    const all = transfer.data ? await transfer.data : null;
     await yieldToEventLoop();
-    return result;
+    return all ? all.slice(off, off + len) : new Float32Array(len);
   }
 
   zero(t: Tensor, off: number, len: number): void {
-    const d = dev(t);
-    if (len === 0) return;
-    this.commit(d, off, this.run(fillSource, len, {}, [0]), len);
+    this.emit(t, off, len, fillSource, {}, [0]);
   }
 
   copy(dst: Tensor, dstOff: number, src: Tensor, srcOff: number, len: number): void {
     const d = dev(dst);
     const s = dev(src);
     if (len === 0) return;
-    this.enqueue(async () => this.replace(d, await this.splice(d, s.h!, s.size, dstOff, srcOff, len)));
+    this.enqueue(async () => this.replace(d, await this.splice(d, s.h!, s.phys, dstOff, srcOff, len)));
   }
 
+  /**
+   * Resolves when every op enqueued before the call has run on the device: WebGPU submits without
+   * waiting, so its queue is asked; GL (headless-gl) has run a kernel once the call returns, as far
+   * as any later use can tell. A training loop awaits the previous step's sync to stay at most a
+   * step ahead of the device, without a download and without leaving the device idle.
+   */
   async sync(): Promise<void> {
     await this.tail;
     this.rethrow();
+    if (this.mode === 'webgpu') await webGpuDone();
     await yieldToEventLoop();
   }
 
@@ -178,7 +268,12 @@ export class DeviceBackend implements Backend {
 
   private splice(d: DeviceTensor, src: Handle, srcSize: number, off: number, srcOff: number, len: number): Promise<Handle> {
     const srcArg: ArrayArg = { size: srcSize, get: () => src };
-    return this.call(spliceSource, d.size, { len }, [{ size: d.size, get: () => d.h }, srcArg, off, srcOff]);
+    return this.call(spliceSource, d.phys, { len }, [this.whole(d), srcArg, off, srcOff]);
+  }
+
+  /** d's storage as a kernel argument. */
+  private whole(d: DeviceTensor): ArrayArg {
+    return { size: d.phys, get: () => d.h };
   }
 
   private replace(d: DeviceTensor, h: Handle): void {

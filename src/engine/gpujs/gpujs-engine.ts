@@ -2,7 +2,7 @@
 // more kernels from kernels.ts and commits their outputs; where the data lives is the storage's business.
 import type {
   AdamWArgs, BinaryArgs, BroadcastRowArgs, CopyArgs, EmbeddingArgs, EmbeddingBackwardArgs, Engine, GeluBackwardArgs, GeluForwardArgs, InferModel,
-  InferPlan, GruBackwardArgs, GruForwardArgs, LstmBackwardArgs, LstmForwardArgs, MatmulArgs, MinScanBackwardArgs, MinScanForwardArgs,
+  InferPlan, GruBackwardArgs, GruForwardArgs, RecurrentBackwardArgs, RecurrentCell, RecurrentForwardArgs, RecurrentSizes, LstmBackwardArgs, LstmForwardArgs, MatmulArgs, MinScanBackwardArgs, MinScanForwardArgs,
   RmsNormArgs, RmsNormBackwardArgs, SoftmaxXentArgs, SumRowsArgs, SumSquaresArgs, TanhBackwardArgs, Tensor, UnaryArgs, ZeroArgs,
 } from '../engine-api.js';
 import type { Backend, Checked } from '../op-layer.js';
@@ -10,6 +10,8 @@ import type { ArrayArg, Backend as Storage, KernelArg } from './backend.js';
 import * as K from './kernels.js';
 import * as KC from './kernels-cells.js';
 import { ComposedInferPlan, composedPlan } from '../infer-composed.js';
+import { scanPassSource } from './kernels-scan.js';
+import { FusedRecurrence } from './gpujs-recurrent.js';
 
 /** Sum-of-squares block per partial-sum thread: short enough to keep float32 sums accurate. */
 const SUM_CHUNK = 256;
@@ -19,15 +21,30 @@ const SUM_CHUNK = 256;
  */
 export const MAX_PASS = 1 << 22;
 
+function scanConstants(steps: number, batch: number, h: number, kh: number): Record<string, number> {
+  return { h, kh, bs: batch, bh: batch * h, tbh: steps * batch * h, steps };
+}
+
 export class GpuJsEngine implements Backend {
   readonly hostView?: (t: Tensor, off: number, len: number) => Float32Array;
+  readonly readsBlock: boolean;
+  private readonly fused: FusedRecurrence;
 
   constructor(
     readonly name: string,
     private readonly b: Storage,
   ) {
     if (b.view) this.hostView = b.view.bind(b);
+    this.readsBlock = b.device;
+    this.fused = new FusedRecurrence(b);
   }
+
+  recurrentSizes(cell: RecurrentCell, steps: number, batch: number, hidden: number): RecurrentSizes {
+    return this.fused.sizes(cell, steps, batch, hidden);
+  }
+
+  recurrentForward(a: Checked<RecurrentForwardArgs>): boolean { return this.fused.forward(a); }
+  recurrentBackward(a: Checked<RecurrentBackwardArgs>): boolean { return this.fused.backward(a); }
 
   tensor(size: number): Tensor {
     return this.b.tensor(size);
@@ -114,84 +131,94 @@ export class GpuJsEngine implements Backend {
     const act = this.b.range(p.act, p.actOff ?? 0, 3 * g);
     const dh = this.b.range(p.dh, p.dhOff ?? 0, g);
     const gateArgs = [...act, ...this.b.range(p.gh, p.ghOff ?? 0, 3 * g), ...this.b.range(p.hPrev, p.hPrevOff ?? 0, g), ...dh];
-    // All three kernels run before any output is stored: none may see another's result, and
-    // dhPrev's kernel reads the old dhPrev.
-    const dGx = this.b.run(KC.gruBackGatesSource(false), 3 * g, c, gateArgs);
-    const dGh = this.b.run(KC.gruBackGatesSource(true), 3 * g, c, gateArgs);
-    const dhPrev = this.b.run(KC.gruBackHPrevSource, g, c, [...act, ...dh, ...this.b.range(p.dhPrev, p.dhPrevOff ?? 0, g)]);
-    this.b.commit(p.dGx, p.dGxOff ?? 0, dGx, 3 * g);
-    this.b.commit(p.dGh, p.dGhOff ?? 0, dGh, 3 * g);
-    this.b.commit(p.dhPrev, p.dhPrevOff ?? 0, dhPrev, g);
+    // Each output is stored before the next kernel runs: no output range overlaps an input range
+    // (the op layer's rule), so none sees another's result; dhPrev's kernel reads the old dhPrev.
+    this.emit(p.dGx, p.dGxOff ?? 0, KC.gruBackGatesSource(false), 3 * g, c, gateArgs);
+    this.emit(p.dGh, p.dGhOff ?? 0, KC.gruBackGatesSource(true), 3 * g, c, gateArgs);
+    this.emit(p.dhPrev, p.dhPrevOff ?? 0, KC.gruBackHPrevSource, g, c, [...act, ...dh, ...this.b.range(p.dhPrev, p.dhPrevOff ?? 0, g)]);
   }
 
   /**
    * The activations in one data-parallel pass (in row blocks that keep each kernel under the
-   * float32 indexing limit), then the scan as one batch×H kernel per timestep, each reading the
-   * slot the one before it committed: O(steps·batch·H) work, steps launches.
+   * float32 indexing limit), then the scan in ⌈log₄ steps⌉ passes (kernels-scan.ts), the last
+   * writing h, and the residual sum: O(steps·batch·H) work per pass, no launch per timestep.
    */
   minScanForward(p: MinScanForwardArgs): void {
     const { steps, batch, hidden: h } = p;
     const kh = (p.cell === 'mingru' ? 2 : 3) * h;
     const g = batch * h;
     if (steps === 0 || g === 0) return;
-    const c = { h, kh };
     const projOff = p.projOff ?? 0, actOff = p.actOff ?? 0, hOff = p.hOff ?? 0;
     const rows = steps * batch;
     const passRows = Math.max(1, Math.floor(MAX_PASS / kh));
     for (let r0 = 0; r0 < rows; r0 += passRows) {
       const n = Math.min(passRows, rows - r0) * kh;
-      this.emit(p.act, actOff + r0 * kh, KC.minActSource(p.cell), n, c, this.b.range(p.proj, projOff + r0 * kh, n));
+      this.emit(p.act, actOff + r0 * kh, KC.minActSource(p.cell), n, { h, kh }, this.b.range(p.proj, projOff + r0 * kh, n));
     }
-    const step = KC.minStepSource(p.cell);
-    for (let t = 0; t < steps; t++) {
-      const args = [...this.b.range(p.act, actOff + t * batch * kh, batch * kh), ...this.b.range(p.h, hOff + t * g, g)];
-      this.emit(p.h, hOff + (t + 1) * g, step, g, c, args);
+    const c = scanConstants(steps, batch, h, kh);
+    const act = this.b.range(p.act, actOff, rows * kh);
+    let pairs: ArrayArg | null = null;
+    for (let d = 1; ; d *= 4) {
+      const from: ArrayArg[] | KernelArg[] = pairs ? [pairs] : act;
+      if (4 * d >= steps) {
+        const h0 = this.b.range(p.h, hOff, g);
+        this.emit(p.h, hOff + g, scanPassSource(p.cell, 'forward', pairs ? 'pairs' : 'act', 'result'), steps * g, c, [...from, ...h0, d]);
+        break;
+      }
+      const next = this.b.run(scanPassSource(p.cell, 'forward', pairs ? 'pairs' : 'act', 'pairs'), 2 * steps * g, c, [...from, d]);
+      if (pairs) this.b.free(pairs);
+      pairs = next;
     }
+    if (pairs) this.b.free(pairs);
     if (p.residual && p.sum) this.add({ out: p.sum, outOff: p.sumOff ?? 0, a: p.residual, aOff: p.residualOff ?? 0, b: p.h, bOff: hOff + g, len: steps * g });
   }
 
   /**
-   * Backwards over time, two kernels per timestep: the total gradient reaching h_t
-   * (G_t = dh_t + G_{t+1}·a_{t+1}, kept as an uncommitted kernel output and freed once the next
-   * step has read it), then that step's dProj rows from G_t.
+   * The reverse scan G_t = dh_t + a_{t+1}·G_{t+1} in ⌈log₄ steps⌉ passes, then every step's dProj
+   * rows from G in one data-parallel pass (in row blocks, as forward).
    */
   minScanBackward(p: MinScanBackwardArgs): void {
     const { steps, batch, hidden: h } = p;
     const kh = (p.cell === 'mingru' ? 2 : 3) * h;
     const g = batch * h;
     if (steps === 0 || g === 0) return;
-    const c = { h, kh };
-    const projOff = p.projOff ?? 0, actOff = p.actOff ?? 0, hOff = p.hOff ?? 0, dhOff = p.dhOff ?? 0, dpOff = p.dProjOff ?? 0;
-    const rowLen = batch * kh;
-    const carry = KC.minCarrySource(p.cell), back = KC.minBackSource(p.cell);
-    let gt: [ArrayArg, number] = this.b.range(p.dh, dhOff + (steps - 1) * g, g); // G_{T−1} = dh_{T−1}
-    let owned = false;
-    for (let t = steps - 1; t >= 0; t--) {
-      if (t < steps - 1) {
-        const args = [...this.b.range(p.dh, dhOff + t * g, g), ...gt, ...this.b.range(p.act, actOff + (t + 1) * rowLen, rowLen)];
-        const next = this.b.run(carry, g, c, args);
-        if (owned) this.b.free(gt[0]);
-        gt = [next, 0];
-        owned = true;
+    const projOff = p.projOff ?? 0, actOff = p.actOff ?? 0, hOff = p.hOff ?? 0, dpOff = p.dProjOff ?? 0;
+    const rows = steps * batch;
+    const c = scanConstants(steps, batch, h, kh);
+    const first = [...this.b.range(p.act, actOff, rows * kh), ...this.b.range(p.dh, p.dhOff ?? 0, rows * h)];
+    let pairs: ArrayArg | null = null;
+    let gt: ArrayArg;
+    for (let d = 1; ; d *= 4) {
+      const from: KernelArg[] = pairs ? [pairs] : first;
+      const last = 4 * d >= steps;
+      const out = this.b.run(scanPassSource(p.cell, 'backward', pairs ? 'pairs' : 'act', last ? 'result' : 'pairs'), (last ? 1 : 2) * steps * g, c, [...from, d]);
+      if (pairs) this.b.free(pairs);
+      if (last) {
+        gt = out;
+        break;
       }
-      const args = [
-        ...gt, ...this.b.range(p.act, actOff + t * rowLen, rowLen), ...this.b.range(p.proj, projOff + t * rowLen, rowLen),
-        ...this.b.range(p.h, hOff + t * g, g),
-      ];
-      this.emit(p.dProj, dpOff + t * rowLen, back, rowLen, c, args);
+      pairs = out;
     }
-    if (owned) this.b.free(gt[0]);
+    const back = KC.minBackSource(p.cell);
+    const passRows = Math.max(1, Math.floor(MAX_PASS / kh));
+    for (let r0 = 0; r0 < rows; r0 += passRows) {
+      const n = Math.min(passRows, rows - r0);
+      const args: KernelArg[] = [
+        gt!, r0 * h, ...this.b.range(p.act, actOff + r0 * kh, n * kh), ...this.b.range(p.proj, projOff + r0 * kh, n * kh),
+        ...this.b.range(p.h, hOff + r0 * h, n * h),
+      ];
+      this.emit(p.dProj, dpOff + r0 * kh, back, n * kh, { h, kh }, args);
+    }
+    this.b.free(gt!);
   }
 
   rmsNormForward(p: RmsNormArgs): void {
     const { rows, cols } = p;
     if (rows * cols === 0) return; // (zero columns: mean(x²) is undefined; nothing is written)
     const x = this.b.range(p.x, p.xOff ?? 0, rows * cols);
-    // The out kernel reads rstd's kernel output directly; both are stored once both have run.
-    const rstd = this.b.run(KC.rmsRstdSource, rows, { cols }, [...x, p.eps]);
-    const out = this.b.run(KC.rmsOutSource, rows * cols, { cols }, [...x, ...this.b.range(p.w, p.wOff ?? 0, cols), rstd, 0]);
-    this.b.commit(p.out, p.outOff ?? 0, out, rows * cols);
-    this.b.commit(p.rstd, p.rstdOff ?? 0, rstd, rows);
+    this.emit(p.rstd, p.rstdOff ?? 0, KC.rmsRstdSource, rows, { cols }, [...x, p.eps]);
+    const rstd = this.b.range(p.rstd, p.rstdOff ?? 0, rows);
+    this.emit(p.out, p.outOff ?? 0, KC.rmsOutSource, rows * cols, { cols }, [...x, ...this.b.range(p.w, p.wOff ?? 0, cols), ...rstd]);
   }
 
   rmsNormBackward(p: RmsNormBackwardArgs): void {
@@ -204,14 +231,10 @@ export class GpuJsEngine implements Backend {
     const dxIn = p.residual ? this.b.range(p.residual, p.residualOff ?? 0, rows * cols) : this.b.range(p.dx, p.dxOff ?? 0, rows * cols);
     const dwIn = this.b.range(p.dw, p.dwOff ?? 0, cols);
     const k = this.b.run(KC.rmsBackRowSource, rows, { cols }, [...x, ...w, ...rstd, ...dOut]);
-    // Both accumulating kernels run before either output is stored.
-    const dx = this.b.run(KC.rmsBackDxSource, rows * cols, { cols }, [
-      ...x, ...w, ...rstd, ...dOut, k, 0, ...dxIn,
-    ]);
-    const dw = this.b.run(KC.rmsBackDwSource, cols, { rows, cols }, [...x, ...rstd, ...dOut, ...dwIn]);
+    // dx's range overlaps no input but the residual it replaces, so dw's kernel may run after it is stored.
+    this.emit(p.dx, p.dxOff ?? 0, KC.rmsBackDxSource, rows * cols, { cols }, [...x, ...w, ...rstd, ...dOut, k, 0, ...dxIn]);
+    this.emit(p.dw, p.dwOff ?? 0, KC.rmsBackDwSource, cols, { rows, cols }, [...x, ...rstd, ...dOut, ...dwIn]);
     this.b.free(k);
-    this.b.commit(p.dx, p.dxOff ?? 0, dx, rows * cols);
-    this.b.commit(p.dw, p.dwOff ?? 0, dw, cols);
   }
 
   sumRows({ out, outOff, x, xOff, rows, cols, accumulate = false }: Checked<SumRowsArgs>): void {
@@ -241,8 +264,18 @@ export class GpuJsEngine implements Backend {
     const args: KernelArg[] = [...this.b.range(p.a, p.aOff ?? 0, m * k), ...this.b.range(p.b, p.bOff ?? 0, k * n)];
     if (acc) args.push(...this.b.range(p.c, p.cOff ?? 0, m * n));
     if (p.bias) args.push(...this.b.range(p.bias, p.biasOff ?? 0, n));
+    const cOff = p.cOff ?? 0;
+    if (this.four(cOff, n)) {
+      this.b.emit4!(p.c, cOff, m * n, K.matmul4Source(p.transA ?? false, p.transB ?? false, acc, !!p.bias), { m, n, k, n4: n / 4 }, args);
+      return;
+    }
     const src = K.matmulSource(p.transA ?? false, p.transB ?? false, acc, !!p.bias);
-    this.emit(p.c, p.cOff ?? 0, src, m * n, { m, n, k }, args);
+    this.emit(p.c, cOff, src, m * n, { m, n, k }, args);
+  }
+
+  /** Device storage can take rows of `width` floats at `off` four a thread (see emit4). */
+  private four(off: number, width: number): boolean {
+    return !!this.b.emit4 && width % 4 === 0 && off % 4 === 0;
   }
 
   embedding({ out, outOff, table, tableOff, ids, idsOff, n, dim }: Checked<EmbeddingArgs>): void {
@@ -257,7 +290,8 @@ export class GpuJsEngine implements Backend {
     const args = [
       ...this.b.range(dTable, dTableOff, vocab * dim), ...this.b.range(dOut, dOutOff, n * dim), ...this.b.range(ids, idsOff, n),
     ];
-    this.emit(dTable, dTableOff, K.embeddingBackwardSource, vocab * dim, { dim, n }, args);
+    if (this.four(dTableOff, dim)) this.b.emit4!(dTable, dTableOff, vocab * dim, K.embeddingBackward4Source, { dim, n, dim4: dim / 4 }, args);
+    else this.emit(dTable, dTableOff, K.embeddingBackwardSource, vocab * dim, { dim, n }, args);
   }
 
   lstmForward(p: LstmForwardArgs): void {
@@ -282,11 +316,9 @@ export class GpuJsEngine implements Backend {
     const cell = this.b.range(p.c, p.cOff ?? 0, g);
     const dh = this.b.range(p.dh, p.dhOff ?? 0, g);
     const dcNext = this.b.range(p.dcNext, p.dcNextOff ?? 0, g);
-    // Both kernels run before either output is stored, so neither sees the other's result.
-    const dPre = this.b.run(K.lstmBackPreSource, 4 * g, c, [...act, ...cPrev, ...cell, ...dh, ...dcNext]);
-    const dcPrev = this.b.run(K.lstmBackCellSource, g, c, [...act, ...cell, ...dh, ...dcNext]);
-    this.b.commit(p.dPre, p.dPreOff ?? 0, dPre, 4 * g);
-    this.b.commit(p.dcPrev, p.dcPrevOff ?? 0, dcPrev, g);
+    // dPre's range overlaps none of dcPrev's inputs (the op layer's rule): it may be stored first.
+    this.emit(p.dPre, p.dPreOff ?? 0, K.lstmBackPreSource, 4 * g, c, [...act, ...cPrev, ...cell, ...dh, ...dcNext]);
+    this.emit(p.dcPrev, p.dcPrevOff ?? 0, K.lstmBackCellSource, g, c, [...act, ...cell, ...dh, ...dcNext]);
   }
 
   softmaxXent(p: SoftmaxXentArgs): void {
@@ -295,15 +327,21 @@ export class GpuJsEngine implements Backend {
     const x = this.b.range(p.logits, p.logitsOff ?? 0, rows * vocab);
     const t = this.b.range(p.targets, p.targetsOff ?? 0, rows);
     const lse = this.b.run(K.logSumExpSource, rows, { vocab }, [...x]);
-    const grad = p.dLogits ? this.b.run(K.xentGradSource, rows * vocab, { vocab }, [...x, ...t, lse, p.scale ?? 1]) : null;
+    if (p.dLogits) this.emit(p.dLogits, p.dLogitsOff ?? 0, K.xentGradSource, rows * vocab, { vocab }, [...x, ...t, lse, p.scale ?? 1]);
     this.emit(p.losses, p.lossesOff ?? 0, K.xentLossSource, rows, { vocab }, [...x, ...t, lse]);
-    if (grad) this.b.commit(p.dLogits!, p.dLogitsOff ?? 0, grad, rows * vocab);
     this.b.free(lse);
   }
 
   sumSquares({ out, outOff, x, xOff, len }: Checked<SumSquaresArgs>): void {
     if (len === 0) {
       this.zero({ out, outOff, len: 1 });
+      return;
+    }
+    if (len <= MAX_PASS) {
+      const parts = Math.ceil(len / SUM_CHUNK);
+      const partial = this.b.run(K.sumSquaresPartialSource, parts, { chunk: SUM_CHUNK, len }, [...this.b.range(x, xOff, len)]);
+      this.emit(out, outOff, K.sumSource, 1, { len: parts }, [partial]);
+      this.b.free(partial);
       return;
     }
     let total: ArrayArg | null = null;
@@ -343,8 +381,12 @@ export class GpuJsEngine implements Backend {
 
   private adamwPass(p: AdamWArgs, off: number, len: number): void {
     const grad = this.b.range(p.grad, off, len);
-    this.emit(p.m, off, K.adamMSource, len, {}, [...grad, ...this.b.range(p.m, off, len), p.beta1, p.gradScale]);
-    this.emit(p.v, off, K.adamVSource, len, {}, [...grad, ...this.b.range(p.v, off, len), p.beta2, p.gradScale]);
+    // With a norm on the device (host storage never gets one: the op layer reads it there), the
+    // clip scale and the skip of a non-finite step are computed in the kernels.
+    const clip: KernelArg[] = p.normSq ? [...this.b.range(p.normSq, p.normSqOff ?? 0, 1), p.clip ?? 0] : [p.gradScale];
+    const dev = !!p.normSq, masked = !!p.decay;
+    this.emit(p.m, off, K.adamMSource(dev), len, {}, [...grad, ...this.b.range(p.m, off, len), p.beta1, ...clip]);
+    this.emit(p.v, off, K.adamVSource(dev), len, {}, [...grad, ...this.b.range(p.v, off, len), p.beta2, ...clip]);
     // Bias corrections are per-step scalars, computed once here in double precision.
     const bc1 = 1 - Math.pow(p.beta1, p.step);
     const bc2 = 1 - Math.pow(p.beta2, p.step);
@@ -352,7 +394,9 @@ export class GpuJsEngine implements Backend {
       ...this.b.range(p.param, off, len), ...this.b.range(p.m, off, len), ...this.b.range(p.v, off, len),
       p.lr, p.weightDecay, bc1, bc2, p.eps,
     ];
-    this.emit(p.param, off, K.adamParamSource, len, {}, args);
+    if (masked) args.push(...this.b.range(p.decay!, off, len));
+    if (dev) args.push(...clip);
+    this.emit(p.param, off, K.adamParamSource(dev, masked), len, {}, args);
   }
 
   /**
@@ -369,7 +413,6 @@ export class GpuJsEngine implements Backend {
 
   /** Runs one kernel and stores its output at out[outOff, outOff+outLen). */
   private emit(out: Tensor, outOff: number, k: K.KernelSource, outLen: number, constants: Record<string, number>, args: KernelArg[]): void {
-    if (outLen === 0) return;
-    this.b.commit(out, outOff, this.b.run(k, outLen, constants, args), outLen);
+    this.b.emit(out, outOff, outLen, k, constants, args);
   }
 }

@@ -25,6 +25,7 @@ function view(data: Float32Array): ArrayArg {
 }
 
 export class HostBackend implements Backend {
+  readonly device = false;
   private readonly cache: KernelCache;
   private disposed = false;
 
@@ -53,6 +54,10 @@ export class HostBackend implements Backend {
       throw new Error(`gpu.js kernel ${k.name} returned ${describe(out)}, expected ${outLen} floats`);
     }
     return view(out);
+  }
+
+  emit(t: Tensor, off: number, len: number, k: KernelSource, constants: Record<string, number>, args: KernelArg[]): void {
+    if (len > 0) this.commit(t, off, this.run(k, len, constants, args), len);
   }
 
   commit(t: Tensor, off: number, out: ArrayArg, len: number): void {

@@ -203,42 +203,9 @@ export function minActSource(cell: ScanCell): KernelSource {
 }
 
 /**
- * One timestep of the forward scan, batch×H: h_t = a·h_{t−1} + coef·g(u), reading this step's
- * activations (minGRU a = 1 − z, coef = z; minLSTM a = f', coef = i').
+ * Gradient w.r.t. proj rows (batch×kH a step; any number of steps' rows at once), given each
+ * step's total gradient G_t (kernels-scan.ts) and the state before it.
  */
-export function minStepSource(cell: ScanCell): KernelSource {
-  const body =
-    cell === 'mingru'
-      ? `const z = act[base];
-  return (1 - z) * hPrev[hPrevOff + ${X}] + z * act[base + ${C}h];`
-      : `return act[base] * hPrev[hPrevOff + ${X}] + act[base + ${C}h] * act[base + 2 * ${C}h];`;
-  return {
-    name: `minStep.${cell}`,
-    src: `function (act, actOff, hPrev, hPrevOff) {
-  const b = ${rowOf('h')};
-  const base = actOff + b * ${C}kh + ${X} - b * ${C}h;
-  ${body}
-}`,
-  };
-}
-
-/**
- * One timestep of the backward scan, batch×H: the total gradient reaching h_t,
- * G_t = dh_t + G_{t+1}·a_{t+1}, from the next step's total and activations.
- */
-export function minCarrySource(cell: ScanCell): KernelSource {
-  const a = cell === 'mingru' ? '(1 - actNext[base])' : 'actNext[base]';
-  return {
-    name: `minCarry.${cell}`,
-    src: `function (dh, dhOff, gNext, gNextOff, actNext, actNextOff) {
-  const b = ${rowOf('h')};
-  const base = actNextOff + b * ${C}kh + ${X} - b * ${C}h;
-  return dh[dhOff + ${X}] + gNext[gNextOff + ${X}] * ${a};
-}`,
-  };
-}
-
-/** Gradient w.r.t. one timestep's proj rows, batch×kH, given that step's total gradient G_t. */
 export function minBackSource(cell: ScanCell): KernelSource {
   const gates =
     cell === 'mingru'

@@ -44,6 +44,41 @@ export function matmulSource(transA: boolean, transB: boolean, accumulate: boole
   };
 }
 
+/**
+ * matmulSource with four neighbouring columns of C a thread ([C[i, j..j+3]], n a multiple of 4): a
+ * read of A serves four products, five reads for four multiply-adds instead of eight.
+ */
+export function matmul4Source(transA: boolean, transB: boolean, accumulate: boolean, bias = false): KernelSource {
+  // Indices walk by increments (gpu.js computes every index in float).
+  const [aStart, aStep] = transA ? [`aOff + i`, `${C}m`] : [`aOff + i * ${C}k`, '1'];
+  const [bStart, bStep] = transB ? [`bOff + j * ${C}k`, '1'] : [`bOff + j`, `${C}n`];
+  const bIdx = (q: number): string => (q === 0 ? 'bq' : transB ? `bq + ${q} * ${C}k` : `bq + ${q}`);
+  const tail = (q: number): string => `s${q}${bias ? ` + r[rOff + j + ${q}]` : ''}${accumulate ? ` + c[cOff + i * ${C}n + j + ${q}]` : ''}`;
+  return {
+    name: `matmul4${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}${accumulate ? '+' : ''}${bias ? 'b' : ''}`,
+    src: `function (a, aOff, b, bOff${accumulate ? ', c, cOff' : ''}${bias ? ', r, rOff' : ''}) {
+  const i = Math.floor((this.thread.x + 0.5) / ${C}n4);
+  const j = 4 * (this.thread.x - i * ${C}n4);
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let aq = ${aStart};
+  let bq = ${bStart};
+  for (let p = 0; p < ${C}k; p++) {
+    const av = a[aq];
+    s0 += av * b[${bIdx(0)}];
+    s1 += av * b[${bIdx(1)}];
+    s2 += av * b[${bIdx(2)}];
+    s3 += av * b[${bIdx(3)}];
+    aq += ${aStep};
+    bq += ${bStep};
+  }
+  return [${[0, 1, 2, 3].map(tail).join(', ')}];
+}`,
+  };
+}
+
 export const mulSource: KernelSource = {
   name: 'mul',
   src: `function (a, aOff, b, bOff) {
@@ -104,6 +139,30 @@ export const embeddingBackwardSource: KernelSource = {
     }
   }
   return s;
+}`,
+};
+
+/** embeddingBackwardSource with four neighbouring columns a thread (dim a multiple of 4): one id read for four. */
+export const embeddingBackward4Source: KernelSource = {
+  name: 'embeddingBackward4',
+  src: `function (dTable, dTableOff, dOut, dOutOff, ids, idsOff) {
+  const r = Math.floor((this.thread.x + 0.5) / ${C}dim4);
+  const col = 4 * (this.thread.x - r * ${C}dim4);
+  const base = dTableOff + r * ${C}dim + col;
+  let s0 = dTable[base];
+  let s1 = dTable[base + 1];
+  let s2 = dTable[base + 2];
+  let s3 = dTable[base + 3];
+  for (let i = 0; i < ${C}n; i++) {
+    if (Math.abs(ids[idsOff + i] - r) < 0.5) {
+      const o = dOutOff + i * ${C}dim + col;
+      s0 += dOut[o];
+      s1 += dOut[o + 1];
+      s2 += dOut[o + 2];
+      s3 += dOut[o + 3];
+    }
+  }
+  return [s0, s1, s2, s3];
 }`,
 };
 
@@ -259,31 +318,80 @@ export const addSource: KernelSource = {
 };
 
 // AdamW runs as three passes (m, then v, then the parameter reading the new m and v) because a
-// gpu.js kernel has one output and kernel maps are unsupported on the webasm backend.
-export const adamMSource: KernelSource = {
-  name: 'adamM',
-  src: `function (g, gOff, m, mOff, beta1, gradScale) {
-  return beta1 * m[mOff + this.thread.x] + (1 - beta1) * (g[gOff + this.thread.x] * gradScale);
-}`,
-};
+// gpu.js kernel has one output and kernel maps are unsupported on the webasm backend. `onDevice`
+// kernels take the squared gradient norm and the clip threshold instead of a host scale: the
+// scale is min(1, clip/norm), and a non-finite norm leaves every value as it was (NaN fails <).
+const clipScale = `
+  const nrm = Math.sqrt(nsq[nsqOff]);
+  let gradScale = 1;
+  if (clip > 0 && nrm > clip) {
+    gradScale = clip / nrm;
+  }`;
+const finite = 'nrm < 3.0e38';
 
-export const adamVSource: KernelSource = {
-  name: 'adamV',
-  src: `function (g, gOff, v, vOff, beta2, gradScale) {
+export function adamMSource(onDevice: boolean): KernelSource {
+  const update = `beta1 * m[mOff + this.thread.x] + (1 - beta1) * (g[gOff + this.thread.x] * gradScale)`;
+  return {
+    name: `adamM${onDevice ? 'Dev' : ''}`,
+    src: onDevice
+      ? `function (g, gOff, m, mOff, beta1, nsq, nsqOff, clip) {${clipScale}
+  let res = m[mOff + this.thread.x];
+  if (${finite}) {
+    res = ${update};
+  }
+  return res;
+}`
+      : `function (g, gOff, m, mOff, beta1, gradScale) {
+  return ${update};
+}`,
+  };
+}
+
+export function adamVSource(onDevice: boolean): KernelSource {
+  const update = `beta2 * v[vOff + this.thread.x] + (1 - beta2) * gs * gs`;
+  return {
+    name: `adamV${onDevice ? 'Dev' : ''}`,
+    src: onDevice
+      ? `function (g, gOff, v, vOff, beta2, nsq, nsqOff, clip) {${clipScale}
+  let res = v[vOff + this.thread.x];
+  if (${finite}) {
+    const gs = g[gOff + this.thread.x] * gradScale;
+    res = ${update};
+  }
+  return res;
+}`
+      : `function (g, gOff, v, vOff, beta2, gradScale) {
   const gs = g[gOff + this.thread.x] * gradScale;
-  return beta2 * v[vOff + this.thread.x] + (1 - beta2) * gs * gs;
+  return ${update};
 }`,
-};
+  };
+}
 
-export const adamParamSource: KernelSource = {
-  name: 'adamParam',
-  src: `function (p, pOff, m, mOff, v, vOff, lr, decay, bc1, bc2, eps) {
-  const p1 = p[pOff + this.thread.x] - lr * decay * p[pOff + this.thread.x];
+/** `masked`: weight decay times decay[i] (1 for matrices, 0 elsewhere) for whole-buffer calls. */
+export function adamParamSource(onDevice: boolean, masked: boolean): KernelSource {
+  const decay = masked ? 'decay * dm[dmOff + this.thread.x]' : 'decay';
+  const update = `const p1 = p[pOff + this.thread.x] - lr * ${decay} * p[pOff + this.thread.x];
   const mhat = m[mOff + this.thread.x] / bc1;
-  const vhat = v[vOff + this.thread.x] / bc2;
+  const vhat = v[vOff + this.thread.x] / bc2;`;
+  const params = `p, pOff, m, mOff, v, vOff, lr, decay, bc1, bc2, eps${masked ? ', dm, dmOff' : ''}`;
+  return {
+    name: `adamParam${onDevice ? 'Dev' : ''}${masked ? 'Mask' : ''}`,
+    src: onDevice
+      ? `function (${params}, nsq, nsqOff, clip) {
+  const nrm = Math.sqrt(nsq[nsqOff]);
+  let res = p[pOff + this.thread.x];
+  if (${finite}) {
+    ${update}
+    res = p1 - lr * mhat / (Math.sqrt(vhat) + eps);
+  }
+  return res;
+}`
+      : `function (${params}) {
+  ${update}
   return p1 - lr * mhat / (Math.sqrt(vhat) + eps);
 }`,
-};
+  };
+}
 
 // Device-mode storage kernels: tensors live in textures/buffers, so filling, uploading and
 // writing a range into a larger tensor are kernels too.
