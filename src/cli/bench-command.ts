@@ -107,7 +107,7 @@ function printStatuses(statuses: BackendStatus[]): void {
     const state = s.works ? chalk.green('works') : chalk.yellow(`not available: ${s.reason ?? 'unknown reason'}`);
     const c = s.counts;
     const counted = c ? `  per step: ${fmtCount(c.launches_per_step)} launches, ${fmtCount(c.uploads_per_step)} uploads, ${fmtCount(c.blocking_downloads_per_step)} blocking downloads` : '';
-    stdout.write(`${s.backend.padEnd(11)} ${state}${speed ? `  ${speed}` : ''}${counted}\n`);
+    stdout.write(`${s.backend.padEnd(13)} ${state}${speed ? `  ${speed}` : ''}${counted}\n`);
   }
   stdout.write("\n");
 }
