@@ -2,7 +2,7 @@
 // memory is not garbage-collected (the simd engine's WebAssembly memory only grows), so every
 // phase must hand back what it allocated; these checks count it per engine, and one run goes
 // through the real bin with an estimate every step and watches the process's memory.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -132,20 +132,25 @@ describe('a training run', () => {
     }
   });
 
-  it('through the bin: hundreds of estimates at flat process memory', () => {
-    // A GRU 2×64 on 400 kB of text; each estimate's workspace is a few MB, so a leak shows.
+  it('through the bin: hundreds of estimates at flat process memory', async () => {
+    // A GRU 2×64 on 400 kB of text; each estimate's workspace is a few MB, so a leak shows. Spawned
+    // without blocking: a minute-long spawnSync on a loaded machine starves vitest's worker RPC.
     const text = path.join(dir, 'text.txt');
     writeFileSync(text, TEXT.repeat(5000));
-    const r = spawnSync(process.execPath, [
+    const p = spawn(process.execPath, [
       'bin/charnn.js', 'train', text, '--model', 'gru', '--layers', '2', '--hidden', '64', '--embed', '16', '--batch', '8', '--seq', '32',
       '--steps', '400', '--eval-every', '1', '--eval-chars', '8192', '--threads', '1', '--json', '--out', path.join(dir, 'bin.ckpt'),
-    ], { encoding: 'utf8', timeout: 300_000 });
-    expect(r.status, r.stderr).toBe(0);
-    const rss = r.stdout.split('\n').filter((l) => l.includes('"type":"eval"')).map((l) => JSON.parse(l).rss_mb as number);
+    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const status = await new Promise<number | null>((resolve) => p.on('close', resolve));
+    expect(status, err).toBe(0);
+    const rss = out.split('\n').filter((l) => l.includes('"type":"eval"')).map((l) => JSON.parse(l).rss_mb as number);
     expect(rss.length).toBeGreaterThanOrEqual(390);
     // After the first 50 estimates (V8 settling), at most a little more.
     expect(rss.at(-1)! - rss[49]).toBeLessThan(40);
-  });
+  }, 600_000);
 });
 
 describe('the loss chart history', () => {
