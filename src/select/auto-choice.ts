@@ -8,27 +8,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../package-root.js';
 import { webgpuVersion } from '../engine/gpujs/webgpu-node.js';
-import { probeInChild, type ProbeShape } from './probe.js';
-import type { StepCounts } from './probe.js';
+import { probeInChild, type ProbeAnswer, type ProbeShape } from './probe.js';
 
 export const GPU_BACKENDS = ['webgpu', 'headlessgl'] as const;
 export type GpuBackend = (typeof GPU_BACKENDS)[number];
 
-export interface BackendStatus {
+/** A backend's probe as `bench --speed` and auto read it: its name, whether it works, and what the probe measured. */
+export interface BackendStatus extends Omit<ProbeAnswer, 'ok'> {
   backend: string;
   works: boolean;
-  /** Why it does not work here, in words. */
-  reason?: string;
-  /** Training chars/s at the probed shape, where measured. */
-  charsPerSec?: number;
-  /** charsPerSec is an upper bound: the measurement ran out of time (see probe.ts). */
-  bound?: boolean;
-  /** A software renderer, not a GPU: listed, never measured for auto, never chosen. */
-  software?: boolean;
-  /** GPU backends measured at a shape: what crosses to the device per training step. */
-  counts?: StepCounts;
-  /** Measured with `sample`: one stream's sampling chars/s. */
-  sampleCharsPerSec?: number;
 }
 
 export interface AutoChoice {
