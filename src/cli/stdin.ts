@@ -3,12 +3,13 @@
 // figures). The copy is removed on every way out: when its run is done with it, on an error, and
 // when the process exits or is stopped by a signal, even one that arrives while it is being read.
 import { createWriteStream, rmSync } from 'node:fs';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { UserError } from '../errors.js';
 import { tempPathFor } from '../text/cache.js';
 import { stderr } from './io.js';
+import { makeDirs } from '../make-dirs.js';
 
 export const STDIN = '-';
 
@@ -65,10 +66,10 @@ export async function copyStdin(dir: string, input: NodeJS.ReadableStream = proc
     untrack(file);
   };
   try {
-    await mkdir(path.dirname(file), { recursive: true });
+    await makeDirs(path.dirname(file));
     await pipeline(input, createWriteStream(file, { flags: 'wx' }));
     const bytes = (await stat(file)).size;
-    if (bytes === 0) throw new UserError('standard input is empty: pipe a text into it, e.g. `cat a.txt | charnn eval model.ckpt -`');
+    if (bytes === 0) throw new UserError('standard input is empty: pipe a text into it, e.g. `cat a.txt | charnn train -`');
     return { path: file, bytes, remove };
   } catch (e) {
     await remove();

@@ -3,9 +3,10 @@
 // a GPU reached through a software renderer, or a small model on a slow GPU, loses to cpu. The
 // measurement is short but not free (GPU kernels compile on first use), so its result is cached
 // per machine, installed GPU packages and model shape.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { makeDirs } from '../make-dirs.js';
 import { packageRoot } from '../package-root.js';
 import { webgpuVersion } from '../engine/gpujs/webgpu-node.js';
 import { probeInChild, type ProbeAnswer, type ProbeShape } from './probe.js';
@@ -82,7 +83,7 @@ export async function chooseAuto(shape: ProbeShape, o: AutoOptions): Promise<Aut
     const gpuShape = { ...shape, batch: o.gpuBatch ?? shape.batch };
     for (const g of gpus) statuses.push(real.includes(g) && simd.works ? await probeBackend(g.backend, gpuShape, { threads: o.threads }) : g);
     cache[key] = { at: new Date().toISOString(), statuses };
-    writeCache(file, cache);
+    await writeCache(file, cache);
   }
   return { ...decide(statuses, o.threads), statuses, cached };
 }
@@ -144,9 +145,10 @@ function readCache(file: string): Cache {
 }
 
 /** Best effort: a cache that cannot be written only costs the next run a probe. */
-function writeCache(file: string, cache: Cache): void {
+async function writeCache(file: string, cache: Cache): Promise<void> {
   try {
-    mkdirSync(path.dirname(file), { recursive: true });
+    // Not mkdir -p: a cache folder under /proc would make it spin forever (src/make-dirs.ts).
+    await makeDirs(path.dirname(file));
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(cache, null, 1));
     renameSync(tmp, file);
