@@ -199,6 +199,7 @@ describe('bad input reaches one line, never a stack trace or a wrong number', ()
     expectOneLineError(charnn(['train', corpus, ...small, '--steps', '2', '--lr', '0.001', '--min-lr', '0.01']), /--min-lr 0.01 is above --lr 0.001/);
     expectOneLineError(charnn(['train', corpus, ...small, '--steps', '2', '--model', 'mingru', '--weight-drop', '0.2']), /--weight-drop applies to .* a mingru block has none/);
     expectOneLineError(charnn(['train', corpus, ...small, '--steps', '2', '--model', 'lstm', '--zoneout', '0.1']), /--zoneout applies to the state of gru layers; a lstm model has none/);
+    expectOneLineError(charnn(['train', corpus, ...small, '--steps', '2', '--model', 'lstm', '--gate-norm']), /--gate-norm applies to the gates of gru layers; a lstm model has none/);
     expectOneLineError(charnn(['bench', '--speed', '--backends', ',']), /--backends/);
     const many = charnn(['train', corpus, ...small, '--steps', '2', '--threads', '256', '--out', path.join(dir, 'threads.ckpt'), '--json']);
     expect(many.code, many.err).toBe(0);

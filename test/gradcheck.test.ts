@@ -188,16 +188,17 @@ for (const f of engineFactories) {
 
     // The vocabulary is smaller than a chunk, so the first layer's input products run on vocab
     // rows (the lookup); `false` keeps them over every position.
-    const variants: [Cell, number, number, number, boolean, number, number?][] = [
-      // cell, dropout, embed, mlp, lookup, weight drop, zoneout
+    const variants: [Cell, number, number, number, boolean, number, number?, boolean?][] = [
+      // cell, dropout, embed, mlp, lookup, weight drop, zoneout, gate norm
       ['lstm', 0, 3, 0, true, 0], ['lstm', 0.3, 3, 0, true, 0], ['gru', 0, 3, 0, true, 0], ['rnn', 0, 3, 0, true, 0],
       ['mingru', 0, 3, 2, true, 0], ['minlstm', 0.3, 3, 2, true, 0], ['mingru', 0, 4, 0, true, 0],
       ['gru', 0, 3, 0, false, 0], ['mingru', 0, 3, 2, false, 0], ['minlstm', 0, 4, 0, false, 0],
       ['lstm', 0, 3, 0, true, 0.4], ['gru', 0.3, 3, 0, true, 0.4], ['rnn', 0, 3, 0, true, 0.4],
       ['gru', 0, 3, 0, true, 0, 0.4], ['gru', 0.3, 3, 0, false, 0.4, 0.4],
+      ['gru', 0, 3, 0, true, 0, 0, true], ['gru', 0.3, 3, 0, false, 0.4, 0.4, true],
     ];
-    for (const [cell, dropout, embed, mlp, lookup, weightDrop, zoneout] of variants) it(`whole model: ${cell}${dropout ? ' with dropout' : ''}${weightDrop ? ' with weight drop' : ''}${zoneout ? ' with zoneout' : ''}${mlp ? ' and MLP' : ''}${embed === 4 ? ', no stem' : ''}${lookup ? '' : ', products over every position'}`, async () => {
-      const cfg: ModelConfig = validateConfig({ cell, vocab: 6, embed, hidden: 4, layers: 2, mlp, zoneout });
+    for (const [cell, dropout, embed, mlp, lookup, weightDrop, zoneout, gateNorm] of variants) it(`whole model: ${cell}${gateNorm ? ' with normalised gates' : ''}${dropout ? ' with dropout' : ''}${weightDrop ? ' with weight drop' : ''}${zoneout ? ' with zoneout' : ''}${mlp ? ' and MLP' : ''}${embed === 4 ? ', no stem' : ''}${lookup ? '' : ', products over every position'}`, async () => {
+      const cfg: ModelConfig = validateConfig({ cell, vocab: 6, embed, hidden: 4, layers: 2, mlp, zoneout, gateNorm });
       const rng = new Rng(4), B = 2, T = 4;
       const values = initParams(cfg, paramLayout(cfg), rng);
       for (let i = 0; i < values.length; i++) values[i] += 0.3 * rng.normal();

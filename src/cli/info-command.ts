@@ -36,7 +36,7 @@ Example:
       }
       const row = (k: string, v: string) => stdout.write(`  ${chalk.dim(k.padEnd(18))}${v}\n`);
       stdout.write(`${chalk.bold(ckpt)}\n`);
-      const blocks = (m.config.mlp ? `, pre-norm residual blocks with ${m.config.mlp}× MLP` : '') + (m.config.zoneout ? `, zoneout ${m.config.zoneout}` : '');
+      const blocks = (m.config.mlp ? `, pre-norm residual blocks with ${m.config.mlp}× MLP` : '') + (m.config.zoneout ? `, zoneout ${m.config.zoneout}` : '') + (m.config.gateNorm ? ', RMS-normalised gates' : '');
       row('architecture', `${m.config.cell}, ${m.config.layers} layer${m.config.layers > 1 ? 's' : ''} × ${m.config.hidden} hidden, embedding ${m.config.embed}${blocks}`);
       row('parameters', fmtInt(params));
       row('vocabulary', m.tokenizer === 'bytes' ? '256 byte values (a byte-level model: figures are per byte)' : `${m.vocab.size} characters`);

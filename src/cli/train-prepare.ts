@@ -117,7 +117,7 @@ export async function prepareRun(req: TrainRequest, ui: Ui): Promise<PreparedRun
     }
   }
 
-  const given = req.resume?.file.config ?? (req.autosize ? null : validateConfig({ cell: f.model, vocab: text.vocab.size, embed: f.embed, hidden: f.hidden, layers: f.layers, mlp: f.mlp, zoneout: f.zoneout }));
+  const given = req.resume?.file.config ?? (req.autosize ? null : validateConfig({ cell: f.model, vocab: text.vocab.size, embed: f.embed, hidden: f.hidden, layers: f.layers, mlp: f.mlp, zoneout: f.zoneout, gateNorm: f.gateNorm }));
   // auto measures the backends at this model's shapes (a sized model: at the family's usual one,
   // a GPU at the larger batch sizing would give it).
   const shape = given ? { config: given, batch: f.batch, seq: f.seq } : undefined;
@@ -139,7 +139,7 @@ export async function prepareRun(req: TrainRequest, ui: Ui): Promise<PreparedRun
           (room >= 1 ? `; use --seq ${room} or less, or a longer file` : '; use a longer file'),
       );
     }
-    const config = given ?? validateConfig({ cell: f.model, vocab: text.vocab.size, embed: f.embed, hidden: f.hidden, layers: f.layers, mlp: f.mlp, zoneout: f.zoneout });
+    const config = given ?? validateConfig({ cell: f.model, vocab: text.vocab.size, embed: f.embed, hidden: f.hidden, layers: f.layers, mlp: f.mlp, zoneout: f.zoneout, gateNorm: f.gateNorm });
     const documents = { documents: text.starts?.length ?? 1, chars: text.chars, separator: separatorOf(text) };
     // --new-data on the same text changes nothing (a note said so): no new best is started.
     f.newData = newBest;

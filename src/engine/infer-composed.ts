@@ -22,6 +22,8 @@ export class ComposedInferPlan implements InferPlan {
   private readonly xa: Tensor; private readonly xb: Tensor; private readonly x1: Tensor;
   private readonly n: Tensor; private readonly rstd: Tensor; private readonly m: Tensor; private readonly g: Tensor;
   private readonly logits: Tensor;
+  /** A normalised GRU's biases broadcast to every stream, per layer: [b_x, b_h] (added after the norms). */
+  private readonly biasRows: [Tensor, Tensor][] = [];
   /** GRU zoneout's expected state (src/model/zoneout.ts). */
   private readonly expected: ExpectedState | null = null;
   /** Every tensor above, for release(). */
@@ -47,6 +49,12 @@ export class ComposedInferPlan implements InferPlan {
     this.n = tensor(S * H); this.rstd = tensor(S); this.m = tensor(wide); this.g = tensor(wide);
     this.logits = tensor(S * md.vocab);
     if (md.zoneout) this.expected = expectedState(e, tensor, md.zoneout, S * H);
+    if (md.gateNorm) {
+      for (let l = 0; l < md.layers; l++) {
+        const rows = (off: number) => { const t = tensor(S * 3 * H); e.broadcastRow({ out: t, row: this.P, rowOff: off, rows: S, cols: 3 * H }); return t; };
+        this.biasRows.push([rows(md.classic[l].bx), rows(md.classic[l].bh!)]);
+      }
+    }
     if (md.cell === 'lstm' || md.cell === 'gru' || md.cell === 'rnn') {
       this.table = tensor(md.vocab * GATES[md.cell] * H);
       inputTable(e, md, this.P, this.table);
@@ -69,9 +77,11 @@ export class ComposedInferPlan implements InferPlan {
     for (let l = 0; l < md.layers; l++) {
       const o = md.classic[l], h = this.h[l];
       if (l === 0) e.embedding({ out: this.pre, table: this.table!, ids: this.ids, n: S, dim: G });
+      else if (o.normX !== null) this.normed(this.pre, x, o.wx, o.normX, this.biasRows[l][0]);
       else e.matmul({ c: this.pre, a: x, b: P, bOff: o.wx, m: S, n: G, k: H, bias: P, biasOff: o.bx });
       if (md.cell === 'gru') {
-        e.matmul({ c: this.preH, a: h, b: P, bOff: o.wh, m: S, n: G, k: H, bias: P, biasOff: o.bh! });
+        if (o.normH !== null) this.normed(this.preH, h, o.wh, o.normH, this.biasRows[l][1]);
+        else e.matmul({ c: this.preH, a: h, b: P, bOff: o.wh, m: S, n: G, k: H, bias: P, biasOff: o.bh! });
         e.gruForward({ gx: this.pre, gh: this.preH, hPrev: h, act: this.act, h, hOff: SH, batch: S, hidden: H });
         if (this.expected) applyExpectedState(e, this.expected, h, 0, SH, SH);
       } else {
@@ -84,6 +94,14 @@ export class ComposedInferPlan implements InferPlan {
       x = h;
     }
     return [x, 0];
+  }
+
+  /** out = rms(x·W)·g + bias rows, a normalised GRU's gate pre-activations (S × 3H); this.m is the raw product. */
+  private normed(out: Tensor, x: Tensor, w: number, gain: number, bias: Tensor): void {
+    const { e, md, P, streams: S } = this, G = 3 * md.hidden;
+    e.matmul({ c: this.m, a: x, b: P, bOff: w, m: S, n: G, k: md.hidden });
+    e.rmsNormForward({ x: this.m, w: P, wOff: gain, out, rstd: this.rstd, rows: S, cols: G, eps: md.eps });
+    e.add({ out, a: out, b: bias, len: S * G });
   }
 
   private residual(): [Tensor, number] {

@@ -20,6 +20,12 @@ export interface ModelConfig {
    * p·h_{t−1} + (1 − p)·h̃_t, so it is part of the model, not only of its training.
    */
   zoneout?: number;
+  /**
+   * GRU only: RMS-normalised gate pre-activations (Ba et al. 2016's layer-normalised cells, with
+   * RMSNorm): x·W_x and h·W_h are each normalised over their 3H gates, scaled by a learned gain
+   * (norm_x, norm_h), and the biases added after. Absent: plain.
+   */
+  gateNorm?: boolean;
 }
 
 /** Inclusive ranges of the size fields; the flags of the same names take theirs from here. */
@@ -48,7 +54,9 @@ export function validateConfig(c: ModelConfig, source: { checkpoint?: string } =
   const z = c.zoneout ?? 0;
   if (!(typeof z === 'number' && z >= 0 && z <= MAX_ZONEOUT)) throw fail('zoneout', '--zoneout', `must be a number from 0 to ${MAX_ZONEOUT} (got ${z})`);
   if (z > 0 && c.cell !== 'gru') throw fail('zoneout', '--zoneout', `applies to the state of gru layers; a ${c.cell} model has none, so leave --zoneout out`);
-  // Absent when 0, so a model without it is written exactly as before.
-  const { zoneout: _, ...rest } = c;
-  return { ...rest, mlp: isMinCell(c.cell) ? (c.mlp ?? 2) : 0, ...(z > 0 ? { zoneout: z } : {}) };
+  if (c.gateNorm !== undefined && typeof c.gateNorm !== 'boolean') throw fail('gateNorm', '--gate-norm', `must be true or false (got ${JSON.stringify(c.gateNorm)})`);
+  if (c.gateNorm && c.cell !== 'gru') throw fail('gateNorm', '--gate-norm', `applies to the gates of gru layers; use it with --model gru, not ${c.cell}`);
+  // Absent when off, so a model without them is written exactly as before.
+  const { zoneout: _z, gateNorm: _g, ...rest } = c;
+  return { ...rest, mlp: isMinCell(c.cell) ? (c.mlp ?? 2) : 0, ...(z > 0 ? { zoneout: z } : {}), ...(c.gateNorm ? { gateNorm: true } : {}) };
 }

@@ -11,12 +11,13 @@ export function inferModel(w: Weights): InferModel {
   const c = w.config, off = (name: string) => w.view(name).off, residual = isMinCell(c.cell);
   const layers = Array.from({ length: c.layers }, (_, l) => `${c.cell}.${l}`);
   return {
-    cell: c.cell, vocab: c.vocab, embed: c.embed, hidden: c.hidden, layers: c.layers, mlp: c.mlp ?? 0, zoneout: c.zoneout ?? 0,
+    cell: c.cell, vocab: c.vocab, embed: c.embed, hidden: c.hidden, layers: c.layers, mlp: c.mlp ?? 0, zoneout: c.zoneout ?? 0, gateNorm: !!c.gateNorm,
     params: w.params, eps: RMS_EPS, embedding: off('embed.weight'), head: { w: off('head.weight'), b: off('head.bias') },
     stem: residual && c.embed !== c.hidden ? off('stem.weight') : null,
     normF: residual ? off('norm_f') : null,
     classic: residual ? [] : layers.map((p) => ({
       wx: off(`${p}.w_x`), wh: off(`${p}.w_h`), bx: off(c.cell === 'gru' ? `${p}.b_x` : `${p}.bias`), bh: c.cell === 'gru' ? off(`${p}.b_h`) : null,
+      normX: c.gateNorm ? off(`${p}.norm_x`) : null, normH: c.gateNorm ? off(`${p}.norm_h`) : null,
     })),
     residual: !residual ? [] : layers.map((p) => ({
       norm1: off(`${p}.norm1`), w: off(`${p}.w`), bias: off(`${p}.bias`),

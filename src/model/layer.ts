@@ -59,15 +59,17 @@ export interface InputLookup {
  * the same product with the same bias in the same order, the same bits, for vocab rows instead of
  * T·B.
  */
-export function projectInput(ctx: LayerContext, x: Tensor, xOff: number, out: Tensor, n: number, w: string, b: string): void {
+export function projectInput(ctx: LayerContext, x: Tensor, xOff: number, out: Tensor, n: number, w: string, b: string | null): void {
   const { e, P, view, prefix, input } = ctx, rows = ctx.batch * ctx.seq;
-  const wOff = view(`${prefix}.${w}`).off, biasOff = view(`${prefix}.${b}`).off;
+  const wOff = view(`${prefix}.${w}`).off;
+  // No bias name: the product alone (a normalised cell adds its bias after the norm).
+  const bias = b === null ? {} : { bias: P, biasOff: view(`${prefix}.${b}`).off };
   const lk = ctx.lookup;
   if (!lk) {
-    e.matmul({ c: out, a: x, aOff: xOff, b: P, bOff: wOff, m: rows, n, k: input, bias: P, biasOff });
+    e.matmul({ c: out, a: x, aOff: xOff, b: P, bOff: wOff, m: rows, n, k: input, ...bias });
     return;
   }
-  e.matmul({ c: lk.table, a: lk.rows[0], aOff: lk.rows[1], b: P, bOff: wOff, m: lk.vocab, n, k: input, bias: P, biasOff });
+  e.matmul({ c: lk.table, a: lk.rows[0], aOff: lk.rows[1], b: P, bOff: wOff, m: lk.vocab, n, k: input, ...bias });
   e.embedding({ out, table: lk.table, ids: lk.ids, n: rows, dim: n });
 }
 
@@ -85,14 +87,14 @@ export function sumPerId(ctx: LayerContext, lk: InputLookup, dG: Tensor, width: 
  * summed per id (vocab rows instead of T·B; sums in another order, so other rounding) and the
  * input gradient is added per id to lookup.grad.rows.
  */
-export function projectInputBackward(ctx: LayerContext, x: Tensor, xOff: number, dG: Tensor, n: number, w: string, b: string, dx: Tensor | null): void {
+export function projectInputBackward(ctx: LayerContext, x: Tensor, xOff: number, dG: Tensor, n: number, w: string, b: string | null, dx: Tensor | null): void {
   const { e, P, G, view, prefix, input } = ctx, positions = ctx.batch * ctx.seq;
-  const wOff = view(`${prefix}.${w}`).off, biasOff = view(`${prefix}.${b}`).off;
+  const wOff = view(`${prefix}.${w}`).off;
   const lk = ctx.lookup, perId = lk?.grad;
   let [a, aOff, d, rows] = [x, xOff, dG, positions];
   if (lk && perId) [a, aOff, d, rows] = [lk.rows[0], lk.rows[1], sumPerId(ctx, lk, dG, n), lk.vocab];
   e.matmul({ c: G!, cOff: wOff, a, aOff, b: d, m: input, n, k: rows, transA: true, accumulate: true });
-  e.sumRows({ out: G!, outOff: biasOff, x: d, rows, cols: n, accumulate: true });
+  if (b !== null) e.sumRows({ out: G!, outOff: view(`${prefix}.${b}`).off, x: d, rows, cols: n, accumulate: true });
   if (perId) {
     e.matmul({ c: perId.rows[0], cOff: perId.rows[1], a: d, b: P, bOff: wOff, m: rows, n: input, k: n, transB: true, accumulate: true });
   } else if (dx) {

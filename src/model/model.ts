@@ -10,6 +10,7 @@ import { paramLayout, type ParamLayout, type ParamView } from './params.js';
 import type { InputLookup, Layer, LayerContext } from './layer.js';
 import { LstmLayer } from './lstm-layer.js';
 import { GruLayer } from './gru-layer.js';
+import { GruNormLayer } from './gru-norm-layer.js';
 import { RnnLayer } from './rnn-layer.js';
 import { MinBlock, RMS_EPS } from './minblock.js';
 import { drawZoneout } from './zoneout.js';
@@ -55,7 +56,7 @@ export class Weights {
 function makeLayer(ctx: LayerContext, c: ModelConfig): Layer {
   switch (c.cell) {
     case 'lstm': return new LstmLayer(ctx);
-    case 'gru': return new GruLayer(ctx);
+    case 'gru': return c.gateNorm ? new GruNormLayer(ctx) : new GruLayer(ctx);
     case 'rnn': return new RnnLayer(ctx);
     default: return new MinBlock(ctx, c.cell, c.mlp ?? 0);
   }

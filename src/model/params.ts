@@ -56,6 +56,10 @@ export function paramLayout(c: ModelConfig): ParamLayout {
       if (c.cell === 'gru') {
         add(`${p}.b_x`, [k * H]);
         add(`${p}.b_h`, [k * H]);
+        if (c.gateNorm) {
+          add(`${p}.norm_x`, [k * H]);
+          add(`${p}.norm_h`, [k * H]);
+        }
       } else {
         add(`${p}.bias`, [k * H]);
       }
@@ -116,6 +120,10 @@ export function initParams(c: ModelConfig, layout: ParamLayout, rng: Rng): Float
       // 2015); the GRU update gate z at 1, its equivalent (z = 1 keeps the previous state).
       if (c.cell === 'lstm') view(`${pre}.bias`).fill(1, H, 2 * H);
       if (c.cell === 'gru') view(`${pre}.b_x`).fill(1, H, 2 * H);
+      if (c.gateNorm) {
+        view(`${pre}.norm_x`).fill(1);
+        view(`${pre}.norm_h`).fill(1);
+      }
     }
   }
   uniform(view('head.weight'), 1 / Math.sqrt(H));

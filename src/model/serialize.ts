@@ -91,6 +91,7 @@ export function readModelHeader(path: string, metadata: Record<string, string>, 
     cell: raw.cell!, vocab: Number(raw.vocab), embed: Number(raw.embed), hidden: Number(raw.hidden), layers: Number(raw.layers),
     mlp: raw.mlp === undefined ? undefined : Number(raw.mlp),
     zoneout: raw.zoneout === undefined ? undefined : Number(raw.zoneout),
+    gateNorm: raw.gateNorm,
   }, { checkpoint: path });
   const vocab = Vocab.fromJSON(json('vocab'), path);
   if (vocab.size !== config.vocab) throw bad(`vocabulary has ${vocab.size} characters, config says ${config.vocab}`);

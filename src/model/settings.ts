@@ -77,6 +77,7 @@ const ROWS = {
   dropout: { arg: '<p>', kind: rate(0.95), default: 0, help: "dropout probability on each layer's output during training (when the budget sizes the model: chosen with it by the passes over the text)", resume: 'mutable', sizing: true },
   weightDrop: { arg: '<p>', kind: rate(0.95), default: 0, help: "DropConnect on the recurrent weights of lstm, gru and rnn layers: each step drops this fraction of W_h's entries, the same ones at every timestep (when the budget sizes the model: chosen with it)", resume: 'mutable', sizing: true },
   zoneout: { arg: '<p>', kind: rate(MAX_ZONEOUT), default: 0, help: 'zoneout on the state of gru layers: in training each unit keeps its previous value with this probability at each step; sampling and eval use the expected state (part of the model)', resume: 'fixed', config: 'zoneout', sizing: true },
+  gateNorm: { kind: onOff, help: 'gru layers normalise their gate pre-activations: x·W_x and h·W_h each by its RMS over the gates, times a learned gain, before the biases (part of the model)', resume: 'fixed', config: 'gateNorm', sizing: true },
   optimizer: { arg: '<name>', kind: { type: 'choice', values: OPTIMIZERS }, default: 'adamw', absent: 'adamw', help: "adamw, or muon: the recurrent matrices W_h of lstm, gru and rnn layers take orthogonalised momentum updates (Newton-Schulz, scaled to AdamW's size, same --lr and --weight-decay), AdamW the rest", resume: 'fixed' },
   ema: { arg: '<decay>', kind: rate(0.99999), default: 0, absent: 0, help: "keep a moving average of the weights with this decay per step (e.g. 0.999; held at (1+step)/(10+step) early on): validation and the checkpoints use the average, training goes on from the optimizer's own weights (0: off)", resume: 'mutable' },
   keep: { arg: '<which>', kind: { type: 'choice', values: KEEPS }, default: 'best', absent: 'best', help: "which weights the checkpoint at --out ends with: best (the lowest validation estimate) or final (the last step's; with the decay to 0 they are the most trained)", resume: 'mutable' },
@@ -178,8 +179,9 @@ export function fitsKind(k: SettingKind, v: unknown): boolean {
 }
 
 /** Rules between settings, checked once all are known (given, defaulted or resumed). */
-export function crossCheck(s: Pick<TrainSettings, 'lr' | 'minLr' | 'model' | 'weightDrop' | 'zoneout' | 'optimizer'>): string | null {
+export function crossCheck(s: Pick<TrainSettings, 'lr' | 'minLr' | 'model' | 'weightDrop' | 'zoneout' | 'optimizer' | 'gateNorm'>): string | null {
   if (s.optimizer === 'muon' && isMinCell(s.model)) return `--optimizer muon updates the recurrent matrices of lstm, gru and rnn layers; a ${s.model} block has none, so use adamw`;
+  if (s.gateNorm && s.model !== 'gru') return `--gate-norm applies to the gates of gru layers; a ${s.model} model has none of them, so leave --gate-norm out`;
   if (s.zoneout > 0 && s.model !== 'gru') return `--zoneout applies to the state of gru layers; a ${s.model} model has none, so leave --zoneout out (or use --dropout)`;
   if (s.minLr > s.lr) return `--min-lr ${s.minLr} is above --lr ${s.lr}; the rate decays from --lr down to --min-lr, so give a --min-lr of at most ${s.lr}`;
   if (s.weightDrop > 0 && isMinCell(s.model)) return `--weight-drop applies to the recurrent weights of lstm, gru and rnn layers; a ${s.model} block has none, so leave --weight-drop out (or use --dropout)`;

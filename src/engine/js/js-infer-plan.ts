@@ -67,11 +67,19 @@ export class JsInferPlan implements InferPlan {
     for (let l = 0; l < layers; l++) {
       const o = this.md.classic[l], h = this.h[l].subarray(s * H, (s + 1) * H), k = l === 0 ? E : H;
       const G = GATES[cell] * H;
-      pre.set(P.subarray(o.bx, o.bx + G));
-      product(pre, x, 0, k, P, o.wx, G, true);
+      if (o.normX !== null && o.normH !== null) {
+        // rms(x·W)·g + b for each of the two products (src/model/gru-norm-layer.ts).
+        this.normed(pre, x, k, o.wx, o.normX, o.bx);
+        this.normed(preH, h, H, o.wh, o.normH, o.bh!);
+      } else {
+        pre.set(P.subarray(o.bx, o.bx + G));
+        product(pre, x, 0, k, P, o.wx, G, true);
+        if (cell === 'gru') {
+          preH.set(P.subarray(o.bh!, o.bh! + G));
+          product(preH, h, 0, H, P, o.wh, G, true);
+        }
+      }
       if (cell === 'gru') {
-        preH.set(P.subarray(o.bh!, o.bh! + G));
-        product(preH, h, 0, H, P, o.wh, G, true);
         const zo = this.md.zoneout ?? 0;
         for (let j = 0; j < H; j++) {
           const r = sigmoid(pre[j] + preH[j]), z = sigmoid(pre[H + j] + preH[H + j]);
@@ -96,6 +104,14 @@ export class JsInferPlan implements InferPlan {
       x = h;
     }
     return x;
+  }
+
+  /** out = rms(x·W)·g + b over the 3H gates, from x of width k. */
+  private normed(out: Float32Array, x: Float32Array, k: number, w: number, gain: number, bias: number): void {
+    const { P } = this, G = 3 * this.md.hidden;
+    product(out, x, 0, k, P, w, G, false);
+    rmsNorm(out, out, 0, P, gain, G, this.md.eps);
+    for (let j = 0; j < G; j++) out[j] += P[bias + j];
   }
 
   /** The minGRU/minLSTM residual stack; returns the final-normed stream of stream s. */
