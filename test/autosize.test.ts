@@ -5,7 +5,7 @@ import type { Engine } from '../src/engine/engine-api.js';
 import { createSimdEngine } from '../src/engine/simd/simd-engine.js';
 import { validateConfig } from '../src/model/config.js';
 import { countParams, paramLayout } from '../src/model/params.js';
-import { CHARS_PER_PARAM, CPU_BATCH, GPU_BATCHES, dropoutForEpochs, sizeToBudget } from '../src/train/autosize.js';
+import { CHARS_PER_PARAM, CPU_BATCH, GATE_NORM_ON_CPU, GPU_BATCHES, dropoutForEpochs, sizeToBudget } from '../src/train/autosize.js';
 import type { ModelConfig } from '../src/model/config.js';
 import { UserError } from '../src/errors.js';
 
@@ -64,5 +64,24 @@ describe('sizeToBudget on a GPU', () => {
     expect([fixed.batch, fixed.batches]).toEqual([48, undefined]);
     const cpu = await sizeToBudget({ readsBlock: false } as Engine, 'gru', 65, 600, 1e6, { measure: device(256).measure });
     expect([cpu.batch, cpu.batches]).toEqual([CPU_BATCH, undefined]);
+  });
+
+  it('sizes GRUs with normalised gates on a CPU engine and measures them so, plain ones on a GPU and for other cells', async () => {
+    const measured = (gpuLike: boolean, cell: 'gru' | 'lstm') => {
+      const configs: ModelConfig[] = [];
+      const measure = async (_: Engine, config: ModelConfig, batch: number, seq: number) => {
+        configs.push(config);
+        return { charsPerSec: 1e9 / countParams(paramLayout(config)) * 64, msPerStepMedian: 1, steps: 2, batch, seq };
+      };
+      return sizeToBudget({ readsBlock: gpuLike } as Engine, cell, 65, 600, 1e6, { measure }).then((s) => ({ s, configs }));
+    };
+    const cpu = await measured(false, 'gru');
+    expect(cpu.s.gateNorm).toBe(GATE_NORM_ON_CPU);
+    expect(cpu.configs.every((c) => !!c.gateNorm === GATE_NORM_ON_CPU)).toBe(true);
+    for (const [gpuLike, cell] of [[true, 'gru'], [false, 'lstm']] as const) {
+      const r = await measured(gpuLike, cell);
+      expect(r.s.gateNorm).toBe(false);
+      expect(r.configs.some((c) => c.gateNorm)).toBe(false);
+    }
   });
 });

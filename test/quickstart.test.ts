@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CPU_BATCH, GATE_NORM_ON_CPU } from '../src/train/autosize.js';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 
@@ -14,6 +15,8 @@ describe('npm run quickstart', () => {
     const r = await run(process.execPath, [path.join(root, 'scripts', 'quickstart.mjs')], { ...process.env, CHARNN_QUICKSTART_TIME: '8s' });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/validation loss \d+\.\d+ nats\/char/);
+    // No GPU here: the budget sized a GRU the cpu engine's way, and the sample ran through its plan.
+    expect(r.stderr).toMatch(new RegExp(`model for this budget: gru \\d+×\\d+${GATE_NORM_ON_CPU ? ' with normalised gates' : ''}, embedding \\d+, batch ${CPU_BATCH}×64`));
     expect(r.stderr).toMatch(/A sample from/);
     // The sample is the last thing printed: it continues the prime.
     expect(r.stdout.trimEnd().length).toBeGreaterThan(300);

@@ -15,6 +15,8 @@ export interface SizedSettings {
   hidden: number;
   embed: number;
   mlp: number;
+  /** GRU layers with normalised gates (ModelConfig.gateNorm): on a CPU engine, where they win (GATE_NORM_ON_CPU). */
+  gateNorm: boolean;
   batch: number;
   seq: number;
   lr: number;
@@ -93,8 +95,18 @@ export function dropoutForEpochs(epochs: number): number {
  */
 export const SIZED_SEQ = 64;
 
-/** The batch a CPU engine trains sized models at. */
-export const CPU_BATCH = 32;
+/**
+ * The batch a CPU engine trains sized models at. Half of 32 costs 1.05x per character here and
+ * makes twice the updates; at equal time it reached a lower loss (docs/measurements.md, issue 26).
+ */
+export const CPU_BATCH = 16;
+
+/**
+ * Sized GRUs normalise their gates on a CPU engine: they cost about 1.16x per step here and reach
+ * a lower loss at equal time (docs/measurements.md, issue 26). Not on a GPU, where the norm inside
+ * the recurrence would turn its one fused op per layer back into four launches per timestep.
+ */
+export const GATE_NORM_ON_CPU = true;
 
 /**
  * The batches a GPU tries (smallest first): a GPU runs a batch of 32 about as fast as one of 256,
@@ -156,10 +168,11 @@ export async function sizeToBudget(e: Engine, cell: Cell, vocab: number, seconds
     const pick = await gpuBatch(e, validateConfig({ ...smallest, vocab }), seq, measure);
     [batch, batches] = [pick.batch, pick.tried];
   }
+  const gateNorm = cell === 'gru' && GATE_NORM_ON_CPU && !e.readsBlock;
   let chosen: SizedSettings | null = null;
   let measured = 0;
   for (const { lr, ...c } of family) {
-    const config = validateConfig({ ...c, vocab });
+    const config = validateConfig({ ...c, vocab, ...(gateNorm ? { gateNorm } : {}) });
     let speed: SpeedResult;
     try {
       speed = await measure(e, config, batch, seq, 2, 1);
@@ -172,7 +185,7 @@ export async function sizeToBudget(e: Engine, cell: Cell, vocab: number, seconds
     const fits = speed.charsPerSec * seconds >= CHARS_PER_PARAM * countParams(paramLayout(config));
     if (!fits && chosen) break;
     chosen = {
-      cell, layers: c.layers, hidden: c.hidden, embed: c.embed, mlp: config.mlp ?? 0, lr, batch, seq,
+      cell, layers: c.layers, hidden: c.hidden, embed: c.embed, mlp: config.mlp ?? 0, gateNorm, lr, batch, seq,
       dropout: dropoutForEpochs((speed.charsPerSec * seconds) / Math.max(1, trainChars)), charsPerSec: speed.charsPerSec, measured,
       ...(batches ? { batches } : {}),
     };
