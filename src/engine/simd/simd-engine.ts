@@ -14,7 +14,6 @@ import { Op } from './op-table.js';
 import { loadKernels } from './locate.js';
 import * as C from './ops-cells.js';
 import { SimdInferPlan, prepareInfer } from './simd-infer-plan.js';
-import { ComposedInferPlan } from '../infer-composed.js';
 import * as O from './ops-optim.js';
 import * as T from './ops-tensor.js';
 import { Pool } from './pool.js';
@@ -120,25 +119,15 @@ class SimdEngine implements Backend {
   sumSquares(a: Checked<SumSquaresArgs>): void { this.sq.run(a); }
   adamw(a: AdamWArgs): void { O.adamw(this.cx, a); }
 
-  // The fused step has no normalised cells: those run the composed plan, one engine op per piece.
-  inferPrepare(model: InferModel, streams: number, engine: Engine): InferPlan {
-    return model.gateNorm ? this.composed(new ComposedInferPlan(engine, model, streams)) : prepareInfer(this.cx, engine, model, streams);
-  }
+  inferPrepare(model: InferModel, streams: number, engine: Engine): InferPlan { return prepareInfer(this.cx, engine, model, streams); }
   inferStep(plan: InferPlan, ids: ArrayLike<number>, logits: boolean): void { this.plan(plan).step(ids, logits); }
-  async inferLogits(plan: InferPlan, out: Float32Array): Promise<void> { await this.plan(plan).readLogits(out); }
+  async inferLogits(plan: InferPlan, out: Float32Array): Promise<void> { this.plan(plan).readLogits(out); }
   inferReset(plan: InferPlan): void { this.plan(plan).reset(); }
   async inferReadState(plan: InferPlan): Promise<Float32Array> { return this.plan(plan).readState(); }
   inferWriteState(plan: InferPlan, state: Float32Array): void { this.plan(plan).writeState(state); }
   inferRelease(plan: InferPlan): void { this.plan(plan).release(); }
 
-  private readonly composedPlans = new WeakSet<ComposedInferPlan>();
-  private composed(p: ComposedInferPlan): ComposedInferPlan {
-    this.composedPlans.add(p);
-    return p;
-  }
-
-  private plan(p: InferPlan): SimdInferPlan | ComposedInferPlan {
-    if (p instanceof ComposedInferPlan && this.composedPlans.has(p)) return p;
+  private plan(p: InferPlan): SimdInferPlan {
     if (!(p instanceof SimdInferPlan) || p.cx !== this.cx) throw new TypeError('simd engine: not an inference plan of this engine');
     return p;
   }

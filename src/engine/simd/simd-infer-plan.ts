@@ -10,9 +10,11 @@
 //   25 classic cells: the first layer's input table (vocab rows of E·W_x + b in panel order; its
 //      w_x is then not packed)
 //   26-27 gru: zoneout's p and 1 − p as f32 bits (0 and 1 without it)  28 RMSNorm's epsilon (f32 bits)
+//   29 a normalised GRU's partial sums of squares (streams × groups of 8 units × [x, h])
 // then 16 words per layer:
 //   lstm/gru/rnn: 0 w_x  1 w_h  2 bias (gru: b_x)  3 gru b_h  4-5 h ping-pong  6 lstm c
 //                 7 pre-activations  8 gru recurrent pre-activations  9 input width
+//                 10-11 a normalised GRU's gains of x·W_x and h·W_h (0: plain)
 //   mingru/minlstm: 0 norm1  1 w  2 bias  3 norm2  4 mlp.w1  5 mlp.b1  6 mlp.w2  7 mlp.b2
 //                 8 scan state h  9 projections
 import { GATES, type Engine, type InferModel, type InferPlan, type Tensor } from '../engine-api.js';
@@ -272,6 +274,10 @@ export function prepareInfer(cx: Ctx, engine: Engine, md: InferModel, S: number)
       d[r + 1] = panels(o.wh, H, H, G);
       d[r + 2] = vector(o.bx, H, G);
       if (o.bh !== null) d[r + 3] = vector(o.bh, H, G);
+      if (o.normX !== null && o.normH !== null) {
+        d[r + 10] = vector(o.normX, H, G); d[r + 11] = vector(o.normH, H, G);
+        if (!d[29]) d[29] = zeros(S * (Hp / 8) * 2);
+      }
       d[r + 4] = zeros(S * Hp); d[r + 5] = zeros(S * Hp);
       if (cell === 'lstm') d[r + 6] = zeros(S * Hp);
       d[r + 7] = zeros(S * G * Hp);

@@ -143,6 +143,33 @@ function gruCells(gx: usize, gh: usize, hPrev: usize, h: usize, u0: i32, u1: i32
   }
 }
 
+/** The sum of squares of one unit group's 3 gates × 8 lanes (24 floats from p). */
+@inline function sumsq24(p: usize): f32 {
+  let acc = f32x4.splat(0);
+  for (let v: usize = 0; v < 96; v += 16) {
+    const x = v128.load(p + v);
+    acc = f32x4.add(acc, f32x4.mul(x, x));
+  }
+  return (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+}
+
+/** A normalised GRU's gate pre-activations over unit groups [u0, u1): p = p·rs·gain + bias, as the training ops compute them. */
+function normGates(p: usize, gain: usize, bias: usize, rs: v128, u0: i32, u1: i32): void {
+  for (let q = <usize>u0 * 96, e = <usize>u1 * 96; q < e; q += 16) {
+    v128.store(p + q, f32x4.add(f32x4.mul(f32x4.mul(v128.load(p + q), rs), v128.load(gain + q)), v128.load(bias + q)));
+  }
+}
+
+/**
+ * 1/RMS of stream rows over 3H gates from the per-group partial sums at part (x then h, per group),
+ * summed in group order: the same on every thread whatever the split.
+ */
+@inline function rstdOf(part: usize, groups: i32, which: usize, cols: f64, eps: f32): v128 {
+  let ss: f32 = 0;
+  for (let u = 0; u < groups; u++) ss += load<f32>(part + (<usize>u << 3) + which);
+  return f32x4.splat(<f32>(1.0 / Math.sqrt(<f64>ss / cols + <f64>eps)));
+}
+
 function tanhCells(pre: usize, h: usize, u0: i32, u1: i32): void {
   for (let q = <usize>u0 << 5, e = <usize>u1 << 5; q < e; q += 16) v128.store(h + q, vtanh(v128.load(pre + q)));
 }
@@ -200,9 +227,31 @@ export function inferStep(d: usize, logits: bool, tid: i32, nt: i32): void {
       // bias and x·W_x already summed), so it has no x input of its own.
       const b = l == 0 ? ptr(d, 25) : ptr(r, 2), iid = l == 0 ? ids : 0, kx = l == 0 ? 0 : word(r, 9);
       if (cell == 1) {
-        const ph = ptr(r, 8), zp = load<f32>(d + (26 << 2)), zq = load<f32>(d + (27 << 2));
-        mv(S, pre, pb, b, iid, pb, x, xs, kx, wx, 0, 0, 0, 0, u0 * 3, u1 * 3);
-        mv(S, ph, pb, ptr(r, 3), 0, 0, hin, hb, H, wh, 0, 0, 0, 0, u0 * 3, u1 * 3);
+        const ph = ptr(r, 8), zp = load<f32>(d + (26 << 2)), zq = load<f32>(d + (27 << 2)), gainX = ptr(r, 10);
+        if (!gainX) {
+          mv(S, pre, pb, b, iid, pb, x, xs, kx, wx, 0, 0, 0, 0, u0 * 3, u1 * 3);
+          mv(S, ph, pb, ptr(r, 3), 0, 0, hin, hb, H, wh, 0, 0, 0, 0, u0 * 3, u1 * 3);
+        } else {
+          // Normalised gates: the raw products, each thread's groups' sums of squares, one barrier,
+          // then every thread normalises its own groups. The first layer's table rows are
+          // normalised already, with their bias (infer-table.ts).
+          const groups = Hp >> 3, part = ptr(d, 29), cols = <f64>(3 * H), eps = f32.reinterpret_i32(word(d, 28));
+          mv(S, pre, pb, l == 0 ? b : 0, iid, pb, x, xs, kx, wx, 0, 0, 0, 0, u0 * 3, u1 * 3);
+          mv(S, ph, pb, 0, 0, 0, hin, hb, H, wh, 0, 0, 0, 0, u0 * 3, u1 * 3);
+          for (let s = 0; s < S; s++) {
+            const pp = part + <usize>s * <usize>groups * 8, o = <usize>s * pb;
+            for (let u = u0; u < u1; u++) {
+              store<f32>(pp + (<usize>u << 3), l == 0 ? 0 : sumsq24(pre + o + <usize>u * 96));
+              store<f32>(pp + (<usize>u << 3), sumsq24(ph + o + <usize>u * 96), 4);
+            }
+          }
+          barrier(nt);
+          for (let s = 0; s < S; s++) {
+            const pp = part + <usize>s * <usize>groups * 8, o = <usize>s * pb;
+            if (l > 0) normGates(pre + o, gainX, b, rstdOf(pp, groups, 0, cols, eps), u0, u1);
+            normGates(ph + o, ptr(r, 11), ptr(r, 3), rstdOf(pp, groups, 4, cols, eps), u0, u1);
+          }
+        }
         for (let s = 0; s < S; s++) {
           const o = <usize>s * hb;
           gruCells(pre + <usize>s * pb, ph + <usize>s * pb, hin + o, hout + o, u0, u1, zp, zq);
