@@ -30,7 +30,7 @@ function configs(cell: Cell): ModelConfig[] {
     c.push(validateConfig({ cell, vocab: 9, embed: 40, hidden: 37, layers: 3 }));
     // Zoneout's expected state in every engine's step and in the training forward's inference mode.
     if (cell === 'gru') c.push(validateConfig({ cell, vocab: 9, embed: 6, hidden: 37, layers: 2, zoneout: 0.3 }));
-    // Normalised gates: the composed plan on simd, the plain loops of the js plan.
+    // Normalised gates: the fused step on simd (a barrier for the RMS), the plain loops of the js plan, the composed plan on gpu.js.
     if (cell === 'gru') c.push(validateConfig({ cell, vocab: 9, embed: 6, hidden: 13, layers: 2, gateNorm: true }));
     if (cell === 'gru') c.push(validateConfig({ cell, vocab: 11, embed: 40, hidden: 37, layers: 3, gateNorm: true, zoneout: 0.2 }));
   }
