@@ -5,7 +5,7 @@ import type { Engine } from '../src/engine/engine-api.js';
 import { createSimdEngine } from '../src/engine/simd/simd-engine.js';
 import { validateConfig } from '../src/model/config.js';
 import { countParams, paramLayout } from '../src/model/params.js';
-import { CHARS_PER_PARAM, CPU_BATCH, GATE_NORM_ON_CPU, GPU_BATCHES, dropoutForEpochs, sizeToBudget } from '../src/train/autosize.js';
+import { CHARS_PER_PARAM, CPU_BATCH, GATE_NORM_LR_SCALE, GATE_NORM_ON_CPU, GPU_BATCHES, dropoutForEpochs, sizeToBudget } from '../src/train/autosize.js';
 import type { ModelConfig } from '../src/model/config.js';
 import { UserError } from '../src/errors.js';
 
@@ -77,6 +77,10 @@ describe('sizeToBudget on a GPU', () => {
     };
     const cpu = await measured(false, 'gru');
     expect(cpu.s.gateNorm).toBe(GATE_NORM_ON_CPU);
+    // The same size plain (on a GPU) takes the family's rate; normalised, a higher one.
+    const gpu = await measured(true, 'gru');
+    expect([gpu.s.hidden, gpu.s.layers]).toEqual([cpu.s.hidden, cpu.s.layers]);
+    expect(cpu.s.lr).toBeCloseTo(gpu.s.lr * (GATE_NORM_ON_CPU ? GATE_NORM_LR_SCALE : 1), 9);
     expect(cpu.configs.every((c) => !!c.gateNorm === GATE_NORM_ON_CPU)).toBe(true);
     for (const [gpuLike, cell] of [[true, 'gru'], [false, 'lstm']] as const) {
       const r = await measured(gpuLike, cell);
