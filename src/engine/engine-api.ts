@@ -364,7 +364,7 @@ export interface ClassicOffsets {
   bx: number;
   /** gru only: the recurrent projection's bias b_h; null for lstm and rnn. */
   bh: number | null;
-  /** A gru with normalised gates (InferModel.gateNorm): the gains of x·W_x and h·W_h; else null. */
+  /** A gru with normalised gates (src/model/config.ts gateNorm): the gains of x·W_x and h·W_h; else null. */
   normX: number | null;
   normH: number | null;
 }
@@ -387,8 +387,6 @@ export interface InferModel {
   mlp: number;
   /** GRU zoneout probability p (absent or 0: none): each step's state is p·h_{t−1} + (1 − p)·h̃_t, its expectation. */
   zoneout?: number;
-  /** GRU: RMS-normalised gate pre-activations (src/model/config.ts gateNorm); absent: plain. */
-  gateNorm?: boolean;
   params: Tensor;
   /** RMSNorm's epsilon (the residual stacks' norms). */
   eps: number;

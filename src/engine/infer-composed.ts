@@ -49,8 +49,8 @@ export class ComposedInferPlan implements InferPlan {
     this.n = tensor(S * H); this.rstd = tensor(S); this.m = tensor(wide); this.g = tensor(wide);
     this.logits = tensor(S * md.vocab);
     if (md.zoneout) this.expected = expectedState(e, tensor, md.zoneout, S * H);
-    if (md.gateNorm) {
-      for (let l = 0; l < md.layers; l++) {
+    for (let l = 0; l < md.classic.length; l++) {
+      if (md.classic[l].normX !== null) {
         const rows = (off: number) => { const t = tensor(S * 3 * H); e.broadcastRow({ out: t, row: this.P, rowOff: off, rows: S, cols: 3 * H }); return t; };
         this.biasRows.push([rows(md.classic[l].bx), rows(md.classic[l].bh!)]);
       }

@@ -11,7 +11,7 @@ export function checkInferModel(m: InferModel, streams: number): void {
   }
   const zo = m.zoneout ?? 0;
   if (!(zo >= 0 && zo < 1) || (zo > 0 && m.cell !== 'gru')) throw new RangeError(`inferPrepare: zoneout must be in [0, 1) and only on gru, got ${zo} on ${m.cell}`);
-  if (m.gateNorm && m.cell !== 'gru') throw new RangeError(`inferPrepare: gateNorm is only for gru, got ${m.cell}`);
+  if (m.classic.some((o) => o.normX !== null) && m.cell !== 'gru') throw new RangeError(`inferPrepare: gateNorm is only for gru, got ${m.cell}`);
   if (!count(streams, 1)) throw new RangeError(`inferPrepare: streams must be an integer ≥ 1, got ${streams}`);
 }
 

@@ -11,7 +11,7 @@ export function inferModel(w: Weights): InferModel {
   const c = w.config, off = (name: string) => w.view(name).off, residual = isMinCell(c.cell);
   const layers = Array.from({ length: c.layers }, (_, l) => `${c.cell}.${l}`);
   return {
-    cell: c.cell, vocab: c.vocab, embed: c.embed, hidden: c.hidden, layers: c.layers, mlp: c.mlp ?? 0, zoneout: c.zoneout ?? 0, gateNorm: !!c.gateNorm,
+    cell: c.cell, vocab: c.vocab, embed: c.embed, hidden: c.hidden, layers: c.layers, mlp: c.mlp ?? 0, zoneout: c.zoneout ?? 0,
     params: w.params, eps: RMS_EPS, embedding: off('embed.weight'), head: { w: off('head.weight'), b: off('head.bias') },
     stem: residual && c.embed !== c.hidden ? off('stem.weight') : null,
     normF: residual ? off('norm_f') : null,
