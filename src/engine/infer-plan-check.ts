@@ -11,6 +11,11 @@ export function checkInferModel(m: InferModel, streams: number): void {
   }
   const zo = m.zoneout ?? 0;
   if (!(zo >= 0 && zo < 1) || (zo > 0 && m.cell !== 'gru')) throw new RangeError(`inferPrepare: zoneout must be in [0, 1) and only on gru, got ${zo} on ${m.cell}`);
+  const residual = m.cell === 'mingru' || m.cell === 'minlstm';
+  const [layout, other] = residual ? [m.residual, m.classic] : [m.classic, m.residual];
+  if (!Array.isArray(layout) || layout.length !== m.layers || !Array.isArray(other) || other.length !== 0) {
+    throw new RangeError(`inferPrepare: a ${m.cell} model needs ${m.layers} ${residual ? 'residual' : 'classic'} layer offsets and no ${residual ? 'classic' : 'residual'} ones`);
+  }
   if (m.classic.some((o) => o.normX !== null) && m.cell !== 'gru') throw new RangeError(`inferPrepare: gateNorm is only for gru, got ${m.cell}`);
   if (!count(streams, 1)) throw new RangeError(`inferPrepare: streams must be an integer ≥ 1, got ${streams}`);
 }

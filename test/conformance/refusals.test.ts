@@ -59,8 +59,16 @@ describe.each(factories)('op layer on $name', (f) => {
     const other = createJsEngine(), u = other.tensor(4), t = e.tensor(4);
     expect(() => e.copy({ dst: t, src: u, len: 2 })).toThrow(new TypeError('copy: src is not a tensor of this engine'));
     expect(() => e.write(u, new Float32Array(1))).toThrow(TypeError);
-    const model = { cell: 'rnn' as const, vocab: 3, embed: 2, hidden: 2, layers: 1, mlp: 0, params: other.tensor(64), offset: () => 0 };
+    const classic = { wx: 0, wh: 0, bx: 0, bh: null, normX: null, normH: null };
+    const model = {
+      cell: 'rnn' as const, vocab: 3, embed: 2, hidden: 2, layers: 1, mlp: 0, params: other.tensor(64),
+      eps: 1e-5, embedding: 0, head: { w: 0, b: 0 }, stem: null, normF: null, classic: [classic], residual: [],
+    };
     expect(() => e.inferPrepare(model, 1)).toThrow('inferPrepare: params is not a tensor of this engine');
+    expect(() => other.inferPrepare({ ...model, classic: [] }, 1)).toThrow('inferPrepare: a rnn model needs 1 classic layer offsets and no residual ones');
+    expect(() => other.inferPrepare({ ...model, layers: 2 }, 1)).toThrow(/needs 2 classic layer offsets/);
+    expect(() => other.inferPrepare({ ...model, cell: 'mingru' }, 1)).toThrow(/a mingru model needs 1 residual layer offsets and no classic ones/);
+    expect(() => other.inferPrepare({ ...model, classic: [{ ...classic, normX: 8, normH: 12 }] }, 1)).toThrow('inferPrepare: gateNorm is only for gru, got rnn');
     const plan = other.inferPrepare(model, 1);
     expect(() => e.inferReset(plan)).toThrow(TypeError);
   });
