@@ -174,4 +174,13 @@ describe('resume rules', () => {
     expect(r.settings.decay).toBe('cosine');
     expect(r.changes).toEqual(['--decay cosine (was linear)']);
   });
+
+  it('a fixed setting given against the checkpoint is refused, a switch in words and a value by value', () => {
+    const plain = file({});
+    expect(() => resumeSettings({ ...defaults(), gateNorm: true }, (k) => k === 'gateNorm', plain, 'a.ckpt'))
+      .toThrow('--gate-norm contradicts a.ckpt, which was trained without it; leave the flag out to resume');
+    expect(() => resumeSettings({ ...defaults(), hidden: 9 }, (k) => k === 'hidden', plain, 'a.ckpt'))
+      .toThrow('--hidden 9 contradicts a.ckpt, which was trained with 8; leave the flag out to resume');
+    expect(resumeSettings({ ...defaults(), hidden: 8 }, (k) => k === 'hidden', plain, 'a.ckpt').settings.hidden).toBe(8);
+  });
 });

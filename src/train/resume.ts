@@ -30,7 +30,9 @@ export function resumeSettings(given: TrainSettings, isGiven: (key: keyof TrainS
     const mine = given[s.key];
     if (s.resume === 'fixed') {
       if (isGiven(s.key) && mine !== value) {
-        throw new UserError(`${s.flag} ${String(mine)} contradicts ${ckpt}, which was trained with ${value ?? 'none'}; leave the flag out to resume`);
+        // A switch is only ever given on, so the checkpoint was trained without it.
+        const what = s.kind.type === 'switch' ? [s.flag, 'without it'] : [`${s.flag} ${String(mine)}`, `with ${value ?? 'none'}`];
+        throw new UserError(`${what[0]} contradicts ${ckpt}, which was trained ${what[1]}; leave the flag out to resume`);
       }
       merged[s.key] = value;
     } else if (!isGiven(s.key)) {
