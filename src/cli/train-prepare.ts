@@ -127,7 +127,7 @@ export async function prepareRun(req: TrainRequest, ui: Ui): Promise<PreparedRun
     if (f.backend === 'auto') ui.note(`backend: ${c.bold(engine.name)} (${reason})`);
     if (req.autosize) {
       const sized = await ui.wait(`Sizing a ${f.model} to a ${f.time}s budget on this machine`, () => sizeToBudget(engine, f.model, text.vocab.size, f.time!, train.length));
-      Object.assign(f, { layers: sized.layers, hidden: sized.hidden, embed: sized.embed, mlp: sized.mlp, ...(sized.gateNorm ? { gateNorm: true } : {}), batch: sized.batch, seq: sized.seq, lr: sized.lr, dropout: sized.dropout });
+      Object.assign(f, { layers: sized.layers, hidden: sized.hidden, embed: sized.embed, mlp: sized.mlp, gateNorm: sized.gateNorm, batch: sized.batch, seq: sized.seq, lr: sized.lr, dropout: sized.dropout });
       if (ui.json) jsonLine({ type: 'autosize', ...sized });
       ui.note(`model for this budget: ${sized.cell} ${sized.layers}×${sized.hidden}${sized.mlp ? ` (MLP ${sized.mlp}×)` : ''}${sized.gateNorm ? ' with normalised gates' : ''}, embedding ${sized.embed}, batch ${sized.batch}×${sized.seq}, lr ${sized.lr}, dropout ${sized.dropout} (${fmtInt(sized.charsPerSec)} chars/s here)`);
       if (sized.batches) ui.note(`batch ${sized.batch} for the GPU, of ${sized.batches.map((b) => `${b.batch}: ${fmtInt(b.charsPerSec)}`).join(', ')} chars/s`);

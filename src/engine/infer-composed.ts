@@ -4,7 +4,7 @@
 // its input.
 import { GATES, type Engine, type InferModel, type InferPlan, type Tensor } from './engine-api.js';
 import { stateSize, stateSlices } from './infer-plan-check.js';
-import { inputTable } from './infer-table.js';
+import { inputTable, normedGates } from './infer-table.js';
 import { applyExpectedState, expectedState, type ExpectedState } from './zoneout-state.js';
 
 export class ComposedInferPlan implements InferPlan {
@@ -96,12 +96,10 @@ export class ComposedInferPlan implements InferPlan {
     return [x, 0];
   }
 
-  /** out = rms(x·W)·g + bias rows, a normalised GRU's gate pre-activations (S × 3H); this.m is the raw product. */
-  private normed(out: Tensor, x: Tensor, w: number, gain: number, bias: Tensor): void {
-    const { e, md, P, streams: S } = this, G = 3 * md.hidden;
-    e.matmul({ c: this.m, a: x, b: P, bOff: w, m: S, n: G, k: md.hidden });
-    e.rmsNormForward({ x: this.m, w: P, wOff: gain, out, rstd: this.rstd, rows: S, cols: G, eps: md.eps });
-    e.add({ out, a: out, b: bias, len: S * G });
+  /** A normalised GRU's gate pre-activations (S × 3H); this.m holds the raw product. */
+  private normed(out: Tensor, a: Tensor, w: number, gain: number, biasRows: Tensor): void {
+    const { md, P, streams: S } = this;
+    normedGates(this.e, { out, a, P, w, gain, biasRows, raw: this.m, rstd: this.rstd, rows: S, n: 3 * md.hidden, k: md.hidden, eps: md.eps });
   }
 
   private residual(): [Tensor, number] {

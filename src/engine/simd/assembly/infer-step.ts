@@ -241,7 +241,7 @@ export function inferStep(d: usize, logits: bool, tid: i32, nt: i32): void {
           for (let s = 0; s < S; s++) {
             const pp = part + <usize>s * <usize>groups * 8, o = <usize>s * pb;
             for (let u = u0; u < u1; u++) {
-              store<f32>(pp + (<usize>u << 3), l == 0 ? 0 : sumsq24(pre + o + <usize>u * 96));
+              if (l > 0) store<f32>(pp + (<usize>u << 3), sumsq24(pre + o + <usize>u * 96));
               store<f32>(pp + (<usize>u << 3), sumsq24(ph + o + <usize>u * 96), 4);
             }
           }
